@@ -1,0 +1,252 @@
+"""What every channel adapter is made of: its options, the requests it reads, what it returns.
+
+An adapter is small and uniform (STYLE.md): class attributes declare it, `verify` and
+`parse_inbound` read a webhook without I/O, `poll` reads a source, `send_reply` answers the
+citizen. Adapters never touch the database: the gateway stores what they return.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from adapters.errors import SendError
+
+Mode = Literal["push", "poll", "manual"]
+
+
+class ChannelOptions(BaseModel):
+    """Config fields every channel entry has; an adapter's `Options` extends this."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    type: str
+    enabled: bool = True
+    description: str | None = None
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0, le=64 * 1024 * 1024)
+    kind: Literal["pengaduan", "aspirasi", "permintaan_informasi", "whistleblowing"] | None = None
+    replies: bool = True
+
+
+class CaseInsensitiveDict(dict[str, str]):
+    """Header mapping whose keys compare case-insensitively (HTTP header semantics)."""
+
+    def __init__(self, items: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        for key, value in (items or {}).items():
+            self[key] = value
+
+    def __setitem__(self, key: str, value: str) -> None:
+        super().__setitem__(key.lower(), value)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Look a header up ignoring case."""
+        return super().get(key.lower(), default)
+
+
+@dataclass(frozen=True)
+class InboundRequest:
+    """A webhook request as plain data, built by the web layer (no framework objects leak)."""
+
+    method: str
+    url: str
+    headers: CaseInsensitiveDict
+    body: bytes
+    received_at: dt.datetime
+    query: Mapping[str, str] = field(default_factory=dict)
+    remote_addr: str | None = None
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters, lower-case."""
+        return str(self.headers.get("content-type", "")).split(";")[0].strip().lower()
+
+    @property
+    def charset(self) -> str:
+        """The declared charset, utf-8 when none."""
+        for part in str(self.headers.get("content-type", "")).split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                return value.strip('"').lower()
+        return "utf-8"
+
+    def to_record(self, redact_headers: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The request as a JSON-able record for the inbound log, secret headers redacted."""
+        headers = {
+            k: ("[redacted]" if k.lower() in redact_headers else v)
+            for k, v in self.headers.items()
+        }
+        try:
+            body: dict[str, str] = {"text": self.body.decode("utf-8")}
+        except UnicodeDecodeError:
+            body = {"base64": base64.b64encode(self.body).decode("ascii")}
+        return {
+            "method": self.method,
+            "url": self.url,
+            "headers": headers,
+            "query": dict(self.query),
+            "body": body,
+        }
+
+
+@dataclass
+class AttachmentData:
+    """A file that came with a message, before it is stored."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass
+class MessageDraft:
+    """What an adapter read from one citizen message, before normalisation.
+
+    Text fields are as the channel gave them; the normalizer cleans, classifies and checks.
+    """
+
+    external_id: str
+    received_at: dt.datetime
+    body: str
+    body_content_type: str = "text/plain"
+    title: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    handle: str | None = None
+    address: str | None = None
+    identity_number: str | None = None
+    location_text: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    region_code: str | None = None
+    kind: str | None = None
+    category: str | None = None
+    anonymous: bool | None = None
+    confidential: bool | None = None
+    incident_date: dt.date | None = None
+    attachments: list[AttachmentData] = field(default_factory=list)
+    letter: dict[str, Any] | None = None
+    in_reply_to: str | None = None
+    reply_to: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RawMessage:
+    """One message from a source: its key, the raw record kept for replay, and its draft."""
+
+    external_id: str
+    received_at: dt.datetime
+    raw: dict[str, Any]
+    draft: MessageDraft
+
+
+@dataclass
+class InboundResult:
+    """What `parse_inbound` found in one request: zero or more messages."""
+
+    messages: list[RawMessage]
+
+
+@dataclass(frozen=True)
+class StoredOutcome:
+    """What the gateway did with one parsed message, for the adapter's HTTP answer."""
+
+    report_id: str
+    external_id: str
+    created: bool
+    status: str
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """The HTTP answer an adapter gives its provider."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+    @classmethod
+    def json(cls, status: int, payload: Any) -> HttpAnswer:
+        """A JSON answer."""
+        return cls(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class OutgoingReply:
+    """A message to a citizen on the channel they used (acknowledgement, status, response)."""
+
+    reply_id: str
+    report_id: str
+    tracking_id: str | None
+    event: str
+    text: str
+    reply_to: Mapping[str, str]
+    external_id: str
+
+
+class Adapter:
+    """Base of every channel adapter; subclasses set the class attributes and override."""
+
+    type: ClassVar[str]
+    kind: ClassVar[str]
+    modes: ClassVar[frozenset[Mode]]
+    Options: ClassVar[builtins.type[ChannelOptions]] = ChannelOptions
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
+    redact_headers: ClassVar[frozenset[str]] = frozenset({"authorization", "cookie"})
+    docs_url: ClassVar[str] = ""
+
+    def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
+        self.options = options
+        self.name = options.name
+        self.public_url = public_url.rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+    def inbound_url(self) -> str:
+        """The public URL a provider posts this channel's webhooks to."""
+        return f"{self.public_url}/channels/{self.name}/inbound"
+
+    def verify(self, request: InboundRequest) -> None:
+        """Raise InvalidSignature unless the request proves it comes from the provider."""
+
+    def parse_inbound(self, request: InboundRequest) -> InboundResult:
+        """Read a verified webhook request into messages (pure: no I/O, no clock)."""
+        raise NotImplementedError(f"{self.type} takes no webhooks")
+
+    def answer(self, outcomes: list[StoredOutcome]) -> HttpAnswer:
+        """The provider's answer once every message is stored; JSON by default."""
+        if len(outcomes) == 1:
+            one = outcomes[0]
+            return HttpAnswer.json(201 if one.created else 200, {"id": one.report_id,
+                                                                  "status": one.status})
+        return HttpAnswer.json(
+            200, {"messages": [{"id": o.report_id, "status": o.status} for o in outcomes]}
+        )
+
+    def poll(self, cursor: str | None) -> Iterator[tuple[RawMessage, str | None]]:
+        """Read new messages from a polled source with the cursor after each."""
+        raise NotImplementedError(f"{self.type} is not polled")
+
+    def can_reply(self, reply_to: Mapping[str, str]) -> bool:
+        """Whether this channel can answer a citizen with these reply coordinates."""
+        return False
+
+    def send_reply(self, reply: OutgoingReply) -> str | None:
+        """Send one reply; return the provider's message id. Raise SendError on failure."""
+        raise SendError(f"{self.type} cannot send replies", retryable=False)

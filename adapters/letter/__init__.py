@@ -1,0 +1,1 @@
+"""Letter channel: paper letters typed in by an admin."""

@@ -1,0 +1,98 @@
+"""`letter`: an admin types in a paper letter; it becomes a report like any other message.
+
+Entry comes from the CLI (`sp4n-gateway letter add`) or, later, the admin UI; there is no
+webhook and no electronic reply path (answers go back by post, listed for the admin).
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from adapters.base import Adapter, ChannelOptions, MessageDraft, Mode, RawMessage
+from adapters.errors import PayloadInvalid
+
+
+class LetterOptions(ChannelOptions):
+    """YAML fields of a `letter` channel."""
+
+    type: Literal["letter"] = "letter"
+
+
+@dataclass(frozen=True)
+class LetterEntry:
+    """What an admin types from one letter."""
+
+    body: str
+    received_at: dt.datetime
+    sender_name: str | None = None
+    sender_organisation: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    number: str | None = None
+    date: dt.date | None = None
+    title: str | None = None
+    kind: str | None = None
+    anonymous: bool = False
+    entered_by: str | None = None
+
+
+class LetterAdapter(Adapter):
+    """Manual entry of paper letters."""
+
+    type: ClassVar[str] = "letter"
+    kind: ClassVar[str] = "letter"
+    modes: ClassVar[frozenset[Mode]] = frozenset({"manual"})
+    Options: ClassVar[builtins.type[ChannelOptions]] = LetterOptions
+    docs_url: ClassVar[str] = "README.md#letters-letter"
+
+    def external_id_for(self, entry: LetterEntry) -> str:
+        """Letter number plus sender, so one letter typed twice is one report.
+
+        Different senders may number their letters alike; the sender keeps them apart. A
+        letter without a number is keyed by its content.
+        """
+        sender = re.sub(r"\s+", " ", (entry.sender_organisation or entry.sender_name
+                                      or "anonim").strip().lower())
+        if entry.number:
+            return f"{entry.number.strip()} / {sender}"
+        digest = hashlib.sha256(
+            "\x00".join([sender, entry.date.isoformat() if entry.date else "",
+                         entry.body.strip()]).encode()
+        ).hexdigest()
+        return f"tanpa-nomor:{digest[:32]}"
+
+    def message_from_entry(self, entry: LetterEntry) -> RawMessage:
+        """Turn a typed-in letter into a message for the intake."""
+        if not entry.body or not entry.body.strip():
+            raise PayloadInvalid("the letter's text is empty", field="body")
+        external_id = self.external_id_for(entry)
+        draft = MessageDraft(
+            external_id=external_id,
+            received_at=entry.received_at,
+            body=entry.body,
+            title=entry.title,
+            name=entry.sender_name,
+            phone=entry.phone,
+            email=entry.email,
+            address=entry.address,
+            kind=entry.kind,
+            anonymous=entry.anonymous,
+            letter={
+                "number": entry.number,
+                "date": entry.date.isoformat() if entry.date else None,
+                "sender_organisation": entry.sender_organisation,
+                "entered_by": entry.entered_by,
+            },
+        )
+        raw = {
+            "entered_by": entry.entered_by,
+            "letter": {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v)
+                       for k, v in entry.__dict__.items()},
+        }
+        return RawMessage(external_id, entry.received_at, raw, draft)

@@ -1,0 +1,1 @@
+"""Web-form channel: existing pemda complaint websites post their submissions here."""

@@ -1,0 +1,303 @@
+"""`webform`: a pemda website posts each complaint as JSON or a form, optionally HMAC-signed.
+
+The site's own field names are mapped onto report fields by the YAML `fields:` entry; without
+one the report schema's names are expected. With `secret` set every request must carry
+`X-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>`. With `reply_url` set the
+citizen's acknowledgement and status changes are posted back to the site, signed the same way.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import hashlib
+import hmac
+import json
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+from urllib.parse import parse_qsl
+
+import requests
+from pydantic import Field, SecretStr, field_validator
+
+from adapters.base import (
+    Adapter,
+    ChannelOptions,
+    InboundRequest,
+    InboundResult,
+    MessageDraft,
+    Mode,
+    OutgoingReply,
+    RawMessage,
+)
+from adapters.errors import InvalidSignature, PayloadInvalid, SendError, is_retryable_status
+
+REPORT_FIELDS = (
+    "body", "title", "name", "phone", "email", "address", "location_text", "lat", "lon",
+    "kind", "anonymous", "confidential", "external_id", "category", "region_code",
+    "identity_number", "incident_date", "received_at",
+)
+FIELD_ALIASES = {"location": "location_text", "external id": "external_id",
+                 "region": "region_code", "nik": "identity_number"}
+KIND_ALIASES = {
+    "pengaduan": "pengaduan", "aduan": "pengaduan", "keluhan": "pengaduan",
+    "aspirasi": "aspirasi", "saran": "aspirasi",
+    "permintaan_informasi": "permintaan_informasi", "informasi": "permintaan_informasi",
+    "permintaan informasi": "permintaan_informasi",
+    "whistleblowing": "whistleblowing", "wbs": "whistleblowing",
+}
+TRUE_WORDS = {"1", "true", "ya", "y", "yes", "on"}
+FALSE_WORDS = {"0", "false", "tidak", "t", "no", "off", "n", ""}
+
+
+class WebformOptions(ChannelOptions):
+    """YAML fields of a `webform` channel."""
+
+    type: Literal["webform"] = "webform"
+    secret: SecretStr | None = None
+    signature_header: str = "X-Signature-256"
+    fields: dict[str, str] = Field(default_factory=dict)
+    reply_url: str | None = None
+    reply_timeout: float = Field(default=10.0, gt=0, le=120)
+
+    @field_validator("fields")
+    @classmethod
+    def _known_report_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        mapped: dict[str, str] = {}
+        for key, source in value.items():
+            target = FIELD_ALIASES.get(key, key)
+            if target not in REPORT_FIELDS:
+                raise ValueError(f"unknown report field {key!r}; use one of "
+                                 + ", ".join(("location", *REPORT_FIELDS)))
+            mapped[target] = source
+        if "body" in value or "body" not in mapped:
+            mapped.setdefault("body", "body")
+        return mapped
+
+
+class WebformAdapter(Adapter):
+    """Inbound webhook from an existing pemda website; replies posted back when configured."""
+
+    type: ClassVar[str] = "webform"
+    kind: ClassVar[str] = "webform"
+    modes: ClassVar[frozenset[Mode]] = frozenset({"push"})
+    Options: ClassVar[builtins.type[ChannelOptions]] = WebformOptions
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"secret"})
+    docs_url: ClassVar[str] = "README.md#web-form-channel-webform"
+    options: WebformOptions
+
+    def __init__(self, options: ChannelOptions, *, public_url: str = "",
+                 http: requests.Session | None = None) -> None:
+        super().__init__(options, public_url=public_url)
+        self.http = http or requests.Session()
+
+    @property
+    def redact_headers(self) -> frozenset[str]:  # type: ignore[override]
+        """Headers never kept in the inbound log."""
+        return frozenset({"authorization", "cookie"})
+
+    def signature_for(self, body: bytes) -> str:
+        """The header value a correct sender puts on this body."""
+        assert self.options.secret is not None
+        key = self.options.secret.get_secret_value().encode("utf-8")
+        return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+
+    def verify(self, request: InboundRequest) -> None:
+        """With a secret, the signature header must match the raw body (constant time)."""
+        if self.options.secret is None:
+            return
+        given = request.headers.get(self.options.signature_header)
+        if not given:
+            raise InvalidSignature(f"missing {self.options.signature_header} header")
+        if not hmac.compare_digest(str(given).strip().encode(), self.signature_for(request.body)
+                                   .encode()):
+            raise InvalidSignature(f"{self.options.signature_header} does not match the body")
+
+    def parse_inbound(self, request: InboundRequest) -> InboundResult:
+        """One submission -> one message, with the site's fields mapped onto the report's."""
+        data = _decode_payload(request)
+        mapping = {**{f: f for f in REPORT_FIELDS}, **self.options.fields}
+        values = {target: _lookup(data, source) for target, source in mapping.items()}
+        source_of = {target: source for target, source in mapping.items()}
+
+        body = _text(values["body"], source_of["body"])
+        if body is None or not body.strip():
+            raise PayloadInvalid(f"field {source_of['body']!r} is required and must not be"
+                                 " empty", field=source_of["body"])
+        external_id = _text(values["external_id"], source_of["external_id"])
+        if not external_id:
+            # A site that sends no id of its own: the same submission posted twice (a
+            # double click, a retry) is still one report.
+            canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+            external_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
+        received_at = _datetime(values["received_at"], source_of["received_at"]) \
+            or request.received_at
+        draft = MessageDraft(
+            external_id=external_id,
+            received_at=received_at,
+            body=body,
+            body_content_type="text/plain",
+            title=_text(values["title"], source_of["title"]),
+            name=_text(values["name"], source_of["name"]),
+            phone=_text(values["phone"], source_of["phone"]),
+            email=_text(values["email"], source_of["email"]),
+            address=_text(values["address"], source_of["address"]),
+            location_text=_text(values["location_text"], source_of["location_text"]),
+            lat=_coordinate(values["lat"], source_of["lat"], 90),
+            lon=_coordinate(values["lon"], source_of["lon"], 180),
+            kind=_kind(values["kind"], source_of["kind"]),
+            category=_text(values["category"], source_of["category"]),
+            region_code=_text(values["region_code"], source_of["region_code"]),
+            identity_number=_nik(values["identity_number"], source_of["identity_number"]),
+            incident_date=_date(values["incident_date"], source_of["incident_date"]),
+            anonymous=_bool(values["anonymous"], source_of["anonymous"]),
+            confidential=_bool(values["confidential"], source_of["confidential"]),
+        )
+        if self.options.reply_url:
+            draft.reply_to = {"url": self.options.reply_url, "external_id": external_id}
+        raw = request.to_record(self.redact_headers)
+        return InboundResult([RawMessage(external_id, received_at, raw, draft)])
+
+    def can_reply(self, reply_to: Mapping[str, str]) -> bool:
+        """Only when the site gave us a URL to post replies to."""
+        return bool(reply_to.get("url"))
+
+    def send_reply(self, reply: OutgoingReply) -> str | None:
+        """POST the reply as signed JSON to the site's reply URL."""
+        payload = json.dumps({
+            "report_id": reply.report_id,
+            "external_id": reply.external_id,
+            "tracking_id": reply.tracking_id,
+            "event": reply.event,
+            "text": reply.text,
+        }, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json; charset=utf-8",
+                   "Idempotency-Key": reply.reply_id}
+        if self.options.secret is not None:
+            headers[self.options.signature_header] = self.signature_for(payload)
+        try:
+            response = self.http.post(reply.reply_to["url"], data=payload, headers=headers,
+                                      timeout=self.options.reply_timeout)
+        except requests.RequestException as exc:
+            raise SendError(f"reply URL unreachable: {type(exc).__name__}", retryable=True) \
+                from exc
+        if response.status_code >= 300:
+            raise SendError(f"reply URL answered {response.status_code}",
+                            retryable=is_retryable_status(response.status_code),
+                            code=str(response.status_code))
+        return None
+
+
+def _decode_payload(request: InboundRequest) -> dict[str, Any]:
+    ctype = request.content_type
+    if ctype in ("application/json", "text/json") or ctype.endswith("+json"):
+        try:
+            data = json.loads(request.body.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise PayloadInvalid("JSON body is not UTF-8") from exc
+        except json.JSONDecodeError as exc:
+            raise PayloadInvalid(f"malformed JSON at line {exc.lineno} column {exc.colno}:"
+                                 f" {exc.msg}") from exc
+        if not isinstance(data, dict):
+            raise PayloadInvalid("JSON body must be an object")
+        return data
+    if ctype == "application/x-www-form-urlencoded":
+        try:
+            text = request.body.decode(request.charset)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise PayloadInvalid(f"form body is not valid {request.charset}") from exc
+        return dict(parse_qsl(text, keep_blank_values=True, encoding=request.charset))
+    raise PayloadInvalid(f"unsupported Content-Type {ctype or '(none)'!r}; send"
+                         " application/json or application/x-www-form-urlencoded",
+                         field="Content-Type")
+
+
+def _lookup(data: Mapping[str, Any], source: str) -> Any:
+    """A field by name, or by dotted path into nested JSON (`pelapor.nama`)."""
+    if source in data:
+        return data[source]
+    node: Any = data
+    for part in source.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _text(value: Any, field: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise PayloadInvalid(f"field {field!r} must be text", field=field)
+    text = str(value).strip()
+    return text or None
+
+
+def _bool(value: Any, field: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise PayloadInvalid(f"field {field!r} must be yes/no (true, false, 1, 0, ya, tidak)",
+                         field=field)
+
+
+def _coordinate(value: Any, field: str, limit: int) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise PayloadInvalid(f"field {field!r} must be a number", field=field) from None
+    if not math.isfinite(number) or abs(number) > limit:
+        raise PayloadInvalid(f"field {field!r} must be between -{limit} and {limit}",
+                             field=field)
+    return number
+
+
+def _kind(value: Any, field: str) -> str | None:
+    text = _text(value, field)
+    if text is None:
+        return None
+    kind = KIND_ALIASES.get(text.lower().replace("-", "_").strip())
+    if kind is None:
+        raise PayloadInvalid(f"field {field!r} must be one of pengaduan, aspirasi,"
+                             " permintaan_informasi, whistleblowing", field=field)
+    return kind
+
+
+def _nik(value: Any, field: str) -> str | None:
+    text = _text(value, field)
+    if text is None:
+        return None
+    digits = text.replace(" ", "").replace(".", "")
+    if len(digits) != 16 or not digits.isdigit():
+        raise PayloadInvalid(f"field {field!r} must be a 16-digit NIK", field=field)
+    return digits
+
+
+def _date(value: Any, field: str) -> dt.date | None:
+    text = _text(value, field)
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise PayloadInvalid(f"field {field!r} must be a date YYYY-MM-DD", field=field) from None
+
+
+def _datetime(value: Any, field: str) -> dt.datetime | None:
+    text = _text(value, field)
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise PayloadInvalid(f"field {field!r} must be an ISO 8601 time", field=field) from None
+    if moment.tzinfo is None:
+        raise PayloadInvalid(f"field {field!r} needs a UTC offset", field=field)
+    return moment.astimezone(dt.UTC)

@@ -1,0 +1,200 @@
+"""The gateway's YAML config as pydantic v2 models (unknown keys are errors).
+
+Channel entries are checked here only for `name` and `type`; each adapter's own `Options`
+model checks the rest (see config.loader).
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+
+from normalizer.classify import KindKeywords
+
+Kind = Literal["pengaduan", "aspirasi", "permintaan_informasi", "whistleblowing"]
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number or a string like `10s`, `5m`, `250ms`, `1h`."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 10s, 5m or 1h")
+    if isinstance(value, int | float):
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"expected a duration such as 10s, 5m or 1h, got {value!r}")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GatewaySection(_Section):
+    """Where the gateway keeps its data and how it is reached."""
+
+    database: str = "sqlite:///data/gateway.db"
+    public_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Asia/Jakarta"
+    data_dir: str = "data"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Jakarta)") from None
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("expected an http(s) URL such as https://aduan.contoh.go.id")
+        return value.rstrip("/")
+
+
+class SandboxSection(_Section):
+    """The built-in sandbox central started by `run` when `central.url` is `sandbox`."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8700, ge=1, le=65535)
+    db: str = "data/sandbox.db"
+    fail_rate: float = Field(default=0.0, ge=0, le=1)
+    latency_ms: int = Field(default=0, ge=0)
+    return_agency: str | None = None
+
+
+class CentralSection(_Section):
+    """The central complaint system the forwarder submits to."""
+
+    target: Literal["lapor"] = "lapor"
+    url: str
+    token: SecretStr
+    timeout: Duration = 10.0
+    sandbox: SandboxSection = Field(default_factory=SandboxSection)
+
+    @field_validator("url")
+    @classmethod
+    def _url_or_sandbox(cls, value: str) -> str:
+        if value != "sandbox" and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("expected an http(s) URL or the word 'sandbox'")
+        return value.rstrip("/")
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """Whether `run` must start the built-in sandbox central."""
+        return self.url == "sandbox"
+
+    @property
+    def base_url(self) -> str:
+        """The URL requests go to (the sandbox's own address when it is built in)."""
+        if self.uses_sandbox:
+            return f"http://{self.sandbox.host}:{self.sandbox.port}"
+        return self.url
+
+
+class ForwarderSection(_Section):
+    """How the outbox is drained and retried."""
+
+    concurrency: int = Field(default=4, ge=1, le=64)
+    batch_size: int = Field(default=50, ge=1, le=1000)
+    interval: Duration = 1.0
+    backoff_base: Duration = 2.0
+    backoff_max: Duration = 900.0
+    max_attempts: int = Field(default=40, ge=1)
+    lease: Duration = 120.0
+    sync_interval: Duration = 30.0
+    reply_interval: Duration = 2.0
+
+
+class Agency(_Section):
+    """One node of the agency tree (UPT -> Eselon 1 -> Instansi -> Nasional)."""
+
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str
+    parent: str | None = None
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+StrList = Annotated[list[str], BeforeValidator(_as_list)]
+
+
+class RuleCondition(_Section):
+    """A routing rule's test: every given key must match; within a key any value may."""
+
+    keywords: StrList = Field(default_factory=list)
+    kind: Annotated[list[Kind], BeforeValidator(_as_list)] = Field(default_factory=list)
+    channel: StrList = Field(default_factory=list)
+    category: StrList = Field(default_factory=list)
+    region: StrList = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> RuleCondition:
+        if not (self.keywords or self.kind or self.channel or self.category or self.region):
+            raise ValueError("a rule needs at least one of keywords, kind, channel, category,"
+                             " region")
+        return self
+
+
+class RoutingRule(_Section):
+    """When the condition holds, the report goes to `agency`."""
+
+    when: RuleCondition
+    agency: str
+    name: str | None = None
+
+
+class RoutingSection(_Section):
+    """Ordered rules; the first match wins; `default` takes the rest (no wrong door)."""
+
+    default: str
+    rules: list[RoutingRule] = Field(default_factory=list)
+
+
+class NormalizerSection(_Section):
+    """How messages are cleaned and classified."""
+
+    region: str = Field(default="ID", pattern=r"^[A-Z]{2}$")
+    kinds: KindKeywords = Field(default_factory=KindKeywords)
+
+
+class RepliesSection(_Section):
+    """Citizen replies: where admin-edited templates live and how often to retry."""
+
+    templates_dir: str | None = None
+    max_attempts: int = Field(default=20, ge=1)
+
+
+class ConfigModel(_Section):
+    """The whole file."""
+
+    gateway: GatewaySection = Field(default_factory=GatewaySection)
+    central: CentralSection
+    agencies: list[Agency] = Field(min_length=1)
+    routing: RoutingSection
+    channels: list[dict[str, Any]] = Field(default_factory=list)
+    normalizer: NormalizerSection = Field(default_factory=NormalizerSection)
+    forwarder: ForwarderSection = Field(default_factory=ForwarderSection)
+    replies: RepliesSection = Field(default_factory=RepliesSection)

@@ -1,0 +1,139 @@
+"""Status sync: reads the central's changes feed and brings each report's timeline up to date.
+
+Every new status and every agency response lands on the report's timeline and queues one
+citizen notification. A `returned` status sends the report one level up the agency tree
+through the contract's `reroute` call, so the tracking id stays the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from forwarder.replies import ReplyQueue
+from forwarder.routing import NoHigherAgency, Router
+from forwarder.targets.lapor import LaporClient
+from forwarder.worker import apply_routing
+from gateway.store.models import ForwardItem, Report, SyncState, TimelineEvent, utcnow
+from gateway.store.timeline import record_event
+from normalizer.report import Routing
+
+log = logging.getLogger(__name__)
+
+CURSOR_KEY = "central.changes.updated_since"
+EPOCH = "1970-01-01T00:00:00Z"
+OVERLAP = dt.timedelta(seconds=2)  # re-read a sliver: changes stamped in the same instant
+
+
+def _parse_time(value: str) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+class StatusSync:
+    """One pass over the changes feed per call of `run_once`."""
+
+    def __init__(self, sessions: sessionmaker[Session], client: LaporClient, router: Router,
+                 replies: ReplyQueue, page_size: int = 100) -> None:
+        self.sessions = sessions
+        self.client = client
+        self.router = router
+        self.replies = replies
+        self.page_size = page_size
+
+    def run_once(self) -> int:
+        """Read every page of changes since the last pass; returns the items applied."""
+        with self.sessions() as session:
+            state = session.get(SyncState, CURSOR_KEY)
+            since = state.value if state else EPOCH
+        newest: dt.datetime | None = None
+        cursor: str | None = None
+        applied = 0
+        while True:
+            page = self.client.changes(since, cursor, self.page_size)
+            with self.sessions.begin() as session:
+                for item in page.items:
+                    if self.apply(session, item):
+                        applied += 1
+                    stamp = _parse_time(str(item["updated_at"]))
+                    newest = stamp if newest is None or stamp > newest else newest
+            cursor = page.next_cursor
+            if not cursor or not page.items:
+                break
+        if newest is not None:
+            with self.sessions.begin() as session:
+                state = session.get(SyncState, CURSOR_KEY)
+                value = _iso(max(newest - OVERLAP, _parse_time(since)))
+                if state is None:
+                    session.add(SyncState(key=CURSOR_KEY, value=value))
+                else:
+                    state.value = value
+        return applied
+
+    def apply(self, session: Session, item: dict[str, Any]) -> bool:
+        """Apply one ReportStatus; returns whether anything was new."""
+        report = None
+        if item.get("gateway_id"):
+            report = session.get(Report, item["gateway_id"])
+        if report is None:
+            report = session.scalar(select(Report).where(
+                Report.tracking_id == item["tracking_id"]))
+        if report is None:
+            return False  # submitted by someone else, or not ours
+        changed = False
+        updated_at = _parse_time(str(item["updated_at"]))
+        status = str(item["status"])
+        if status != report.central_status and (
+                report.central_updated_at is None or updated_at >= report.central_updated_at):
+            changed = True
+            note = self._latest_note(item, status)
+            report.central_status = status
+            report.central_updated_at = updated_at
+            record_event(session, report.id, "status", status=status,
+                         agency=item.get("agency"), note=note)
+            self.replies.status_changed(session, report, status, _iso(updated_at),
+                                        item.get("agency"), note)
+            if status == "returned":
+                self._reroute(session, report, item.get("agency"))
+        for response in item.get("responses") or []:
+            if self._new_response(session, report.id, str(response["id"])):
+                changed = True
+                record_event(session, report.id, "response", id=str(response["id"]),
+                             agency=response.get("agency"))
+                self.replies.agency_response(session, report, str(response["id"]),
+                                             response.get("agency"), str(response["text"]))
+        return changed
+
+    @staticmethod
+    def _latest_note(item: dict[str, Any], status: str) -> str | None:
+        for entry in reversed(item.get("history") or []):
+            if entry.get("status") == status:
+                return entry.get("note")
+        return None
+
+    @staticmethod
+    def _new_response(session: Session, report_id: str, response_id: str) -> bool:
+        seen = session.scalars(select(TimelineEvent.detail).where(
+            TimelineEvent.report_id == report_id, TimelineEvent.event == "response"))
+        return all(detail.get("id") != response_id for detail in seen)
+
+    def _reroute(self, session: Session, report: Report, returned_by: str | None) -> None:
+        current = Routing.model_validate(report.payload["routing"])
+        try:
+            routing = self.router.escalate(current, returned_by or current.agency)
+        except NoHigherAgency as exc:
+            record_event(session, report.id, "reroute_impossible", reason=str(exc))
+            log.error("report %s returned at the top of the agency tree: %s", report.id, exc)
+            return
+        apply_routing(report, routing)
+        record_event(session, report.id, "rerouted", agency=routing.agency,
+                     reason=routing.reason, hops=routing.hops)
+        session.add(ForwardItem(report_id=report.id, action="reroute", next_attempt_at=utcnow()))

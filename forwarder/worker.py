@@ -1,0 +1,228 @@
+"""The forward worker: claims due outbox rows and tells the central, per the contract.
+
+The HTTP call happens outside any database transaction: claim (commit) -> call -> record the
+outcome (commit). A crash between the call and the record leaves a leased row that is
+claimed again later; the central recognises the repeat by its Idempotency-Key, so nothing
+arrives twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.schema import ForwarderSection
+from forwarder import outbox
+from forwarder.replies import ReplyQueue
+from forwarder.routing import NoHigherAgency, Router
+from forwarder.targets.lapor import LaporClient, Receipt, SubmitError
+from gateway.metrics import Metrics
+from gateway.store.models import ForwardItem, Report, utcnow
+from gateway.store.timeline import record_event
+from normalizer.report import Routing
+
+log = logging.getLogger(__name__)
+
+
+def worker_identity(role: str) -> str:
+    """A lease owner name unique to this process and start."""
+    return f"{role}@{socket.gethostname()}:{os.getpid()}:{time.monotonic_ns() % 10**9}"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One claimed row with what the call needs, read in the claiming transaction."""
+
+    item_id: int
+    action: str
+    report_id: str
+    payload: dict[str, Any] | None
+    wire: dict[str, Any]
+    tracking_id: str | None
+
+
+@dataclass
+class Outcome:
+    """What one call produced, applied to the database afterwards."""
+
+    receipt: Receipt | None = None
+    error: SubmitError | None = None
+    seconds: float = 0.0
+
+
+class Forwarder:
+    """Drains the forward outbox with a pool of threads."""
+
+    def __init__(self, sessions: sessionmaker[Session], client: LaporClient, router: Router,
+                 replies: ReplyQueue, settings: ForwarderSection,
+                 metrics: Metrics | None = None, owner: str | None = None) -> None:
+        self.sessions = sessions
+        self.client = client
+        self.router = router
+        self.replies = replies
+        self.settings = settings
+        self.metrics = metrics
+        self.owner = owner or worker_identity("forwarder")
+        self.stopping = threading.Event()
+        self.pool = ThreadPoolExecutor(max_workers=settings.concurrency,
+                                       thread_name_prefix="forward")
+
+    def close(self) -> None:
+        """Stop taking new batches and wait for calls in flight."""
+        self.stopping.set()
+        self.pool.shutdown(wait=True)
+
+    def drain(self, max_seconds: float = 30.0) -> int:
+        """Process batches until nothing is due (or time is up); returns rows handled."""
+        handled, deadline = 0, time.monotonic() + max_seconds
+        while not self.stopping.is_set() and time.monotonic() < deadline:
+            count = self.run_once()
+            handled += count
+            if count == 0:
+                break
+        return handled
+
+    def run_once(self) -> int:
+        """Claim one batch and process it concurrently."""
+        with self.sessions.begin() as session:
+            items = outbox.claim_due(session, ForwardItem, owner=self.owner,
+                                     limit=self.settings.batch_size,
+                                     lease_seconds=self.settings.lease)
+            work = []
+            for item in items:
+                report = session.get(Report, item.report_id)
+                assert report is not None  # a foreign key guarantees it
+                work.append(Job(item.id, item.action, report.id, item.payload,
+                                dict(report.payload), report.tracking_id))
+        if not work:
+            return 0
+        list(self.pool.map(self._process, work))
+        return len(work)
+
+    def _process(self, job: Job) -> None:
+        try:
+            outcome = self._call(job)
+            with self.sessions.begin() as session:
+                self._record(session, job.item_id, job.action, outcome)
+        except Exception:
+            # The lease runs out and the row is tried again; never lose it over a bug here.
+            log.exception("forwarding outbox row %s (%s) failed unexpectedly", job.item_id,
+                          job.action)
+
+    def _call(self, job: Job) -> Outcome:
+        action, wire, tracking_id, payload = job.action, job.wire, job.tracking_id, job.payload
+        started = time.monotonic()
+        try:
+            if action == "submit":
+                receipt = self.client.submit(wire)
+                return Outcome(receipt=receipt, seconds=time.monotonic() - started)
+            if tracking_id is None:
+                raise SubmitError("report has no tracking id yet", code="not_submitted",
+                                  retryable=True)
+            if action == "reroute":
+                routing = wire["routing"]
+                self.client.reroute(tracking_id, routing["agency"], routing["reason"],
+                                    routing.get("hops", []))
+            elif action == "followup":
+                body = dict(payload or {})
+                self.client.followup(tracking_id, str(body["id"]), body)
+            else:
+                raise SubmitError(f"unknown outbox action {action}", code="bad_action",
+                                  retryable=False)
+            return Outcome(seconds=time.monotonic() - started)
+        except SubmitError as exc:
+            return Outcome(error=exc, seconds=time.monotonic() - started)
+
+    def _record(self, session: Session, item_id: int, action: str, outcome: Outcome) -> None:
+        item = session.get(ForwardItem, item_id)
+        if item is None or not outbox.still_leased(item, self.owner):
+            return  # our lease ran out and another worker took over; it will record
+        report = session.get(Report, item.report_id)
+        assert report is not None
+        if self.metrics:
+            self.metrics.call_latency.observe(outcome.seconds)
+        err = outcome.error
+        if err is None:
+            self._succeeded(session, item, report, action, outcome.receipt)
+        elif err.code == "out_of_authority":
+            self._escalate(session, item, report, action, err)
+        elif err.retryable and item.attempts + 1 < self.settings.max_attempts:
+            delay = outbox.backoff_delay(item.attempts, base=self.settings.backoff_base,
+                                         cap=self.settings.backoff_max,
+                                         retry_after=err.retry_after)
+            outbox.schedule_retry(item, err.describe(), delay)
+            self._count(action, "retry")
+            log.warning("central refused %s of report %s for now (%s); retry in %.1fs",
+                        action, report.id, err.describe(), delay)
+        else:
+            self._dead(session, item, report, action, err.describe())
+
+    def _count(self, action: str, result: str) -> None:
+        if self.metrics:
+            self.metrics.forwarded.labels(action, result).inc()
+
+    def _succeeded(self, session: Session, item: ForwardItem, report: Report, action: str,
+                   receipt: Receipt | None) -> None:
+        item.state, item.done_at = "done", utcnow()
+        outbox.release(item)
+        self._count(action, "ok")
+        if action == "submit" and receipt is not None:
+            report.tracking_id = receipt.tracking_id
+            report.central_status = receipt.status
+            report.state = "submitted"
+            record_event(session, report.id, "forwarded", tracking_id=receipt.tracking_id,
+                         agency=report.agency, attempts=item.attempts + 1,
+                         replayed=receipt.replayed)
+            self.replies.acknowledge(session, report)
+            if self.metrics:
+                self.metrics.forward_latency.observe(
+                    (utcnow() - report.created_at).total_seconds())
+            log.info("report %s accepted by the central as %s", report.id, receipt.tracking_id)
+        else:
+            record_event(session, report.id, f"{action}_sent", agency=report.agency)
+
+    def _escalate(self, session: Session, item: ForwardItem, report: Report, action: str,
+                  err: SubmitError) -> None:
+        current = Routing.model_validate(report.payload["routing"])
+        try:
+            routing = self.router.escalate(current)
+        except NoHigherAgency as exc:
+            self._dead(session, item, report, action, f"{err.describe()}; {exc}")
+            return
+        apply_routing(report, routing)
+        record_event(session, report.id, "rerouted", agency=routing.agency,
+                     reason=routing.reason, hops=routing.hops)
+        # Only a 2xx binds the idempotency key: the same key may now go to the parent.
+        item.next_attempt_at = utcnow()
+        outbox.release(item)
+        self._count(action, "out_of_authority")
+        log.info("report %s returned by %s; sent on to %s", report.id, current.agency,
+                 routing.agency)
+
+    def _dead(self, session: Session, item: ForwardItem, report: Report, action: str,
+              reason: str) -> None:
+        outbox.bury(item, reason)
+        if action == "submit":
+            report.state = "dead"
+        record_event(session, report.id, "dead_letter", action=action, error=reason)
+        self._count(action, "dead")
+        if self.metrics:
+            self.metrics.dead_letters.labels("forward").inc()
+        log.error("report %s: %s dead-lettered: %s", report.id, action, reason)
+
+
+def apply_routing(report: Report, routing: Routing) -> None:
+    """Store a new routing on the report row and inside the payload sent to the central."""
+    payload = dict(report.payload)
+    payload["routing"] = routing.model_dump(mode="json")
+    report.payload = payload
+    report.agency = routing.agency
+    report.hops = list(routing.hops)

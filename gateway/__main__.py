@@ -1,0 +1,5 @@
+"""`python -m gateway` is `sp4n-gateway`."""
+
+from gateway.cli import main
+
+main()

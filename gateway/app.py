@@ -1,0 +1,27 @@
+"""Flask app factory: one blueprint per area, the runtime bound as an extension."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from gateway.runtime import Runtime
+from gateway.web import health, status, webhooks
+from gateway.web.errors import register_error_handlers
+
+# The largest body any channel may accept; each channel's own cap is checked in the route.
+MAX_REQUEST_BYTES = 64 * 1024 * 1024
+
+
+def create_app(runtime: Runtime, *, scheduler_stale_after: float | None = None) -> Flask:
+    """The web app for a runtime; `scheduler_stale_after` makes /readyz watch the scheduler."""
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+                      SP4N_SCHEDULER_STALE_AFTER=scheduler_stale_after,
+                      JSON_SORT_KEYS=False)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["sp4n"] = runtime
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(status.bp)
+    app.register_blueprint(health.bp)
+    register_error_handlers(app)
+    return app

@@ -1,0 +1,88 @@
+"""The service runner: web server plus scheduled jobs (forward, replies, status sync).
+
+`run` starts everything in one process (the embedded-SQLite default); `web` and `worker`
+split the two halves for scale-out on PostgreSQL. Scheduled jobs never run inside web
+request threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from forwarder.targets.lapor import SubmitError
+from gateway.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Jobs:
+    """The scheduled jobs of one worker process."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.forwarder = runtime.forwarder()
+        self.reply_sender = runtime.reply_sender()
+        self.sync = runtime.status_sync()
+        self.scheduler = BackgroundScheduler(timezone="UTC")
+        self._stopped = threading.Event()
+
+    def _job(self, name: str, fn: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
+            self.runtime.heartbeats["scheduler"] = time.monotonic()
+            self.runtime.heartbeats[name] = time.monotonic()
+            try:
+                fn()
+            except SubmitError as exc:
+                log.warning("%s: central unavailable: %s", name, exc.describe())
+            except Exception:
+                log.exception("%s failed; it runs again at its next interval", name)
+        return run
+
+    def start(self) -> None:
+        """Schedule the jobs (each never overlaps itself) and start ticking."""
+        cfg = self.runtime.config.model.forwarder
+        common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+        self.scheduler.add_job(self._job("forward", lambda: self.forwarder.drain(30.0)),
+                               "interval", seconds=cfg.interval, id="forward", **common)
+        self.scheduler.add_job(self._job("replies", self.reply_sender.run_once), "interval",
+                               seconds=cfg.reply_interval, id="replies", **common)
+        self.scheduler.add_job(self._job("sync", self.sync.run_once), "interval",
+                               seconds=cfg.sync_interval, id="sync", **common)
+        self.scheduler.add_job(self._job("heartbeat", lambda: None), "interval", seconds=5,
+                               id="heartbeat", **common)
+        self.runtime.heartbeats["scheduler"] = time.monotonic()
+        self.scheduler.start()
+        log.info("scheduled jobs started: forward every %.1fs, replies every %.1fs,"
+                 " status sync every %.1fs", cfg.interval, cfg.reply_interval,
+                 cfg.sync_interval)
+
+    def stop(self) -> None:
+        """Stop ticking and let calls in flight finish (their rows stay leased otherwise)."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        self.forwarder.stopping.set()
+        self.reply_sender.stopping.set()
+        self.scheduler.shutdown(wait=True)
+        self.forwarder.close()
+
+
+def serve_web(app: Any, host: str, port: int, threads: int = 8) -> None:
+    """Serve the app with waitress until interrupted.
+
+    Waitress reads a whole body before the app sees it, so it gets a cap of its own, a few
+    times the largest channel cap: a body announced bigger than that is refused (413) before
+    any of it is buffered; anything between gets the channel's JSON 413 from the app.
+    """
+    from waitress import serve  # noqa: PLC0415 (only the serving processes need it)
+
+    runtime: Runtime = app.extensions["sp4n"]
+    caps = [a.options.max_body_bytes for a in runtime.adapters.values()] or [1024 * 1024]
+    serve(app, host=host, port=port, threads=threads, ident="sp4n-gateway",
+          clear_untrusted_proxy_headers=True, max_request_body_size=4 * max(caps))

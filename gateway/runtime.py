@@ -1,0 +1,139 @@
+"""Everything a gateway process needs, built once from a checked config (no globals).
+
+`run`, `web`, `worker` and the CLI helpers build a `Runtime` and take the parts they need;
+tests build one against a temporary database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.base import Adapter
+from adapters.errors import AdapterUnavailable
+from adapters.registry import load_adapter_class
+from config.loader import Config
+from forwarder.replies import ReplyQueue, ReplyTemplates
+from forwarder.reply_sender import ReplySender
+from forwarder.routing import Router
+from forwarder.sync import StatusSync
+from forwarder.targets.lapor import LaporClient
+from forwarder.worker import Forwarder
+from gateway.intake import Intake
+from gateway.metrics import Metrics
+from gateway.store import migrate
+from gateway.store.db import make_engine, make_sessionmaker
+from gateway.store.files import AttachmentStore
+from gateway.store.models import ForwardItem, ReplyItem
+from normalizer.pipeline import NormalizerSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The wired-up parts of one gateway process."""
+
+    config: Config
+    base_dir: Path
+    engine: Engine
+    sessions: sessionmaker[Session]
+    adapters: dict[str, Adapter]
+    router: Router
+    metrics: Metrics
+    replies: ReplyQueue
+    intake: Intake
+    client: LaporClient
+    heartbeats: dict[str, float] = field(default_factory=dict)
+
+    def data_dir(self) -> Path:
+        """The directory for attachments and the embedded databases."""
+        path = Path(self.config.model.gateway.data_dir)
+        return path if path.is_absolute() else self.base_dir / path
+
+    def forwarder(self) -> Forwarder:
+        """A forward worker on this runtime."""
+        return Forwarder(self.sessions, self.client, self.router, self.replies,
+                         self.config.model.forwarder, metrics=self.metrics)
+
+    def reply_sender(self) -> ReplySender:
+        """A reply sender on this runtime."""
+        return ReplySender(self.sessions, self.adapters, self.config.model.forwarder,
+                           max_attempts=self.config.model.replies.max_attempts,
+                           metrics=self.metrics)
+
+    def status_sync(self) -> StatusSync:
+        """A status sync on this runtime."""
+        return StatusSync(self.sessions, self.client, self.router, self.replies)
+
+    def queue_counts(self) -> dict[str, dict[str, int]]:
+        """Rows per state in both outboxes (for /metrics)."""
+        counts: dict[str, dict[str, int]] = {}
+        with self.sessions() as session:
+            for name, model in (("forward", ForwardItem), ("reply", ReplyItem)):
+                rows = session.execute(select(model.state, func.count()).group_by(model.state))
+                counts[name] = {state: int(n) for state, n in rows}
+        return counts
+
+    def close(self) -> None:
+        """Release the database pool."""
+        self.engine.dispose()
+
+
+def build_adapters(config: Config) -> dict[str, Adapter]:
+    """One adapter per enabled channel; a channel that cannot start is skipped, loudly."""
+    adapters: dict[str, Adapter] = {}
+    public_url = config.model.gateway.public_url
+    for options in config.channels:
+        if not options.enabled:
+            continue
+        try:
+            adapters[options.name] = load_adapter_class(options.type)(options,
+                                                                      public_url=public_url)
+        except AdapterUnavailable as exc:
+            log.error("channel %s is not started: %s", options.name, exc)
+    return adapters
+
+
+def build_runtime(config: Config, *, base_dir: Path | None = None,
+                  apply_migrations: bool = True) -> Runtime:
+    """Wire a runtime; migrations are applied unless told otherwise."""
+    base = base_dir or Path.cwd()
+    model = config.model
+    engine = make_engine(model.gateway.database, base_dir=base)
+    if apply_migrations:
+        migrate.upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    adapters = build_adapters(config)
+    router = Router(model.routing, config.agency_parents)
+    metrics = Metrics()
+    templates = ReplyTemplates(model.replies.templates_dir)
+    templates.check()
+
+    def can_reply(channel: str, reply_to: Mapping[str, str]) -> bool:
+        adapter = adapters.get(channel)
+        opts = config.channel(channel)
+        return bool(adapter and opts and opts.replies and adapter.can_reply(reply_to))
+
+    replies = ReplyQueue(templates, {a.code: a.name for a in model.agencies}, can_reply)
+
+    def settings_for(adapter: Adapter) -> NormalizerSettings:
+        return NormalizerSettings(region=model.normalizer.region, kinds=model.normalizer.kinds,
+                                  default_kind=adapter.options.kind)
+
+    data_dir = Path(model.gateway.data_dir)
+    data_dir = data_dir if data_dir.is_absolute() else base / data_dir
+    intake = Intake(sessions, router, settings_for, AttachmentStore(data_dir / "attachments"),
+                    metrics)
+    client = LaporClient(model.central.base_url, model.central.token.get_secret_value(),
+                         timeout=model.central.timeout)
+    runtime = Runtime(config=config, base_dir=base, engine=engine, sessions=sessions,
+                      adapters=adapters, router=router, metrics=metrics, replies=replies,
+                      intake=intake, client=client)
+    metrics.watch_queues(runtime.queue_counts)
+    return runtime

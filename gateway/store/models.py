@@ -1,0 +1,171 @@
+"""SQLAlchemy 2 typed models: inbound log, reports, forward outbox, reply outbox, timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> dt.datetime:
+    """The current time, UTC, aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores UTC; always gives back an aware UTC datetime (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        """Aware in, UTC stored."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        """Aware UTC out."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class InboundMessage(Base):
+    """A message as it arrived, kept raw for replay, keyed by (channel, external_id).
+
+    Rejected input (malformed, missing fields) is kept too, with `external_id` NULL so a
+    corrected resend is not mistaken for a repeat.
+    """
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_inbound_channel_ext"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    stored_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    state: Mapped[str] = mapped_column(String(16))  # accepted | rejected | failed | quarantined
+    error: Mapped[str | None] = mapped_column(Text)
+    error_field: Mapped[str | None] = mapped_column(String(255))
+    raw: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    report_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class Report(Base):
+    """A canonical report and where it stands at the central."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_report_channel_ext"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    inbound_id: Mapped[str | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    channel: Mapped[str] = mapped_column(String(64))
+    channel_type: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow,
+                                                    onupdate=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    agency: Mapped[str] = mapped_column(String(64))
+    hops: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    reply_to: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued|submitted|dead
+    tracking_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    central_status: Mapped[str | None] = mapped_column(String(32))
+    central_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class ForwardItem(Base):
+    """One thing to tell the central about a report: submit, reroute, or a follow-up."""
+
+    __tablename__ = "forward_outbox"
+    __table_args__ = (Index("ix_forward_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # submit | reroute | followup
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReplyItem(Base):
+    """One message to the citizen, sent by the channel they used; one per (report, event)."""
+
+    __tablename__ = "reply_outbox"
+    __table_args__ = (
+        UniqueConstraint("report_id", "event", name="uq_reply_report_event"),
+        Index("ix_reply_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|dead|manual
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class TimelineEvent(Base):
+    """Something that happened to a report, in order: received, routed, forwarded, status..."""
+
+    __tablename__ = "timeline_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    event: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+
+class SyncState(Base):
+    """Small key/value state of scheduled jobs (the changes-feed position)."""
+
+    __tablename__ = "sync_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow,
+                                                    onupdate=utcnow)

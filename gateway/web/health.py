@@ -1,0 +1,58 @@
+"""`/healthz` (alive), `/readyz` (database and scheduler), `/metrics` (Prometheus)."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, current_app, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.runtime import Runtime
+from gateway.store.migrate import is_current
+
+bp = Blueprint("health", __name__)
+
+
+def _runtime() -> Runtime:
+    runtime: Runtime = current_app.extensions["sp4n"]
+    return runtime
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process answers."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """Ready when the database answers at the current schema and the scheduler ticks."""
+    runtime = _runtime()
+    checks: dict[str, str] = {}
+    try:
+        with runtime.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = "ok" if is_current(runtime.engine) else "schema not migrated"
+    except SQLAlchemyError as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    limit = current_app.config.get("SP4N_SCHEDULER_STALE_AFTER")
+    if limit is not None:
+        beat = runtime.heartbeats.get("scheduler")
+        if beat is None:
+            checks["scheduler"] = "not started"
+        elif time.monotonic() - beat > limit:
+            checks["scheduler"] = f"no tick for {time.monotonic() - beat:.0f}s"
+        else:
+            checks["scheduler"] = "ok"
+    ready = all(v == "ok" for v in checks.values())
+    return jsonify({"status": "ok" if ready else "unavailable", "checks": checks}), \
+        200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format."""
+    return Response(generate_latest(_runtime().metrics.registry),
+                    content_type=CONTENT_TYPE_LATEST)

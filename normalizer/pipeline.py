@@ -1,0 +1,237 @@
+"""From an adapter's MessageDraft to the canonical Report: clean, check, classify, assemble.
+
+`normalize_draft` is pure and total: it raises only `PayloadInvalid` (a message with no text,
+or letter details that do not fit), and otherwise drops what it cannot use with a note.
+Routing sits between the two steps: the caller routes the `NormalizedMessage`, then calls
+`build_report` with the result.
+
+An anonymous report keeps its reporter fields: the gateway still needs them to answer the
+citizen, and the central withholds them from the handling agency (privacy.anonymous).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from typing import Any
+
+from pydantic import ValidationError
+
+from adapters.base import MessageDraft
+from adapters.errors import PayloadInvalid
+from normalizer.classify import KindKeywords, as_kind, classify_kind
+from normalizer.phone import to_e164
+from normalizer.report import (
+    Attachment,
+    ChannelRef,
+    Kind,
+    LetterInfo,
+    Location,
+    Privacy,
+    Report,
+    Reporter,
+    Routing,
+)
+from normalizer.text import (
+    clean_line,
+    clean_text,
+    clip,
+    derive_title,
+    html_to_text,
+    looks_like_html,
+)
+
+MAX_TITLE = 150
+MAX_BODY = 20000
+_NIK = re.compile(r"[0-9]{16}")
+_NIK_SEPARATORS = re.compile(r"[\s.\-]+")
+
+
+@dataclass(frozen=True)
+class NormalizerSettings:
+    """How one channel's messages are normalised (from the config's normalizer section)."""
+
+    region: str = "ID"
+    kinds: KindKeywords = field(default_factory=KindKeywords)
+    default_kind: str | None = None  # the channel's configured kind; beats keywords
+
+
+@dataclass
+class NormalizedMessage:
+    """A message's cleaned fields, ready for routing and then `build_report`."""
+
+    title: str
+    body: str
+    kind: Kind
+    category: str | None
+    reporter: Reporter
+    privacy: Privacy
+    location: Location | None
+    incident_date: dt.date | None
+    letter: LetterInfo | None
+    in_reply_to: str | None
+    notes: list[str] = field(default_factory=list)  # what was dropped or changed, and why
+
+
+def _line(value: str | None) -> str | None:
+    """Clean a value to one line; None when nothing is left."""
+    return (clean_line(value) or None) if value is not None else None
+
+
+def _body(draft: MessageDraft, notes: list[str]) -> str:
+    text = draft.body or ""
+    if draft.body_content_type.lower().startswith("text/html") or looks_like_html(text):
+        text = html_to_text(text)
+    body = clean_text(text)
+    if not body:
+        raise PayloadInvalid("empty message (pesan kosong)", field="body")
+    if len(body) > MAX_BODY:
+        notes.append(f"body clipped from {len(body)} to {MAX_BODY} characters")
+        body = clip(body, MAX_BODY)
+    return body
+
+
+def _email(raw: str | None, notes: list[str]) -> str | None:
+    value = _line(raw)
+    if value is None:
+        return None
+    if value.lower().startswith("mailto:"):
+        value = value[len("mailto:") :]
+    value = parseaddr(value)[1] or value  # "Budi <budi@contoh.id>" -> the address
+    local, _, domain = value.rpartition("@")
+    labels = domain.split(".")
+    if not local or "@" in local or " " in value or len(labels) < 2 or not all(labels):
+        notes.append("email is not an address, kept out of reporter")
+        return None
+    return f"{local}@{domain.lower()}"
+
+
+def _nik(raw: str | None, notes: list[str]) -> str | None:
+    value = _line(raw)
+    if value is None:
+        return None
+    digits = _NIK_SEPARATORS.sub("", value)
+    if not _NIK.fullmatch(digits):
+        notes.append("identity_number is not 16 digits, kept out of reporter")
+        return None
+    return digits
+
+
+def _reporter(draft: MessageDraft, settings: NormalizerSettings, notes: list[str]) -> Reporter:
+    phone = to_e164(draft.phone, settings.region) if draft.phone else None
+    if draft.phone and draft.phone.strip() and phone is None:
+        notes.append("phone not a valid number, kept out of reporter")
+    return Reporter(
+        name=_line(draft.name),
+        phone=phone,
+        email=_email(draft.email, notes),
+        handle=_line(draft.handle),
+        address=_line(draft.address),
+        identity_number=_nik(draft.identity_number, notes),
+    )
+
+
+def _coordinate(value: Any, limit: float, name: str, notes: list[str]) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or abs(number) > limit:
+        notes.append(f"{name} {value!r} is not a coordinate, dropped")
+        return None
+    return number
+
+
+def _location(draft: MessageDraft, notes: list[str]) -> Location | None:
+    location = Location(
+        text=_line(draft.location_text),
+        lat=_coordinate(draft.lat, 90, "lat", notes),
+        lon=_coordinate(draft.lon, 180, "lon", notes),
+        region_code=_line(draft.region_code),
+    )
+    return location if location.model_dump(exclude_none=True) else None
+
+
+def _letter(raw: dict[str, Any] | None) -> LetterInfo | None:
+    if raw is None:
+        return None
+    cleaned = {k: (_line(v) if isinstance(v, str) else v) for k, v in raw.items()}
+    try:
+        return LetterInfo.model_validate(cleaned)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise PayloadInvalid(f"letter details invalid: {problems}", field="letter") from None
+
+
+def _kind(draft: MessageDraft, settings: NormalizerSettings, text: str, notes: list[str]) -> Kind:
+    explicit = as_kind(draft.kind)
+    if draft.kind is not None and explicit is None:
+        notes.append(f"kind {draft.kind!r} unknown, classified instead")
+    return classify_kind(text, settings.kinds, explicit=explicit or settings.default_kind)
+
+
+def normalize_draft(draft: MessageDraft, settings: NormalizerSettings) -> NormalizedMessage:
+    """Clean and check one draft; raise PayloadInvalid only when it carries no usable message."""
+    notes: list[str] = []
+    body = _body(draft, notes)
+    given_title = _line(draft.title)
+    title = clip(given_title, MAX_TITLE) if given_title else derive_title(body, MAX_TITLE)
+    kind = _kind(draft, settings, f"{title}\n{body}", notes)
+    incident_date = draft.incident_date
+    if isinstance(incident_date, dt.datetime):
+        incident_date = incident_date.date()
+    return NormalizedMessage(
+        title=title,
+        body=body,
+        kind=kind,
+        category=_line(draft.category),
+        reporter=_reporter(draft, settings, notes),
+        privacy=Privacy(
+            anonymous=bool(draft.anonymous),
+            confidential=bool(draft.confidential) or kind == "whistleblowing",
+        ),
+        location=_location(draft, notes),
+        incident_date=incident_date,
+        letter=_letter(draft.letter),
+        in_reply_to=_line(draft.in_reply_to),
+        notes=notes,
+    )
+
+
+def build_report(
+    msg: NormalizedMessage,
+    *,
+    report_id: str,
+    channel: ChannelRef,
+    external_id: str,
+    received_at: dt.datetime,
+    routing: Routing,
+    attachments: Sequence[Attachment] = (),
+) -> Report:
+    """Assemble the canonical Report for a normalised, routed message."""
+    return Report(
+        id=report_id,
+        channel=channel,
+        external_id=external_id,
+        received_at=received_at,
+        kind=msg.kind,
+        title=msg.title,
+        body=msg.body,
+        category=msg.category,
+        reporter=msg.reporter.model_copy(),
+        privacy=msg.privacy.model_copy(),
+        location=msg.location.model_copy() if msg.location else None,
+        incident_date=msg.incident_date,
+        attachments=list(attachments),
+        in_reply_to=msg.in_reply_to,
+        letter=msg.letter.model_copy() if msg.letter else None,
+        routing=routing,
+    )

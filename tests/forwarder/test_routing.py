@@ -1,0 +1,83 @@
+"""No-wrong-door routing: rules in order, the default, and the walk up the agency tree."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.schema import RoutingSection
+from forwarder.routing import NoHigherAgency, Router, RoutingFacts
+from normalizer.report import Routing
+
+PARENTS = {"nasional": None, "pemkab": "nasional", "dinas-pupr": "pemkab",
+           "upt-jalan": "dinas-pupr", "inspektorat": "pemkab", "dinkes": "pemkab"}
+
+ROUTING = RoutingSection.model_validate({
+    "default": "nasional",
+    "rules": [
+        {"name": "wbs", "when": {"kind": "whistleblowing"}, "agency": "inspektorat"},
+        {"name": "jalan", "when": {"keywords": ["jalan rusak", "jembatan"]},
+         "agency": "upt-jalan"},
+        {"when": {"keywords": ["puskesmas"], "channel": ["sms-1708"]}, "agency": "dinkes"},
+        {"when": {"region": ["33.01"]}, "agency": "pemkab"},
+        {"when": {"category": ["infrastruktur"]}, "agency": "dinas-pupr"},
+    ],
+})
+
+
+def facts(text: str = "", kind: str = "pengaduan", channel: str = "web",
+          category: str | None = None, region: str | None = None) -> RoutingFacts:
+    return RoutingFacts(text=text, kind=kind, channel=channel, category=category,
+                        region=region)
+
+
+ROUTE_CASES = [
+    ("kind rule first", facts("jalan rusak dan pungli", kind="whistleblowing"),
+     "inspektorat", "rule wbs"),
+    ("keyword rule", facts("Ada JALAN RUSAK di desa"), "upt-jalan", "rule jalan"),
+    ("all conditions of a rule must hold", facts("puskesmas tutup", channel="web"),
+     "nasional", "default"),
+    ("keyword and channel both hold", facts("puskesmas tutup", channel="sms-1708"),
+     "dinkes", "rule rules[2]"),
+    ("region prefix", facts("x", region="33.01.05"), "pemkab", "rule rules[3]"),
+    ("region is not a string prefix", facts("x", region="33.011"), "nasional", "default"),
+    ("category", facts("x", category="infrastruktur"), "dinas-pupr", "rule rules[4]"),
+    ("nothing matches: default", facts("lampu mati"), "nasional", "default"),
+]
+
+
+@pytest.mark.parametrize(("case", "agency", "reason"), [c[1:] for c in ROUTE_CASES],
+                         ids=[c[0] for c in ROUTE_CASES])
+def test_route(case: RoutingFacts, agency: str, reason: str) -> None:
+    routing = Router(ROUTING, PARENTS).route(case)
+    assert (routing.agency, routing.reason, routing.hops) == (agency, reason, [])
+
+
+def test_escalation_walks_to_the_root_each_agency_once() -> None:
+    router = Router(ROUTING, PARENTS)
+    routing = Routing(agency="upt-jalan", reason="rule jalan")
+    seen = [routing.agency]
+    while True:
+        try:
+            routing = router.escalate(routing)
+        except NoHigherAgency:
+            break
+        seen.append(routing.agency)
+        assert routing.reason == f"returned by {seen[-2]}"
+        assert routing.hops == seen[:-1]
+    assert seen == ["upt-jalan", "dinas-pupr", "pemkab", "nasional"]
+    assert len(set(seen)) == len(seen)
+
+
+def test_escalation_skips_an_agency_that_already_had_it() -> None:
+    router = Router(ROUTING, PARENTS)
+    # Went to pemkab first, was returned, then a rule sent it down to dinas-pupr which
+    # returns it too: pemkab is skipped, the national admin gets it.
+    routing = Routing(agency="dinas-pupr", reason="x", hops=["pemkab"])
+    assert router.escalate(routing).agency == "nasional"
+
+
+def test_returned_by_another_agency_than_addressed() -> None:
+    router = Router(ROUTING, PARENTS)
+    routing = router.escalate(Routing(agency="pemkab", reason="x"), returned_by="inspektorat")
+    assert routing.agency == "nasional"
+    assert routing.hops == ["pemkab", "inspektorat"]

@@ -1,0 +1,223 @@
+"""MessageDraft -> NormalizedMessage -> Report, checked against the shared JSON schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.base import MessageDraft
+from adapters.errors import PayloadInvalid
+from normalizer.classify import KindKeywords
+from normalizer.pipeline import NormalizerSettings, build_report, normalize_draft
+from normalizer.report import Attachment, ChannelRef, Report, Routing
+
+SCHEMA_PATH = Path(__file__).resolve().parents[3] / "shared" / "contracts" / "report.schema.json"
+RECEIVED = dt.datetime(2024, 5, 1, 10, 0, tzinfo=dt.UTC)
+SETTINGS = NormalizerSettings()
+
+
+def draft(**fields: Any) -> MessageDraft:
+    base: dict[str, Any] = {
+        "external_id": "SM123",
+        "received_at": RECEIVED,
+        "body": "Jalan rusak di depan pasar.",
+    }
+    return MessageDraft(**{**base, **fields})
+
+
+def report_for(message_draft: MessageDraft, settings: NormalizerSettings = SETTINGS) -> Report:
+    return build_report(
+        normalize_draft(message_draft, settings),
+        report_id="01HZX5V0ABCDEF1234567890",
+        channel=ChannelRef(name="sms-1708", type="twilio_sms"),
+        external_id=message_draft.external_id,
+        received_at=message_draft.received_at,
+        routing=Routing(agency="pemkab", reason="default"),
+        attachments=[
+            Attachment(filename="foto.jpg", content_type="image/jpeg", size=3, sha256="0" * 64)
+        ],
+    )
+
+
+def assert_valid_wire(report: Report) -> None:
+    if not SCHEMA_PATH.exists():
+        pytest.skip(f"{SCHEMA_PATH} is absent")
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(report.to_wire())]
+    assert errors == []
+
+
+FULL = draft(
+    body=(
+        "<html><body><p>Yth. Bapak/Ibu,</p><p>Ada <b>pungli</b> di kantor kelurahan "
+        "saat urus KTP.</p><p>Salam,<br>Budi</p></body></html>"
+    ),
+    body_content_type="text/html; charset=utf-8",
+    name="  Budi\nSantoso ",
+    phone="whatsapp:+62 812-3456-7890",
+    email="Budi <Budi.S@Contoh.GO.ID>",
+    handle="telegram:123456",
+    address="Jl. Merdeka No. 5\r\nRT 01/RW 02",
+    identity_number="3201 2345 6789 0001",
+    location_text="Kelurahan Sukamaju",
+    lat=-6.2,
+    lon=106.8,
+    region_code="32.01",
+    category="pelayanan-publik",
+    anonymous=True,
+    incident_date=dt.date(2024, 4, 30),
+    in_reply_to=" LAPOR-123 ",
+)
+
+
+def test_full_draft_to_report() -> None:
+    report = report_for(FULL)
+    assert report.kind == "whistleblowing"
+    assert report.privacy.model_dump() == {"anonymous": True, "confidential": True}
+    assert report.title == "Ada pungli di kantor kelurahan saat urus KTP"
+    assert "<" not in report.body and "pungli" in report.body
+    assert report.reporter.model_dump() == {
+        "name": "Budi Santoso",
+        "phone": "+6281234567890",
+        "email": "Budi.S@contoh.go.id",
+        "handle": "telegram:123456",
+        "address": "Jl. Merdeka No. 5 RT 01/RW 02",
+        "identity_number": "3201234567890001",
+    }
+    assert report.location is not None and report.location.region_code == "32.01"
+    assert report.in_reply_to == "LAPOR-123"
+    assert_valid_wire(report)
+
+
+def test_minimal_draft_to_report() -> None:
+    report = report_for(draft())
+    assert report.kind == "pengaduan"
+    assert report.title == "Jalan rusak di depan pasar"
+    assert report.location is None and report.letter is None
+    assert report.privacy.model_dump() == {"anonymous": False, "confidential": False}
+    assert_valid_wire(report)
+
+
+def test_letter_draft_to_report() -> None:
+    letter = {
+        "number": " 045/SP/IV/2024 ",
+        "date": "2024-04-29",
+        "sender_organisation": "RT 05",
+        "entered_by": "admin1",
+    }
+    report = report_for(draft(letter=letter, title="Surat warga RT 05", kind="aspirasi"))
+    assert report.letter is not None and report.letter.number == "045/SP/IV/2024"
+    assert report.letter.date == dt.date(2024, 4, 29)
+    assert report.kind == "aspirasi" and report.title == "Surat warga RT 05"
+    assert_valid_wire(report)
+
+
+def test_long_body_and_title_are_clipped() -> None:
+    report = report_for(draft(body="kata " * 5000, title="judul " * 40))
+    assert len(report.body) <= 20000 and report.body.endswith("…")
+    assert len(report.title) <= 150
+    assert_valid_wire(report)
+
+
+NOTE_CASES = [
+    ("bad-phone", {"phone": "1708"}, "phone", "phone not a valid number"),
+    ("bad-email", {"email": "budi at contoh"}, "email", "email is not an address"),
+    ("bad-nik", {"identity_number": "12345"}, "identity_number", "not 16 digits"),
+    ("bad-lat", {"lat": 123.0}, "lat", "lat 123.0"),
+    ("nan-lon", {"lon": float("nan")}, "lon", "lon nan"),
+    ("unknown-kind", {"kind": "complaint"}, "kind", "kind 'complaint' unknown"),
+]
+
+
+@pytest.mark.parametrize(
+    ("fields", "attribute", "note"), [c[1:] for c in NOTE_CASES], ids=[c[0] for c in NOTE_CASES]
+)
+def test_unusable_fields_are_dropped_with_a_note(
+    fields: dict[str, Any], attribute: str, note: str
+) -> None:
+    message = normalize_draft(draft(**fields), SETTINGS)
+    assert any(note in n for n in message.notes), message.notes
+    if attribute in ("phone", "email", "identity_number"):
+        assert getattr(message.reporter, attribute) is None
+    elif attribute in ("lat", "lon"):
+        assert message.location is None
+    else:
+        assert message.kind == "pengaduan"
+
+
+KIND_CASES = [
+    ("keywords", {}, NormalizerSettings(), "whistleblowing"),
+    ("channel-kind-wins", {}, NormalizerSettings(default_kind="aspirasi"), "aspirasi"),
+    (
+        "draft-kind-beats-channel",
+        {"kind": "pengaduan"},
+        NormalizerSettings(default_kind="aspirasi"),
+        "pengaduan",
+    ),
+    (
+        "invalid-draft-kind-falls-to-channel",
+        {"kind": "x"},
+        NormalizerSettings(default_kind="aspirasi"),
+        "aspirasi",
+    ),
+    (
+        "custom-keywords",
+        {},
+        NormalizerSettings(kinds=KindKeywords(whistleblowing=["xyz"])),
+        "pengaduan",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("fields", "settings", "expected"), [c[1:] for c in KIND_CASES], ids=[c[0] for c in KIND_CASES]
+)
+def test_kind_precedence(
+    fields: dict[str, Any], settings: NormalizerSettings, expected: str
+) -> None:
+    message = normalize_draft(draft(body="Ada korupsi dana desa", **fields), settings)
+    assert message.kind == expected
+    assert message.privacy.confidential is (expected == "whistleblowing")
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["", "   \n\t ", "\x00\x01", "<html><body><img src='x.png'></body></html>"],
+    ids=["empty", "whitespace", "controls", "html-without-text"],
+)
+def test_empty_body_is_payload_invalid(body: str) -> None:
+    with pytest.raises(PayloadInvalid) as caught:
+        normalize_draft(draft(body=body), SETTINGS)
+    assert caught.value.field == "body"
+
+
+def test_bad_letter_is_payload_invalid() -> None:
+    with pytest.raises(PayloadInvalid) as caught:
+        normalize_draft(draft(letter={"number": "1", "date": "kemarin"}), SETTINGS)
+    assert caught.value.field == "letter"
+    assert "date" in str(caught.value)
+
+
+def test_blank_title_falls_back_to_body() -> None:
+    message = normalize_draft(draft(title=" \n "), SETTINGS)
+    assert message.title == "Jalan rusak di depan pasar"
+
+
+def test_datetime_incident_date_becomes_date() -> None:
+    message = normalize_draft(draft(incident_date=RECEIVED), SETTINGS)
+    assert message.incident_date == dt.date(2024, 5, 1)
+
+
+def test_naive_received_at_is_sent_as_utc() -> None:
+    report = report_for(replace(draft(), received_at=dt.datetime(2024, 5, 1, 10, 0)))
+    assert report.to_wire()["received_at"] == "2024-05-01T10:00:00Z"
+    assert_valid_wire(report)

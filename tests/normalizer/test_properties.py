@@ -1,0 +1,149 @@
+"""Property tests: the normalizer reads outside input, so no text may make it misbehave."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adapters.base import MessageDraft
+from adapters.errors import PayloadInvalid
+from normalizer.classify import KindKeywords, classify_kind, keyword_matches
+from normalizer.phone import mask_email, mask_phone, normalize_address, to_e164
+from normalizer.pipeline import NormalizerSettings, normalize_draft
+from normalizer.redact import redact_text
+from normalizer.text import clean_text, clip, derive_title, html_to_text, looks_like_html
+
+E164_RE = r"^\+[1-9][0-9]{6,14}$"
+HTML_BITS = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<br>",
+        "<b>",
+        "</b>",
+        "<a href='http://x.id'>",
+        "</a>",
+        "<![",
+        "<!--",
+        "-->",
+        "&amp;",
+        "&#",
+        "<img src=x>",
+        "<table><tr><td>",
+        "]]>",
+        "<",
+        ">",
+        "&nbsp;",
+        "\r\n",
+    ]
+)
+HTMLISH = st.lists(st.one_of(st.text(max_size=20), HTML_BITS), max_size=30).map("".join)
+TEXT = st.one_of(st.text(), HTMLISH)
+RELAXED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@RELAXED
+@given(TEXT)
+def test_clean_text_is_total_nfc_and_idempotent(text: str) -> None:
+    cleaned = clean_text(text)
+    assert unicodedata.is_normalized("NFC", cleaned)
+    assert cleaned == cleaned.strip()
+    assert "\r" not in cleaned and "\n\n\n" not in cleaned
+    assert clean_text(cleaned) == cleaned
+
+
+@RELAXED
+@given(TEXT)
+def test_html_to_text_is_total(text: str) -> None:
+    assert isinstance(html_to_text(text), str)
+    assert isinstance(looks_like_html(text), bool)
+
+
+@RELAXED
+@given(TEXT, st.integers(min_value=1, max_value=200))
+def test_derive_title_fits(text: str, max_len: int) -> None:
+    title = derive_title(text, max_len)
+    assert len(title) <= max_len
+    assert bool(title) == bool(clean_text(text))
+    assert unicodedata.is_normalized("NFC", title)
+    assert clip(text, max_len) == text or len(clip(text, max_len)) <= max_len
+
+
+PHONEISH = st.text(alphabet="0123456789+-. ()whatsapp:tel", max_size=25)
+
+
+@RELAXED
+@given(st.one_of(st.text(max_size=40), PHONEISH))
+def test_phone_functions_are_total(raw: str) -> None:
+    e164 = to_e164(raw)
+    if e164 is not None:
+        assert re.match(E164_RE, e164)
+        assert to_e164(e164) == e164
+    assert isinstance(normalize_address(raw), str)
+    assert isinstance(mask_phone(raw), str)
+    assert isinstance(mask_email(raw), str)
+
+
+@RELAXED
+@given(st.text(), st.lists(st.text(min_size=1, max_size=10), max_size=5))
+def test_matching_and_redaction_are_total(text: str, keywords: list[str]) -> None:
+    assert isinstance(keyword_matches(text, keywords), bool)
+    assert classify_kind(text, KindKeywords()) in {
+        "pengaduan",
+        "aspirasi",
+        "permintaan_informasi",
+        "whistleblowing",
+    }
+    assert isinstance(redact_text(text), str)
+
+
+@RELAXED
+@given(
+    body=TEXT,
+    title=st.one_of(st.none(), st.text(max_size=300)),
+    phone=st.one_of(st.none(), PHONEISH, st.text(max_size=20)),
+    email=st.one_of(st.none(), st.text(max_size=30), st.emails()),
+    nik=st.one_of(st.none(), st.text(max_size=20), st.from_regex(r"\A[0-9]{16}\Z")),
+    name=st.one_of(st.none(), st.text(max_size=30)),
+    kind=st.one_of(st.none(), st.text(max_size=20), st.sampled_from(["aspirasi", "wbs"])),
+    content_type=st.sampled_from(["text/plain", "text/html", "TEXT/HTML; charset=utf-8"]),
+    lat=st.one_of(st.none(), st.floats()),
+)
+def test_normalize_draft_is_total(
+    body: str,
+    title: str | None,
+    phone: str | None,
+    email: str | None,
+    nik: str | None,
+    name: str | None,
+    kind: str | None,
+    content_type: str,
+    lat: float | None,
+) -> None:
+    message_draft = MessageDraft(
+        external_id="x",
+        received_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+        body=body,
+        body_content_type=content_type,
+        title=title,
+        phone=phone,
+        email=email,
+        identity_number=nik,
+        name=name,
+        kind=kind,
+        lat=lat,
+    )
+    try:
+        message = normalize_draft(message_draft, NormalizerSettings())
+    except PayloadInvalid:
+        return
+    assert 1 <= len(message.title) <= 150
+    assert 1 <= len(message.body) <= 20000
+    assert unicodedata.is_normalized("NFC", message.title)
+    assert unicodedata.is_normalized("NFC", message.body)
+    if message.kind == "whistleblowing":
+        assert message.privacy.confidential
