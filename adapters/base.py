@@ -11,13 +11,14 @@ import base64
 import builtins
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.errors import SendError
+from config.schema import Duration
 
 Mode = Literal["push", "poll", "manual"]
 
@@ -34,6 +35,13 @@ class ChannelOptions(BaseModel):
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, le=64 * 1024 * 1024)
     kind: Literal["pengaduan", "aspirasi", "permintaan_informasi", "whistleblowing"] | None = None
     replies: bool = True
+
+
+class PollOptions(ChannelOptions):
+    """Config fields of a polled channel (IMAP, Gammu SMSD, a legacy database...)."""
+
+    poll: Duration = 10.0
+    batch_size: int = Field(default=100, gt=0, le=5000)
 
 
 class CaseInsensitiveDict(dict[str, str]):
@@ -141,18 +149,33 @@ class MessageDraft:
     incident_date: dt.date | None = None
     attachments: list[AttachmentData] = field(default_factory=list)
     letter: dict[str, Any] | None = None
+    # A follow-up: the tracking id (or gateway report id) of an earlier report this message
+    # continues. The gateway checks it belongs to the same sender before treating it so.
     in_reply_to: str | None = None
+    # Provider message ids this message answers (email In-Reply-To/References). The gateway
+    # matches them against the replies it sent and the messages it stored: a match makes the
+    # message a follow-up on that report.
+    thread_refs: list[str] = field(default_factory=list)
+    # The citizen asks for the status of this tracking id (SMS "STATUS LPR1234567"): no report
+    # is made; the current status is sent back on the same channel.
+    status_query: str | None = None
+    # Where and how to answer the citizen (the adapter's own keys: phone, email, chat id...).
     reply_to: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class RawMessage:
-    """One message from a source: its key, the raw record kept for replay, and its draft."""
+    """One message from a source: its key, the raw record kept for replay, and its draft.
+
+    `hold` names why the message must not become a report (auto-reply, bounce, empty,
+    mailing list): the gateway keeps it in quarantine, visible and releasable by an admin.
+    """
 
     external_id: str
     received_at: dt.datetime
     raw: dict[str, Any]
     draft: MessageDraft
+    hold: str | None = None
 
 
 @dataclass
@@ -240,8 +263,29 @@ class Adapter:
         )
 
     def poll(self, cursor: str | None) -> Iterator[tuple[RawMessage, str | None]]:
-        """Read new messages from a polled source with the cursor after each."""
+        """Read new messages from a polled source, each with the cursor that follows it.
+
+        The runner stores each message together with its cursor in one transaction, then
+        calls `confirm`. `cursor` is what the adapter last yielded (None on the first poll);
+        its format is the adapter's own (JSON text is fine). A source error is raised as
+        `AdapterUnavailable` (logged, tried again at the next interval).
+        """
         raise NotImplementedError(f"{self.type} is not polled")
+
+    def confirm(self, messages: Sequence[RawMessage]) -> None:
+        """Tell the source these messages are safe (IMAP Seen flag, Gammu Processed...).
+
+        Called only after the gateway committed them. It must be idempotent: a crash before
+        it runs means the same messages come again from `poll`, are recognised by their
+        `(channel, external_id)` and confirmed then, without a second report.
+        """
+
+    def close(self) -> None:
+        """Release connections held by the adapter (the runner calls it at shutdown)."""
+
+    def recipient_key(self, reply_to: Mapping[str, str]) -> str | None:
+        """Who a reply goes to (a phone number, an address), for per-recipient rate limits."""
+        return None
 
     def can_reply(self, reply_to: Mapping[str, str]) -> bool:
         """Whether this channel can answer a citizen with these reply coordinates."""

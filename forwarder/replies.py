@@ -44,10 +44,21 @@ class ReplyTemplates:
             loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
             keep_trailing_newline=False, autoescape=False)  # noqa: S701
 
-    def render(self, name: str, **context: Any) -> str:
-        """One message, whitespace tidied."""
-        text = self.env.get_template(f"{name}.txt").render(**context)
-        return " ".join(text.split())
+    def render(self, name: str, variant: str | None = None, **context: Any) -> str:
+        """One message, whitespace tidied; `name.variant.txt` (e.g. `ack.sms.txt`) first.
+
+        A variant is a channel kind (sms, email, telegram...): short texts for SMS, fuller
+        ones for email. Lines keep their breaks; spaces inside a line and runs of blank lines
+        are folded.
+        """
+        names = [f"{name}.{variant}.txt", f"{name}.txt"] if variant else [f"{name}.txt"]
+        text = self.env.select_template(names).render(**context)
+        lines = [" ".join(line.split()) for line in text.strip().splitlines()]
+        tidy: list[str] = []
+        for line in lines:
+            if line or (tidy and tidy[-1]):
+                tidy.append(line)
+        return "\n".join(tidy).strip()
 
     def check(self) -> None:
         """Render every template once with sample values: a broken edit fails at start."""
@@ -62,10 +73,12 @@ class ReplyQueue:
     """Queues replies for a report's channel."""
 
     def __init__(self, templates: ReplyTemplates, agency_names: Mapping[str, str],
-                 can_reply: Callable[[str, Mapping[str, str]], bool]) -> None:
+                 can_reply: Callable[[str, Mapping[str, str]], bool],
+                 channel_kinds: Mapping[str, str] | None = None) -> None:
         self.templates = templates
         self.agency_names = dict(agency_names)
         self.can_reply = can_reply
+        self.channel_kinds = dict(channel_kinds or {})
 
     def _context(self, report: Report, **extra: Any) -> dict[str, Any]:
         agency = extra.pop("agency", None) or report.agency
@@ -79,7 +92,8 @@ class ReplyQueue:
                                                           ReplyItem.event == event))
         if existing is not None:
             return None
-        text = self.templates.render(template, **self._context(report, **extra))
+        text = self.templates.render(template, self.channel_kinds.get(report.channel),
+                                     **self._context(report, **extra))
         state = "pending" if self.can_reply(report.channel, report.reply_to or {}) else "manual"
         item = ReplyItem(id=str(ULID()), report_id=report.id, channel=report.channel,
                          event=event, text=text, state=state, next_attempt_at=utcnow())

@@ -120,7 +120,8 @@ def build_runtime(config: Config, *, base_dir: Path | None = None,
         opts = config.channel(channel)
         return bool(adapter and opts and opts.replies and adapter.can_reply(reply_to))
 
-    replies = ReplyQueue(templates, {a.code: a.name for a in model.agencies}, can_reply)
+    replies = ReplyQueue(templates, {a.code: a.name for a in model.agencies}, can_reply,
+                         {name: adapter.kind for name, adapter in adapters.items()})
 
     def settings_for(adapter: Adapter) -> NormalizerSettings:
         return NormalizerSettings(region=model.normalizer.region, kinds=model.normalizer.kinds,
