@@ -159,6 +159,9 @@ class MessageDraft:
     # The citizen asks for the status of this tracking id (SMS "STATUS LPR1234567"): no report
     # is made; the current status is sent back on the same channel.
     status_query: str | None = None
+    # What the adapter noticed and the admin should see on the report's timeline (an
+    # attachment skipped as too large, a charset guessed): plain text, no personal data.
+    notes: list[str] = field(default_factory=list)
     # Where and how to answer the citizen (the adapter's own keys: phone, email, chat id...).
     reply_to: dict[str, str] = field(default_factory=dict)
 

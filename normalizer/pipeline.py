@@ -180,7 +180,7 @@ def _kind(draft: MessageDraft, settings: NormalizerSettings, text: str, notes: l
 
 def normalize_draft(draft: MessageDraft, settings: NormalizerSettings) -> NormalizedMessage:
     """Clean and check one draft; raise PayloadInvalid only when it carries no usable message."""
-    notes: list[str] = []
+    notes: list[str] = list(draft.notes)
     body = _body(draft, notes)
     given_title = _line(draft.title)
     title = clip(given_title, MAX_TITLE) if given_title else derive_title(body, MAX_TITLE)
