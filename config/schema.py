@@ -185,6 +185,10 @@ class RepliesSection(_Section):
 
     templates_dir: str | None = None
     max_attempts: int = Field(default=20, ge=1)
+    # Per recipient and channel: an auto-responder answering our acknowledgements must not
+    # run up an SMS bill. Replies over the limit are held (state "limited") for an admin.
+    max_per_recipient_hour: int = Field(default=10, ge=1)
+    max_per_recipient_day: int = Field(default=30, ge=1)
 
 
 class ConfigModel(_Section):

@@ -7,6 +7,7 @@ A channel that cannot answer electronically (a paper letter) gets the reply queu
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,18 @@ STATUS_LABELS = {
     "closed": "ditutup",
     "returned": "dikembalikan karena di luar kewenangan instansi, sedang dialihkan",
     "archived": "diarsipkan",
+}
+
+
+def recipient_hash(key: str | None) -> str | None:
+    """The stored form of a recipient key: the rate limit needs equality, not the number."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest() if key else None
+
+
+# What a report is before the central has it: told to a citizen asking for its status.
+LOCAL_LABELS = {
+    "queued": "sedang diteruskan ke LAPOR!",
+    "dead": "tertahan, sedang diperiksa petugas",
 }
 
 
@@ -65,8 +78,9 @@ class ReplyTemplates:
         sample = {"tracking_id": "LPR0000000", "agency": "contoh", "agency_name": "Contoh",
                   "kind": "pengaduan", "status": "verified", "status_label": "diverifikasi",
                   "note": None, "text": "contoh"}
-        for name in ("ack", "status", "response"):
-            self.render(name, **sample)
+        for name in ("ack", "status", "response", "status_query"):
+            for variant in (None, "sms", "email", "telegram", "twitter", "webform", "letter"):
+                self.render(name, variant, **sample, found=True, include_response=True)
 
 
 class ReplyQueue:
@@ -74,11 +88,14 @@ class ReplyQueue:
 
     def __init__(self, templates: ReplyTemplates, agency_names: Mapping[str, str],
                  can_reply: Callable[[str, Mapping[str, str]], bool],
-                 channel_kinds: Mapping[str, str] | None = None) -> None:
+                 channel_kinds: Mapping[str, str] | None = None,
+                 recipient_of: Callable[[str, Mapping[str, str]], str | None] | None = None,
+                 ) -> None:
         self.templates = templates
         self.agency_names = dict(agency_names)
         self.can_reply = can_reply
         self.channel_kinds = dict(channel_kinds or {})
+        self.recipient_of = recipient_of or (lambda _channel, _reply_to: None)
 
     def _context(self, report: Report, **extra: Any) -> dict[str, Any]:
         agency = extra.pop("agency", None) or report.agency
@@ -94,11 +111,51 @@ class ReplyQueue:
             return None
         text = self.templates.render(template, self.channel_kinds.get(report.channel),
                                      **self._context(report, **extra))
-        state = "pending" if self.can_reply(report.channel, report.reply_to or {}) else "manual"
-        item = ReplyItem(id=str(ULID()), report_id=report.id, channel=report.channel,
-                         event=event, text=text, state=state, next_attempt_at=utcnow())
+        return self._add(session, report.id, report.channel, event, text,
+                         report.reply_to or {}, override=False)
+
+    def _add(self, session: Session, report_id: str | None, channel: str, event: str,
+             text: str, reply_to: Mapping[str, str], *, override: bool) -> ReplyItem:
+        state = "pending" if self.can_reply(channel, reply_to) else "manual"
+        item = ReplyItem(id=str(ULID()), report_id=report_id, channel=channel, event=event,
+                         text=text, state=state, next_attempt_at=utcnow(),
+                         reply_to=dict(reply_to) if override else None,
+                         recipient=recipient_hash(self.recipient_of(channel, reply_to)))
         session.add(item)
         return item
+
+    def answer_query(self, session: Session, channel: str, reply_to: Mapping[str, str],
+                     inbound_id: str, ident: str, report: Report | None, *,
+                     include_response: bool) -> ReplyItem:
+        """Answer "STATUS <tracking id>" to whoever asked, on their channel.
+
+        Someone other than the reporter learns only the status and the agency: never the
+        agency's answer, which may speak of the reporter.
+        """
+        context: dict[str, Any] = {"tracking_id": ident, "found": report is not None,
+                                   "include_response": include_response, "text": None,
+                                   "note": None, "kind": None, "agency": None,
+                                   "agency_name": None, "status": None, "status_label": None}
+        if report is not None:
+            status = report.central_status if report.state == "submitted" else report.state
+            context.update(self._context(report), status=status,
+                           status_label=STATUS_LABELS.get(status or "", LOCAL_LABELS.get(
+                               status or "", status)),
+                           tracking_id=report.tracking_id or ident)
+            if include_response:
+                context["text"] = self._latest_response(session, report.id)
+        text = self.templates.render("status_query", self.channel_kinds.get(channel), **context)
+        return self._add(session, report.id if report else None, channel,
+                         f"query:{inbound_id}", text, reply_to, override=True)
+
+    @staticmethod
+    def _latest_response(session: Session, report_id: str) -> str | None:
+        from gateway.store.models import TimelineEvent  # noqa: PLC0415
+
+        event = session.scalar(select(TimelineEvent).where(
+            TimelineEvent.report_id == report_id, TimelineEvent.event == "response")
+            .order_by(TimelineEvent.id.desc()).limit(1))
+        return str(event.detail.get("text")) if event and event.detail.get("text") else None
 
     def acknowledge(self, session: Session, report: Report) -> ReplyItem | None:
         """The acknowledgement with the tracking id."""

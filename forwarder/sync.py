@@ -106,8 +106,10 @@ class StatusSync:
         for response in item.get("responses") or []:
             if self._new_response(session, report.id, str(response["id"])):
                 changed = True
+                # The text is kept for the reporter's own status queries; the public
+                # status page shows only whitelisted details, never this one.
                 record_event(session, report.id, "response", id=str(response["id"]),
-                             agency=response.get("agency"))
+                             agency=response.get("agency"), text=str(response["text"]))
                 self.replies.agency_response(session, report, str(response["id"]),
                                              response.get("agency"), str(response["text"]))
         return changed

@@ -4,31 +4,50 @@ Only after that commit does a channel acknowledge its source. A repeat of `(chan
 external_id)` is recognised and answered with the first report's id, never a second report.
 Input that cannot be read is kept as a rejected row with its error, for an admin to fix and
 replay: nothing is dropped.
+
+Besides new reports, a message may be:
+- held back (`RawMessage.hold`: auto-reply, bounce, empty): kept in quarantine with its
+  draft, visible and releasable into a report by an admin;
+- a status query (`draft.status_query`): answered on the same channel, no report made;
+- a follow-up (`draft.in_reply_to` or `draft.thread_refs` naming an earlier report of the
+  same sender): sent to the central's follow-up endpoint of that report.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
+import queue
+import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
-from adapters.base import Adapter, RawMessage, StoredOutcome
+from adapters.base import Adapter, AttachmentData, MessageDraft, RawMessage, StoredOutcome
 from adapters.errors import PayloadInvalid
+from forwarder.replies import ReplyQueue
 from forwarder.routing import Router, RoutingFacts
 from gateway.metrics import Metrics
 from gateway.store.files import AttachmentStore
-from gateway.store.models import ForwardItem, InboundMessage, Report, utcnow
+from gateway.store.models import ForwardItem, InboundMessage, ReplyItem, Report, utcnow
 from gateway.store.timeline import record_event
-from normalizer.pipeline import NormalizerSettings, build_report, normalize_draft
+from normalizer.pipeline import (
+    NormalizedMessage,
+    NormalizerSettings,
+    build_report,
+    normalize_draft,
+)
 from normalizer.report import Attachment, ChannelRef
 
 log = logging.getLogger(__name__)
+
+Action = Literal["report", "quarantine", "query", "followup"]
 
 
 def new_id() -> str:
@@ -36,105 +55,375 @@ def new_id() -> str:
     return str(ULID())
 
 
+def draft_to_record(draft: MessageDraft, attachments: Sequence[Attachment]) -> dict[str, Any]:
+    """A draft as JSON (attachments by hash, already in the store) for a quarantined row."""
+    record = dataclasses.asdict(dataclasses.replace(draft, attachments=[]))
+    record["received_at"] = draft.received_at.isoformat()
+    if draft.incident_date is not None:
+        record["incident_date"] = draft.incident_date.isoformat()
+    record["attachments"] = [a.model_dump(mode="json") for a in attachments]
+    return record
+
+
+def draft_from_record(record: dict[str, Any], store: AttachmentStore) -> MessageDraft:
+    """The draft kept with a quarantined row, attachments read back from the store."""
+    values = dict(record)
+    values["received_at"] = dt.datetime.fromisoformat(values["received_at"])
+    if values.get("incident_date"):
+        values["incident_date"] = dt.date.fromisoformat(values["incident_date"])
+    values["attachments"] = [
+        AttachmentData(filename=a["filename"], content_type=a["content_type"],
+                       content=store.get(a["sha256"]))
+        for a in values.get("attachments") or []
+    ]
+    known = {f.name for f in dataclasses.fields(MessageDraft)}
+    return MessageDraft(**{k: v for k, v in values.items() if k in known})
+
+
+@dataclass
+class _Plan:
+    """One message, read and checked, waiting for its place in a transaction."""
+
+    message: RawMessage
+    action: Action
+    normalized: NormalizedMessage | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+@dataclass
+class _Job:
+    """One caller's messages waiting for the group-commit writer."""
+
+    adapter: Adapter
+    messages: Sequence[RawMessage]
+    done: threading.Event = field(default_factory=threading.Event)
+    plans: list[_Plan] | None = None
+    outcomes: list[StoredOutcome] | None = None
+    error: BaseException | None = None
+
+
 class Intake:
-    """Stores what adapters read; shared by webhooks, pollers and manual entry."""
+    """Stores what adapters read; shared by webhooks, pollers and manual entry.
+
+    Concurrent callers share commits (group commit): one writer thread takes every job
+    waiting at that moment and stores them in one transaction. Messages are normalized
+    before the transaction, so a bad one fails its own caller alone. Every caller still
+    returns only after the commit that holds its messages, so "acknowledge after commit"
+    holds; the fsync and the write lock are paid once per batch instead of once per request.
+    """
 
     def __init__(self, sessions: sessionmaker[Session], router: Router,
                  settings_for: Callable[[Adapter], NormalizerSettings],
-                 attachments: AttachmentStore, metrics: Metrics | None = None) -> None:
+                 attachments: AttachmentStore, metrics: Metrics | None = None,
+                 replies: ReplyQueue | None = None, max_batch: int = 64) -> None:
         self.sessions = sessions
         self.router = router
         self.settings_for = settings_for
         self.attachments = attachments
         self.metrics = metrics
+        self.replies = replies
+        self.max_batch = max_batch
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
+
+    # --- the public entry ---------------------------------------------------------------
 
     def accept(self, adapter: Adapter, messages: Sequence[RawMessage]) -> list[StoredOutcome]:
         """Store every message in one transaction; raise PayloadInvalid before storing any.
 
-        Two requests carrying the same message at the same moment race on the unique key;
-        the loser rolls back and answers with the winner's report.
+        Returns once the messages are committed. Two requests carrying the same message at
+        the same moment (in two processes) race on the unique key; the loser rolls back and
+        answers with the winner's report.
         """
-        for attempt in range(3):
-            try:
-                with self.sessions.begin() as session:
-                    outcomes = [self.store(session, adapter, m) for m in messages]
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-                continue
-            for outcome in outcomes:
-                self._count(adapter.name, "accepted" if outcome.created else "duplicate")
-            return outcomes
-        raise AssertionError("unreachable")
+        job = _Job(adapter, messages)
+        try:
+            job.plans = [self._plan(adapter, m) for m in messages]
+        except PayloadInvalid:
+            self._count(adapter.name, "invalid")
+            raise
+        self._ensure_writer()
+        self._jobs.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        assert job.outcomes is not None
+        for outcome in job.outcomes:
+            self._count(adapter.name, "duplicate" if not outcome.created else outcome.status
+                        if outcome.status in ("quarantined", "query", "followup")
+                        else "accepted")
+        return job.outcomes
 
-    def store(self, session: Session, adapter: Adapter, message: RawMessage) -> StoredOutcome:
-        """Store one message in the caller's transaction (see `accept`)."""
-        existing = session.scalar(select(InboundMessage).where(
-            InboundMessage.channel == adapter.name,
-            InboundMessage.external_id == message.external_id))
-        if existing is not None:
-            report = session.get(Report, existing.report_id) if existing.report_id else None
-            return StoredOutcome(report_id=existing.report_id or existing.id,
-                                 external_id=message.external_id, created=False,
-                                 status=_public_status(report, existing.state))
-        settings = self.settings_for(adapter)
-        normalized = normalize_draft(message.draft, settings)
+    def reject(self, adapter_name: str, raw: dict[str, Any], error: PayloadInvalid,
+               received_at: dt.datetime | None = None, external_id: str | None = None) -> str:
+        """Keep input that could not be read, with its error; returns the inbound row id.
+
+        A webhook's rejected input has no key (a corrected resend is not a repeat); a polled
+        message keeps its key, so the next poll recognises it and the source can let go.
+        """
+        inbound_id = new_id()
+        try:
+            with self.sessions.begin() as session:
+                session.add(InboundMessage(
+                    id=inbound_id, channel=adapter_name, external_id=external_id,
+                    received_at=received_at or utcnow(), state="rejected", error=str(error),
+                    error_field=error.field, raw=raw))
+        except IntegrityError:
+            with self.sessions() as session:
+                existing = session.scalar(select(InboundMessage.id).where(
+                    InboundMessage.channel == adapter_name,
+                    InboundMessage.external_id == external_id))
+            return existing or inbound_id
+        self._count(adapter_name, "rejected")
+        log.warning("channel %s: input rejected and kept as %s: %s", adapter_name, inbound_id,
+                    error)
+        return inbound_id
+
+    def release(self, session: Session, inbound_id: str, adapter: Adapter) -> str:
+        """Turn a quarantined message into a report (an admin decided it is real)."""
+        row = session.get(InboundMessage, inbound_id)
+        if row is None or row.state != "quarantined" or row.draft is None:
+            raise LookupError(f"no quarantined message {inbound_id}")
+        draft = draft_from_record(row.draft, self.attachments)
+        message = RawMessage(external_id=row.external_id or inbound_id,
+                             received_at=row.received_at, raw=row.raw, draft=draft)
+        plan = self._plan(adapter, message, ignore_hold=True)
+        plan.action = "report"
+        report_id = self._add_report(session, adapter, plan, inbound_id)
+        row.state, row.report_id = "released", report_id
+        record_event(session, report_id, "released", reason=row.error)
+        return report_id
+
+    # --- phase 1: read and check, no database -------------------------------------------
+
+    def _plan(self, adapter: Adapter, message: RawMessage, *,
+              ignore_hold: bool = False) -> _Plan:
+        draft = message.draft
+        if message.hold and not ignore_hold:
+            plan = _Plan(message, "quarantine")
+        elif draft.status_query:
+            return _Plan(message, "query")
+        else:
+            action: Action = "followup" if (draft.in_reply_to or draft.thread_refs) \
+                else "report"
+            plan = _Plan(message, action, normalize_draft(draft, self.settings_for(adapter)))
+        plan.attachments = [
+            Attachment(filename=a.filename, content_type=a.content_type, size=len(a.content),
+                       sha256=self.attachments.put(a.content))
+            for a in draft.attachments
+        ]
+        return plan
+
+    # --- phase 2: the group-commit writer -------------------------------------------------
+
+    def _ensure_writer(self) -> None:
+        if self._writer is not None and self._writer.is_alive():
+            return
+        with self._writer_lock:
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._write_forever,
+                                                name="intake-writer", daemon=True)
+                self._writer.start()
+
+    def _write_forever(self) -> None:
+        while True:
+            batch = [self._jobs.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._jobs.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._write_batch(batch)
+            finally:
+                for job in batch:
+                    job.done.set()
+
+    def _write_batch(self, batch: list[_Job]) -> None:
+        try:
+            with self.sessions.begin() as session:
+                self._store_jobs(session, batch)
+            return
+        except IntegrityError:
+            pass  # another process stored one of these keys first: settle them one by one
+        except Exception as exc:
+            log.exception("storing %d inbound message batch(es) failed", len(batch))
+            for job in batch:
+                job.outcomes, job.error = None, exc
+            return
+        for job in batch:
+            job.outcomes, job.error = None, None
+            for attempt in range(3):
+                try:
+                    with self.sessions.begin() as session:
+                        self._store_jobs(session, [job])
+                    break
+                except IntegrityError as exc:
+                    if attempt == 2:
+                        job.outcomes, job.error = None, exc
+                except Exception as exc:  # noqa: BLE001
+                    job.outcomes, job.error = None, exc
+                    break
+
+    def _store_jobs(self, session: Session, jobs: Sequence[_Job]) -> None:
+        keys = {(job.adapter.name, m.external_id) for job in jobs for m in job.messages}
+        existing = self._existing(session, keys)
+        for job in jobs:
+            assert job.plans is not None
+            job.outcomes = [self._store_plan(session, job.adapter, plan, existing)
+                            for plan in job.plans]
+
+    @staticmethod
+    def _existing(session: Session,
+                  keys: set[tuple[str, str]]) -> dict[tuple[str, str], StoredOutcome]:
+        found: dict[tuple[str, str], StoredOutcome] = {}
+        if not keys:
+            return found
+        rows = session.execute(
+            select(InboundMessage.channel, InboundMessage.external_id, InboundMessage.id,
+                   InboundMessage.state, InboundMessage.report_id, Report.state,
+                   Report.central_status)
+            .outerjoin(Report, Report.id == InboundMessage.report_id)
+            .where(InboundMessage.channel.in_({c for c, _ in keys}),
+                   InboundMessage.external_id.in_({e for _, e in keys})))
+        for channel, ext, inbound_id, state, report_id, rstate, cstatus in rows:
+            if ext is not None and (channel, ext) in keys:
+                found[(channel, ext)] = StoredOutcome(
+                    report_id=report_id or inbound_id, external_id=ext, created=False,
+                    status=_public_status(rstate, cstatus, state))
+        return found
+
+    def _store_plan(self, session: Session, adapter: Adapter, plan: _Plan,
+                    existing: dict[tuple[str, str], StoredOutcome]) -> StoredOutcome:
+        message = plan.message
+        key = (adapter.name, message.external_id)
+        if key in existing:
+            return existing[key]
+        inbound_id = new_id()
+        inbound = InboundMessage(id=inbound_id, channel=adapter.name,
+                                 external_id=message.external_id,
+                                 received_at=message.received_at, state="accepted",
+                                 raw=message.raw)
+        session.add(inbound)
+        if plan.action == "quarantine":
+            inbound.state, inbound.error = "quarantined", message.hold
+            inbound.draft = draft_to_record(message.draft, plan.attachments)
+            log.info("channel %s: message %s held in quarantine (%s)", adapter.name,
+                     inbound_id, message.hold)
+            outcome = StoredOutcome(inbound_id, message.external_id, True, "quarantined")
+        elif plan.action == "query":
+            inbound.state = "query"
+            inbound.report_id = self._answer_query(session, adapter, message.draft, inbound_id)
+            outcome = StoredOutcome(inbound.report_id or inbound_id, message.external_id,
+                                    True, "query")
+        else:
+            target = self._followup_target(session, adapter, message.draft) \
+                if plan.action == "followup" else None
+            if target is not None:
+                inbound.state, inbound.report_id = "followup", target.id
+                self._add_followup(session, target, plan, inbound_id)
+                outcome = StoredOutcome(target.id, message.external_id, True, "followup")
+            else:
+                inbound.report_id = self._add_report(session, adapter, plan, inbound_id)
+                outcome = StoredOutcome(inbound.report_id, message.external_id, True, "queued")
+        existing[key] = dataclasses.replace(outcome, created=False)
+        return outcome
+
+    # --- what each kind of message writes -----------------------------------------------
+
+    def _add_report(self, session: Session, adapter: Adapter, plan: _Plan,
+                    inbound_id: str) -> str:
+        normalized = plan.normalized
+        assert normalized is not None
+        message = plan.message
         routing = self.router.route(RoutingFacts(
             text=f"{normalized.title}\n{normalized.body}", kind=normalized.kind,
             channel=adapter.name, category=normalized.category,
             region=normalized.location.region_code if normalized.location else None))
-        attachments = [
-            Attachment(filename=a.filename, content_type=a.content_type, size=len(a.content),
-                       sha256=self.attachments.put(a.content))
-            for a in message.draft.attachments
-        ]
-        report_id, inbound_id = new_id(), new_id()
+        report_id = new_id()
         canonical = build_report(
             normalized, report_id=report_id,
             channel=ChannelRef(name=adapter.name, type=adapter.type),
             external_id=message.external_id, received_at=message.received_at,
-            routing=routing, attachments=attachments)
-        session.add(InboundMessage(
-            id=inbound_id, channel=adapter.name, external_id=message.external_id,
-            received_at=message.received_at, state="accepted", raw=message.raw,
-            report_id=report_id))
-        session.flush()  # the unique key is checked here, before anything else is written
+            routing=routing, attachments=plan.attachments)
         session.add(Report(
             id=report_id, inbound_id=inbound_id, channel=adapter.name,
             channel_type=adapter.type, external_id=message.external_id, kind=canonical.kind,
             agency=routing.agency, hops=[], payload=canonical.to_wire(),
             reply_to=dict(message.draft.reply_to), state="queued"))
-        session.flush()
         session.add(ForwardItem(report_id=report_id, action="submit", next_attempt_at=utcnow()))
         record_event(session, report_id, "received", channel=adapter.name, kind=canonical.kind)
         record_event(session, report_id, "routed", agency=routing.agency, reason=routing.reason)
         for note in normalized.notes:
             record_event(session, report_id, "normalizer_note", note=note)
-        return StoredOutcome(report_id=report_id, external_id=message.external_id,
-                             created=True, status="queued")
+        return report_id
 
-    def reject(self, adapter_name: str, raw: dict[str, Any], error: PayloadInvalid,
-               received_at: dt.datetime | None = None) -> str:
-        """Keep input that could not be read, with its error; returns the inbound row id."""
-        inbound_id = new_id()
-        with self.sessions.begin() as session:
-            session.add(InboundMessage(
-                id=inbound_id, channel=adapter_name, external_id=None,
-                received_at=received_at or utcnow(), state="rejected", error=str(error),
-                error_field=error.field, raw=raw))
-        self._count(adapter_name, "rejected")
-        log.warning("channel %s: input rejected and kept as %s: %s", adapter_name, inbound_id,
-                    error)
-        return inbound_id
+    def _followup_target(self, session: Session, adapter: Adapter,
+                         draft: MessageDraft) -> Report | None:
+        """The earlier report of the same sender this message continues, if any."""
+        candidates: list[Report] = []
+        if draft.in_reply_to:
+            ident = draft.in_reply_to.strip()
+            candidates += session.scalars(select(Report).where(
+                or_(Report.tracking_id == ident, Report.id == ident)))
+        if draft.thread_refs:
+            refs = list(dict.fromkeys(draft.thread_refs))
+            candidates += session.scalars(select(Report).join(
+                ReplyItem, ReplyItem.report_id == Report.id).where(
+                ReplyItem.provider_id.in_(refs)))
+            candidates += session.scalars(select(Report).join(
+                InboundMessage, InboundMessage.report_id == Report.id).where(
+                InboundMessage.channel == adapter.name, InboundMessage.external_id.in_(refs)))
+        sender = adapter.recipient_key(draft.reply_to)
+        for report in candidates:
+            if sender and report.channel == adapter.name \
+                    and adapter.recipient_key(report.reply_to or {}) == sender:
+                return report
+        if candidates:
+            log.info("channel %s: message names report(s) of another sender; new report",
+                     adapter.name)
+        return None
+
+    def _add_followup(self, session: Session, target: Report, plan: _Plan,
+                      inbound_id: str) -> None:
+        normalized = plan.normalized
+        assert normalized is not None
+        payload = {
+            "id": inbound_id,
+            "body": normalized.body,
+            "received_at": plan.message.received_at.astimezone(dt.UTC).isoformat()
+            .replace("+00:00", "Z"),
+            "attachments": [a.model_dump(mode="json") for a in plan.attachments],
+        }
+        session.add(ForwardItem(report_id=target.id, action="followup", payload=payload,
+                                next_attempt_at=utcnow()))
+        record_event(session, target.id, "followup", inbound_id=inbound_id,
+                     attachments=len(plan.attachments))
+
+    def _answer_query(self, session: Session, adapter: Adapter, draft: MessageDraft,
+                      inbound_id: str) -> str | None:
+        """Queue the answer to "STATUS <tracking id>"; returns the report asked about."""
+        ident = (draft.status_query or "").strip().upper()
+        report = session.scalar(select(Report).where(
+            or_(Report.tracking_id == ident, Report.id == ident)))
+        if self.replies is None:
+            return report.id if report else None
+        sender = adapter.recipient_key(draft.reply_to)
+        own = bool(report and sender and report.channel == adapter.name
+                   and adapter.recipient_key(report.reply_to or {}) == sender)
+        self.replies.answer_query(session, adapter.name, dict(draft.reply_to), inbound_id,
+                                  ident, report, include_response=own)
+        return report.id if report else None
 
     def _count(self, channel: str, result: str) -> None:
         if self.metrics:
             self.metrics.inbound.labels(channel, result).inc()
 
 
-def _public_status(report: Report | None, inbound_state: str) -> str:
-    if report is None:
+def _public_status(report_state: str | None, central_status: str | None,
+                   inbound_state: str) -> str:
+    if report_state is None:
         return inbound_state
-    if report.state == "submitted":
-        return report.central_status or "submitted"
-    return report.state
+    if report_state == "submitted":
+        return central_status or "submitted"
+    return report_state

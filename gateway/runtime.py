@@ -64,8 +64,7 @@ class Runtime:
     def reply_sender(self) -> ReplySender:
         """A reply sender on this runtime."""
         return ReplySender(self.sessions, self.adapters, self.config.model.forwarder,
-                           max_attempts=self.config.model.replies.max_attempts,
-                           metrics=self.metrics)
+                           self.config.model.replies, metrics=self.metrics)
 
     def status_sync(self) -> StatusSync:
         """A status sync on this runtime."""
@@ -120,8 +119,13 @@ def build_runtime(config: Config, *, base_dir: Path | None = None,
         opts = config.channel(channel)
         return bool(adapter and opts and opts.replies and adapter.can_reply(reply_to))
 
+    def recipient_of(channel: str, reply_to: Mapping[str, str]) -> str | None:
+        adapter = adapters.get(channel)
+        return adapter.recipient_key(reply_to) if adapter else None
+
     replies = ReplyQueue(templates, {a.code: a.name for a in model.agencies}, can_reply,
-                         {name: adapter.kind for name, adapter in adapters.items()})
+                         {name: adapter.kind for name, adapter in adapters.items()},
+                         recipient_of)
 
     def settings_for(adapter: Adapter) -> NormalizerSettings:
         return NormalizerSettings(region=model.normalizer.region, kinds=model.normalizer.kinds,
@@ -130,7 +134,7 @@ def build_runtime(config: Config, *, base_dir: Path | None = None,
     data_dir = Path(model.gateway.data_dir)
     data_dir = data_dir if data_dir.is_absolute() else base / data_dir
     intake = Intake(sessions, router, settings_for, AttachmentStore(data_dir / "attachments"),
-                    metrics)
+                    metrics, replies)
     client = LaporClient(model.central.base_url, model.central.token.get_secret_value(),
                          timeout=model.central.timeout)
     runtime = Runtime(config=config, base_dir=base, engine=engine, sessions=sessions,

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -64,18 +64,22 @@ class InboundMessage(Base):
     """
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_inbound_channel_ext"),)
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_inbound_channel_ext"),
+                      Index("ix_inbound_state", "state"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel: Mapped[str] = mapped_column(String(64))
     external_id: Mapped[str | None] = mapped_column(String(255))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     stored_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    state: Mapped[str] = mapped_column(String(16))  # accepted | rejected | failed | quarantined
+    # accepted | followup | query | quarantined | released | rejected
+    state: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     error_field: Mapped[str | None] = mapped_column(String(255))
     raw: Mapped[dict[str, Any]] = mapped_column(JsonType)
     report_id: Mapped[str | None] = mapped_column(String(32))
+    # The adapter's draft (attachments by hash) for a quarantined message, to release later.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
 
 class Report(Base):
@@ -102,6 +106,10 @@ class Report(Base):
     central_status: Mapped[str | None] = mapped_column(String(32))
     central_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
+    # Declared so one flush orders INSERTs by dependency (intake writes whole batches);
+    # never loaded implicitly.
+    inbound: Mapped[InboundMessage | None] = relationship(lazy="raise")
+
 
 class ForwardItem(Base):
     """One thing to tell the central about a report: submit, reroute, or a follow-up."""
@@ -122,6 +130,8 @@ class ForwardItem(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
+    report: Mapped[Report] = relationship(lazy="raise")  # flush order only
+
 
 class ReplyItem(Base):
     """One message to the citizen, sent by the channel they used; one per (report, event)."""
@@ -130,10 +140,16 @@ class ReplyItem(Base):
     __table_args__ = (
         UniqueConstraint("report_id", "event", name="uq_reply_report_event"),
         Index("ix_reply_due", "state", "next_attempt_at"),
+        Index("ix_reply_recipient", "channel", "recipient", "sent_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id"), index=True)
+    # None for an answer that concerns no report of ours (a query about an unknown id).
+    report_id: Mapped[str | None] = mapped_column(ForeignKey("reports.id"), index=True)
+    # Where to send it when not to the report's own sender (the asker of a status query).
+    reply_to: Mapped[dict[str, str] | None] = mapped_column(JsonType)
+    # sha256 of the adapter's recipient key: the per-recipient rate limit counts by it.
+    recipient: Mapped[str | None] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(64))
     event: Mapped[str] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
@@ -147,6 +163,8 @@ class ReplyItem(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
+    report: Mapped[Report | None] = relationship(lazy="raise")  # flush order only
+
 
 class TimelineEvent(Base):
     """Something that happened to a report, in order: received, routed, forwarded, status..."""
@@ -158,6 +176,8 @@ class TimelineEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     event: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+    report: Mapped[Report] = relationship(lazy="raise")  # flush order only
 
 
 class SyncState(Base):
