@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.errors import SendError
+from adapters.errors import PayloadInvalid, SendError
 from config.schema import Duration
 
 Mode = Literal["push", "poll", "manual"]
@@ -172,6 +172,8 @@ class RawMessage:
 
     `hold` names why the message must not become a report (auto-reply, bounce, empty,
     mailing list): the gateway keeps it in quarantine, visible and releasable by an admin.
+    `problem` is set by a polled adapter that could not read this message: the gateway keeps
+    it as rejected with that error (never dropped) and the poll goes on.
     """
 
     external_id: str
@@ -179,6 +181,7 @@ class RawMessage:
     raw: dict[str, Any]
     draft: MessageDraft
     hold: str | None = None
+    problem: PayloadInvalid | None = None
 
 
 @dataclass

@@ -8,6 +8,7 @@ arrives twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import socket
@@ -154,6 +155,11 @@ class Forwarder:
             self._succeeded(session, item, report, action, outcome.receipt)
         elif err.code == "out_of_authority":
             self._escalate(session, item, report, action, err)
+        elif err.code == "not_submitted":
+            # A follow-up or reroute waits for its report's submission: not a failure, so
+            # no attempt is spent (a long outage must not dead-letter it).
+            item.next_attempt_at = utcnow() + dt.timedelta(seconds=self.settings.interval)
+            outbox.release(item)
         elif err.retryable and item.attempts + 1 < self.settings.max_attempts:
             delay = outbox.backoff_delay(item.attempts, base=self.settings.backoff_base,
                                          cap=self.settings.backoff_max,

@@ -35,7 +35,14 @@ from forwarder.replies import ReplyQueue
 from forwarder.routing import Router, RoutingFacts
 from gateway.metrics import Metrics
 from gateway.store.files import AttachmentStore
-from gateway.store.models import ForwardItem, InboundMessage, ReplyItem, Report, utcnow
+from gateway.store.models import (
+    ForwardItem,
+    InboundMessage,
+    ReplyItem,
+    Report,
+    SyncState,
+    utcnow,
+)
 from gateway.store.timeline import record_event
 from normalizer.pipeline import (
     NormalizedMessage,
@@ -96,6 +103,7 @@ class _Job:
 
     adapter: Adapter
     messages: Sequence[RawMessage]
+    cursor: tuple[str, str] | None = None
     done: threading.Event = field(default_factory=threading.Event)
     plans: list[_Plan] | None = None
     outcomes: list[StoredOutcome] | None = None
@@ -129,14 +137,16 @@ class Intake:
 
     # --- the public entry ---------------------------------------------------------------
 
-    def accept(self, adapter: Adapter, messages: Sequence[RawMessage]) -> list[StoredOutcome]:
+    def accept(self, adapter: Adapter, messages: Sequence[RawMessage], *,
+               cursor: tuple[str, str] | None = None) -> list[StoredOutcome]:
         """Store every message in one transaction; raise PayloadInvalid before storing any.
 
-        Returns once the messages are committed. Two requests carrying the same message at
-        the same moment (in two processes) race on the unique key; the loser rolls back and
-        answers with the winner's report.
+        Returns once the messages are committed. `cursor` (key, value) is saved in the same
+        transaction: a poller's position moves exactly when its messages are stored. Two
+        requests carrying the same message at the same moment (in two processes) race on
+        the unique key; the loser rolls back and answers with the winner's report.
         """
-        job = _Job(adapter, messages)
+        job = _Job(adapter, messages, cursor)
         try:
             job.plans = [self._plan(adapter, m) for m in messages]
         except PayloadInvalid:
@@ -155,7 +165,8 @@ class Intake:
         return job.outcomes
 
     def reject(self, adapter_name: str, raw: dict[str, Any], error: PayloadInvalid,
-               received_at: dt.datetime | None = None, external_id: str | None = None) -> str:
+               received_at: dt.datetime | None = None, external_id: str | None = None,
+               cursor: tuple[str, str] | None = None) -> str:
         """Keep input that could not be read, with its error; returns the inbound row id.
 
         A webhook's rejected input has no key (a corrected resend is not a repeat); a polled
@@ -168,6 +179,8 @@ class Intake:
                     id=inbound_id, channel=adapter_name, external_id=external_id,
                     received_at=received_at or utcnow(), state="rejected", error=str(error),
                     error_field=error.field, raw=raw))
+                if cursor is not None:
+                    save_cursor(session, *cursor)
         except IntegrityError:
             with self.sessions() as session:
                 existing = session.scalar(select(InboundMessage.id).where(
@@ -199,6 +212,8 @@ class Intake:
     def _plan(self, adapter: Adapter, message: RawMessage, *,
               ignore_hold: bool = False) -> _Plan:
         draft = message.draft
+        if message.problem is not None:
+            raise message.problem
         if message.hold and not ignore_hold:
             plan = _Plan(message, "quarantine")
         elif draft.status_query:
@@ -272,6 +287,8 @@ class Intake:
             assert job.plans is not None
             job.outcomes = [self._store_plan(session, job.adapter, plan, existing)
                             for plan in job.plans]
+            if job.cursor is not None:
+                save_cursor(session, *job.cursor)
 
     @staticmethod
     def _existing(session: Session,
@@ -418,6 +435,21 @@ class Intake:
     def _count(self, channel: str, result: str) -> None:
         if self.metrics:
             self.metrics.inbound.labels(channel, result).inc()
+
+
+def load_cursor(session: Session, key: str) -> str | None:
+    """A poller's saved position (None before its first message)."""
+    row = session.get(SyncState, key)
+    return row.value if row else None
+
+
+def save_cursor(session: Session, key: str, value: str) -> None:
+    """Save a poller's position in the caller's transaction."""
+    row = session.get(SyncState, key)
+    if row is None:
+        session.add(SyncState(key=key, value=value))
+    else:
+        row.value = value
 
 
 def _public_status(report_state: str | None, central_status: str | None,

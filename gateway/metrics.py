@@ -30,7 +30,11 @@ class QueueCollector(Collector):
         except Exception:  # noqa: BLE001 (a scrape must not fail because the DB is down)
             return
         for queue, states in counts.items():
-            for state in ("pending", "done", "sent", "dead", "manual"):
+            if queue == "inbound":  # messages held back for an admin, not a queue to drain
+                for state in ("quarantined", "rejected"):
+                    depth.add_metric([queue, state], states.get(state, 0))
+                continue
+            for state in ("pending", "done", "sent", "dead", "manual", "limited"):
                 if state in states or state == "pending":
                     depth.add_metric([queue, state], states.get(state, 0))
             dead.add_metric([queue], states.get("dead", 0))
@@ -58,6 +62,8 @@ class Metrics:
                                     ["queue"], registry=self.registry)
         self.replies = Counter("sp4n_replies_sent", "Replies sent to citizens by channel",
                                ["channel", "result"], registry=self.registry)
+        self.poll_errors = Counter("sp4n_poll_errors", "Polls that could not reach the source",
+                                   ["channel"], registry=self.registry)
 
     def watch_queues(self, read: Callable[[], dict[str, dict[str, int]]]) -> None:
         """Register the scrape-time queue gauges."""

@@ -7,6 +7,7 @@ request threads.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -15,6 +16,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from adapters.base import PollOptions
 from forwarder.targets.lapor import SubmitError
 from gateway.runtime import Runtime
 
@@ -29,6 +31,7 @@ class Jobs:
         self.forwarder = runtime.forwarder()
         self.reply_sender = runtime.reply_sender()
         self.sync = runtime.status_sync()
+        self.pollers = runtime.pollers()
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self._stopped = threading.Event()
 
@@ -56,11 +59,17 @@ class Jobs:
                                seconds=cfg.sync_interval, id="sync", **common)
         self.scheduler.add_job(self._job("heartbeat", lambda: None), "interval", seconds=5,
                                id="heartbeat", **common)
+        for poller in self.pollers:
+            options = poller.adapter.options
+            every = options.poll if isinstance(options, PollOptions) else 10.0
+            self.scheduler.add_job(self._job(f"poll:{poller.adapter.name}", poller.run_once),
+                                   "interval", seconds=every, id=f"poll:{poller.adapter.name}",
+                                   next_run_time=dt.datetime.now(dt.UTC), **common)
         self.runtime.heartbeats["scheduler"] = time.monotonic()
         self.scheduler.start()
         log.info("scheduled jobs started: forward every %.1fs, replies every %.1fs,"
-                 " status sync every %.1fs", cfg.interval, cfg.reply_interval,
-                 cfg.sync_interval)
+                 " status sync every %.1fs, %d polled channel(s)", cfg.interval,
+                 cfg.reply_interval, cfg.sync_interval, len(self.pollers))
 
     def stop(self) -> None:
         """Stop ticking and let calls in flight finish (their rows stay leased otherwise)."""
@@ -69,8 +78,12 @@ class Jobs:
         self._stopped.set()
         self.forwarder.stopping.set()
         self.reply_sender.stopping.set()
+        for poller in self.pollers:
+            poller.stopping.set()
         self.scheduler.shutdown(wait=True)
         self.forwarder.close()
+        for poller in self.pollers:
+            poller.adapter.close()
 
 
 def serve_web(app: Any, host: str, port: int, threads: int = 8) -> None:

@@ -26,10 +26,11 @@ from forwarder.targets.lapor import LaporClient
 from forwarder.worker import Forwarder
 from gateway.intake import Intake
 from gateway.metrics import Metrics
+from gateway.poller import Poller
 from gateway.store import migrate
 from gateway.store.db import make_engine, make_sessionmaker
 from gateway.store.files import AttachmentStore
-from gateway.store.models import ForwardItem, ReplyItem
+from gateway.store.models import ForwardItem, InboundMessage, ReplyItem
 from normalizer.pipeline import NormalizerSettings
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,11 @@ class Runtime:
         """A status sync on this runtime."""
         return StatusSync(self.sessions, self.client, self.router, self.replies)
 
+    def pollers(self) -> list[Poller]:
+        """One poller per enabled polled channel."""
+        return [Poller(adapter, self.engine, self.sessions, self.intake, self.metrics)
+                for adapter in self.adapters.values() if "poll" in adapter.modes]
+
     def queue_counts(self) -> dict[str, dict[str, int]]:
         """Rows per state in both outboxes (for /metrics)."""
         counts: dict[str, dict[str, int]] = {}
@@ -77,6 +83,11 @@ class Runtime:
             for name, model in (("forward", ForwardItem), ("reply", ReplyItem)):
                 rows = session.execute(select(model.state, func.count()).group_by(model.state))
                 counts[name] = {state: int(n) for state, n in rows}
+            held = session.execute(
+                select(InboundMessage.state, func.count())
+                .where(InboundMessage.state.in_(("quarantined", "rejected")))
+                .group_by(InboundMessage.state))
+            counts["inbound"] = {state: int(n) for state, n in held}
         return counts
 
     def close(self) -> None:
@@ -116,8 +127,7 @@ def build_runtime(config: Config, *, base_dir: Path | None = None,
 
     def can_reply(channel: str, reply_to: Mapping[str, str]) -> bool:
         adapter = adapters.get(channel)
-        opts = config.channel(channel)
-        return bool(adapter and opts and opts.replies and adapter.can_reply(reply_to))
+        return bool(adapter and adapter.options.replies and adapter.can_reply(reply_to))
 
     def recipient_of(channel: str, reply_to: Mapping[str, str]) -> str | None:
         adapter = adapters.get(channel)

@@ -53,7 +53,7 @@ def start_sandbox(tmp_path: Path, port: int = 0, **settings: Any) -> Any:
 
 def config_text(db_url: str, central_url: str, *, channels: str = "", extra: str = "",
                 data_dir: str = "data") -> str:
-    """A complete gateway config for tests."""
+    """A complete gateway config for tests; `channels` are more list entries ("- {...}")."""
     agencies = "\n".join(
         f"  - {{code: {a['code']}, name: {a['name']!r}"
         + (f", parent: {a['parent']}" if a["parent"] else "") + "}" for a in AGENCIES)
@@ -75,18 +75,19 @@ def config_text(db_url: str, central_url: str, *, channels: str = "", extra: str
                        "external id": nomor, location: lokasi}}}}
           - {{name: surat, type: letter}}
         """).format(db=db_url, central=central_url, agencies=agencies.replace("\n", "\n"),
-                    data=data_dir) + textwrap.dedent(channels) + textwrap.dedent(extra)
+                    data=data_dir) + textwrap.indent(textwrap.dedent(channels), "  ") \
+        + textwrap.dedent(extra)
 
 
 WEB_SECRET = "test-web-secret-0123456789"
 
 
-def load_test_config(text: str) -> Any:
-    """Parse a config with the test environment."""
+def load_test_config(text: str, **env: str) -> Any:
+    """Parse a config with the test environment (plus `env`)."""
     from config.loader import parse_config
 
     return parse_config(text, "test.yaml",
-                        {"WEB_SECRET": WEB_SECRET, "CENTRAL_TOKEN": "test-token"})
+                        {"WEB_SECRET": WEB_SECRET, "CENTRAL_TOKEN": "test-token", **env})
 
 
 def validate_reports(payloads: list[dict[str, Any]]) -> None:

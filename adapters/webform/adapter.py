@@ -64,16 +64,20 @@ class WebformOptions(ChannelOptions):
     @field_validator("fields")
     @classmethod
     def _known_report_fields(cls, value: dict[str, str]) -> dict[str, str]:
-        mapped: dict[str, str] = {}
-        for key, source in value.items():
-            target = FIELD_ALIASES.get(key, key)
-            if target not in REPORT_FIELDS:
-                raise ValueError(f"unknown report field {key!r}; use one of "
-                                 + ", ".join(("location", *REPORT_FIELDS)))
-            mapped[target] = source
-        if "body" in value or "body" not in mapped:
-            mapped.setdefault("body", "body")
-        return mapped
+        return field_map(value)
+
+
+def field_map(value: Mapping[str, str]) -> dict[str, str]:
+    """A YAML `fields:` entry checked and with aliases resolved (report field -> source)."""
+    mapped: dict[str, str] = {}
+    for key, source in value.items():
+        target = FIELD_ALIASES.get(key, key)
+        if target not in REPORT_FIELDS:
+            raise ValueError(f"unknown report field {key!r}; use one of "
+                             + ", ".join(("location", *REPORT_FIELDS)))
+        mapped[target] = source
+    mapped.setdefault("body", "body")
+    return mapped
 
 
 class WebformAdapter(Adapter):
@@ -117,47 +121,11 @@ class WebformAdapter(Adapter):
     def parse_inbound(self, request: InboundRequest) -> InboundResult:
         """One submission -> one message, with the site's fields mapped onto the report's."""
         data = _decode_payload(request)
-        mapping = {**{f: f for f in REPORT_FIELDS}, **self.options.fields}
-        values = {target: _lookup(data, source) for target, source in mapping.items()}
-        source_of = {target: source for target, source in mapping.items()}
-
-        body = _text(values["body"], source_of["body"])
-        if body is None or not body.strip():
-            raise PayloadInvalid(f"field {source_of['body']!r} is required and must not be"
-                                 " empty", field=source_of["body"])
-        external_id = _text(values["external_id"], source_of["external_id"])
-        if not external_id:
-            # A site that sends no id of its own: the same submission posted twice (a
-            # double click, a retry) is still one report.
-            canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
-            external_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
-        received_at = _datetime(values["received_at"], source_of["received_at"]) \
-            or request.received_at
-        draft = MessageDraft(
-            external_id=external_id,
-            received_at=received_at,
-            body=body,
-            body_content_type="text/plain",
-            title=_text(values["title"], source_of["title"]),
-            name=_text(values["name"], source_of["name"]),
-            phone=_text(values["phone"], source_of["phone"]),
-            email=_text(values["email"], source_of["email"]),
-            address=_text(values["address"], source_of["address"]),
-            location_text=_text(values["location_text"], source_of["location_text"]),
-            lat=_coordinate(values["lat"], source_of["lat"], 90),
-            lon=_coordinate(values["lon"], source_of["lon"], 180),
-            kind=_kind(values["kind"], source_of["kind"]),
-            category=_text(values["category"], source_of["category"]),
-            region_code=_text(values["region_code"], source_of["region_code"]),
-            identity_number=_nik(values["identity_number"], source_of["identity_number"]),
-            incident_date=_date(values["incident_date"], source_of["incident_date"]),
-            anonymous=_bool(values["anonymous"], source_of["anonymous"]),
-            confidential=_bool(values["confidential"], source_of["confidential"]),
-        )
+        external_id, draft = draft_from_fields(data, self.options.fields, request.received_at)
         if self.options.reply_url:
             draft.reply_to = {"url": self.options.reply_url, "external_id": external_id}
         raw = request.to_record(self.redact_headers)
-        return InboundResult([RawMessage(external_id, received_at, raw, draft)])
+        return InboundResult([RawMessage(external_id, draft.received_at, raw, draft)])
 
     def can_reply(self, reply_to: Mapping[str, str]) -> bool:
         """Only when the site gave us a URL to post replies to."""
@@ -187,6 +155,51 @@ class WebformAdapter(Adapter):
                             retryable=is_retryable_status(response.status_code),
                             code=str(response.status_code))
         return None
+
+
+def draft_from_fields(data: Mapping[str, Any], fields: Mapping[str, str],
+                      received_at: dt.datetime) -> tuple[str, MessageDraft]:
+    """A site's record (JSON object, form, database row) as a draft, by a `fields:` mapping.
+
+    Raises PayloadInvalid naming the site's own field when a value is unusable.
+    """
+    mapping = {**{f: f for f in REPORT_FIELDS}, **fields}
+    values = {target: _lookup(data, source) for target, source in mapping.items()}
+    source_of = {target: source for target, source in mapping.items()}
+
+    body = _text(values["body"], source_of["body"])
+    if body is None or not body.strip():
+        raise PayloadInvalid(f"field {source_of['body']!r} is required and must not be"
+                             " empty", field=source_of["body"])
+    external_id = _text(values["external_id"], source_of["external_id"])
+    if not external_id:
+        # A site that sends no id of its own: the same submission posted twice (a
+        # double click, a retry) is still one report.
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+        external_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
+    when = _datetime(values["received_at"], source_of["received_at"]) or received_at
+    draft = MessageDraft(
+        external_id=external_id,
+        received_at=when,
+        body=body,
+        body_content_type="text/plain",
+        title=_text(values["title"], source_of["title"]),
+        name=_text(values["name"], source_of["name"]),
+        phone=_text(values["phone"], source_of["phone"]),
+        email=_text(values["email"], source_of["email"]),
+        address=_text(values["address"], source_of["address"]),
+        location_text=_text(values["location_text"], source_of["location_text"]),
+        lat=_coordinate(values["lat"], source_of["lat"], 90),
+        lon=_coordinate(values["lon"], source_of["lon"], 180),
+        kind=_kind(values["kind"], source_of["kind"]),
+        category=_text(values["category"], source_of["category"]),
+        region_code=_text(values["region_code"], source_of["region_code"]),
+        identity_number=_nik(values["identity_number"], source_of["identity_number"]),
+        incident_date=_date(values["incident_date"], source_of["incident_date"]),
+        anonymous=_bool(values["anonymous"], source_of["anonymous"]),
+        confidential=_bool(values["confidential"], source_of["confidential"]),
+    )
+    return external_id, draft
 
 
 def _decode_payload(request: InboundRequest) -> dict[str, Any]:

@@ -261,7 +261,8 @@ class SandboxCentral:
     def on_reports_json(self, request: Request) -> Response:
         """Every report (ids, agency, status), for tests counting arrivals."""
         return _json([{"tracking_id": r["tracking_id"], "gateway_id": r["gateway_id"],
-                       "agency": r["agency"], "status": r["status"], "kind": r["kind"]}
+                       "agency": r["agency"], "status": r["status"], "kind": r["kind"],
+                       "followups": self.store.followups_of(r["tracking_id"])}
                       for r in self.store.all()])
 
     def _form(self, request: Request) -> dict[str, Any]:

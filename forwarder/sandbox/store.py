@@ -193,6 +193,11 @@ class SandboxStore:
         """Every report, newest first."""
         return list(self.conn.execute("SELECT * FROM reports ORDER BY created_at DESC"))
 
+    def followups_of(self, tracking_id: str) -> list[dict[str, Any]]:
+        """A report's follow-ups as sent, oldest first."""
+        return [json.loads(row[0]) for row in self.conn.execute(
+            "SELECT body FROM followups WHERE tracking_id = ? ORDER BY at", (tracking_id,))]
+
     def by_status(self) -> dict[str, int]:
         """Reports per status."""
         return {r[0]: int(r[1]) for r in self.conn.execute(

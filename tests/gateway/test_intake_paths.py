@@ -1,0 +1,224 @@
+"""Intake beyond plain reports: quarantine and release, follow-ups, status queries, group commit.
+
+A small phone-like channel stands in for SMS here (its replies land in a list): the real SMS
+and email adapters have their own suites; these tests are about what the gateway does with
+what any adapter hands it. Runs on SQLite and PostgreSQL against the sandbox over HTTP.
+"""
+
+from __future__ import annotations
+
+import builtins
+import concurrent.futures
+import datetime as dt
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+import pytest
+
+from adapters.base import Adapter, ChannelOptions, MessageDraft, Mode, OutgoingReply, RawMessage
+from adapters.errors import PayloadInvalid
+from gateway.store.models import ForwardItem, InboundMessage, ReplyItem, Report, TimelineEvent
+from tests.conftest import GatewayHarness
+from tests.gateway.test_flow import set_status
+from tests.helpers import validate_reports
+
+
+class PhoneAdapter(Adapter):
+    """A channel whose citizens are phone numbers; sent replies are kept in `sent`."""
+
+    type: ClassVar[str] = "test_phone"
+    kind: ClassVar[str] = "sms"
+    modes: ClassVar[frozenset[Mode]] = frozenset({"manual"})
+    Options: ClassVar[builtins.type[ChannelOptions]] = ChannelOptions
+
+    def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
+        super().__init__(options, public_url=public_url)
+        self.sent: list[OutgoingReply] = []
+
+    def can_reply(self, reply_to: Mapping[str, str]) -> bool:
+        return "phone" in reply_to
+
+    def recipient_key(self, reply_to: Mapping[str, str]) -> str | None:
+        return reply_to.get("phone")
+
+    def send_reply(self, reply: OutgoingReply) -> str | None:
+        self.sent.append(reply)
+        return f"out-{reply.reply_id}"
+
+
+def message(ext: str, body: str, phone: str = "+6281200000001", **draft: Any) -> RawMessage:
+    hold = draft.pop("hold", None)
+    now = dt.datetime.now(dt.UTC)
+    return RawMessage(ext, now, {"text": body}, MessageDraft(
+        external_id=ext, received_at=now, body=body, phone=phone,
+        reply_to={"phone": phone}, **draft), hold=hold)
+
+
+@pytest.fixture
+def phone(gateway: GatewayHarness) -> Iterator[PhoneAdapter]:
+    adapter = PhoneAdapter(ChannelOptions(name="hp", type="test_phone"))
+    gateway.runtime.adapters["hp"] = adapter
+    gateway.runtime.replies.channel_kinds["hp"] = adapter.kind
+    yield adapter
+
+
+def accept(gateway: GatewayHarness, adapter: Adapter, msg: RawMessage) -> Any:
+    (outcome,) = gateway.runtime.intake.accept(adapter, [msg])
+    return outcome
+
+
+def send_replies(gateway: GatewayHarness) -> None:
+    gateway.runtime.reply_sender().run_once()
+
+
+def submitted(gateway: GatewayHarness, phone: PhoneAdapter, ext: str, body: str,
+              number: str = "+6281200000001") -> Report:
+    outcome = accept(gateway, phone, message(ext, body, number))
+    gateway.drain()
+    with gateway.runtime.sessions() as session:
+        report = session.get(Report, outcome.report_id)
+    assert report is not None and report.tracking_id
+    return report
+
+
+def test_held_message_is_quarantined_then_released(gateway: GatewayHarness,
+                                                   phone: PhoneAdapter) -> None:
+    held = accept(gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.",
+                                          hold="auto-reply"))
+    assert held.status == "quarantined" and held.created
+    assert gateway.rows(Report) == [] and gateway.rows(ForwardItem) == []
+    (row,) = gateway.rows(InboundMessage)
+    assert row.state == "quarantined" and row.error == "auto-reply" and row.draft
+    again = accept(gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.",
+                                           hold="auto-reply"))
+    assert not again.created and again.report_id == held.report_id
+    # An admin decides it is a real complaint after all.
+    with gateway.runtime.sessions.begin() as session:
+        report_id = gateway.runtime.intake.release(session, row.id, phone)
+    with pytest.raises(LookupError), gateway.runtime.sessions.begin() as session:
+        gateway.runtime.intake.release(session, row.id, phone)
+    gateway.drain()
+    (report,) = gateway.rows(Report)
+    assert report.id == report_id and report.state == "submitted"
+    validate_reports([report.payload])
+    assert [c["gateway_id"] for c in gateway.central_reports()] == [report_id]
+    (row,) = gateway.rows(InboundMessage)
+    assert row.state == "released" and row.report_id == report_id
+
+
+def test_followup_by_tracking_id_from_the_same_sender(gateway: GatewayHarness,
+                                                     phone: PhoneAdapter) -> None:
+    first = submitted(gateway, phone, "f-1", "Lampu jalan mati di Jl. Merdeka.")
+    outcome = accept(gateway, phone, message(
+        "f-2", "Sudah tiga malam masih mati.", in_reply_to=first.tracking_id))
+    assert outcome.status == "followup" and outcome.report_id == first.id
+    assert gateway.drain() == 1
+    (central,) = gateway.central_reports()
+    assert [f["body"] for f in central["followups"]] == ["Sudah tiga malam masih mati."]
+    assert len(gateway.rows(Report)) == 1
+    events = [e.event for e in gateway.rows(TimelineEvent) if e.report_id == first.id]
+    assert "followup" in events and "followup_sent" in events
+    # Another person naming the same tracking id starts a report of their own.
+    other = accept(gateway, phone, message("f-3", "Saya juga melihatnya.", "+6281200000002",
+                                           in_reply_to=first.tracking_id))
+    assert other.status == "queued" and other.report_id != first.id
+
+
+def test_followup_by_thread_reference_to_our_reply(gateway: GatewayHarness,
+                                                   phone: PhoneAdapter) -> None:
+    first = submitted(gateway, phone, "t-1", "Sampah menumpuk di pasar.")
+    send_replies(gateway)
+    (ack,) = phone.sent
+    assert first.tracking_id in ack.text
+    (item,) = gateway.rows(ReplyItem)
+    assert item.state == "sent" and item.provider_id == f"out-{ack.reply_id}"
+    outcome = accept(gateway, phone, message("t-2", "Foto terlampir.",
+                                             thread_refs=["unknown", item.provider_id]))
+    assert outcome.status == "followup" and outcome.report_id == first.id
+
+
+def test_followup_before_submission_waits_for_the_tracking_id(gateway: GatewayHarness,
+                                                              phone: PhoneAdapter) -> None:
+    first = accept(gateway, phone, message("w-1", "Air PDAM keruh."))
+    follow = accept(gateway, phone, message("w-2", "Masih keruh.", in_reply_to=first.report_id))
+    assert follow.status == "followup"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        gateway.drain()  # the follow-up is due again once the report has its tracking id
+        (central,) = gateway.central_reports()
+        if central["followups"]:
+            break
+        time.sleep(0.05)
+    assert [f["body"] for f in central["followups"]] == ["Masih keruh."]
+    (item,) = [i for i in gateway.rows(ForwardItem) if i.action == "followup"]
+    assert item.state == "done" and item.attempts == 0
+
+
+def test_status_query_answers_without_a_report(gateway: GatewayHarness,
+                                               phone: PhoneAdapter) -> None:
+    first = submitted(gateway, phone, "s-1", "Jalan rusak di Desa Maju.")
+    set_status(gateway, first.tracking_id, "in_progress")
+    import requests
+
+    requests.post(f"{gateway.sandbox.url}/sandbox/reports/{first.tracking_id}/responses",
+                  json={"text": "Tim sudah dijadwalkan Kamis."}, timeout=5)
+    gateway.runtime.status_sync().run_once()
+    send_replies(gateway)  # the acknowledgement, the status change, the agency's answer
+    assert {r.event.split(":")[0] for r in phone.sent} == {"ack", "status", "response"}
+    phone.sent.clear()
+    for ext, number in (("s-2", "+6281200000001"), ("s-3", "+6281200000009")):
+        outcome = accept(gateway, phone, message(ext, "STATUS", number,
+                                                 status_query=first.tracking_id.lower()))
+        assert outcome.status == "query"
+    missing = accept(gateway, phone, message("s-4", "CEK", "+6281200000009",
+                                             status_query="LPR0000000"))
+    assert missing.status == "query"
+    assert len(gateway.rows(Report)) == 1
+    send_replies(gateway)
+    answers: dict[str, list[str]] = {}
+    for reply in phone.sent:
+        assert reply.event.startswith("query:")
+        answers.setdefault(reply.reply_to["phone"], []).append(reply.text)
+    (own,) = answers["+6281200000001"]
+    # The reporter hears the agency's answer; another asker only the status.
+    assert first.tracking_id in own and "sedang ditindaklanjuti" in own
+    assert "Tim sudah dijadwalkan Kamis." in own
+    found, unknown = sorted(answers["+6281200000009"], key=lambda t: "tidak ditemukan" in t)
+    assert "sedang ditindaklanjuti" in found and "Kamis" not in found
+    assert "LPR0000000" in unknown and "tidak ditemukan" in unknown
+
+
+def test_replies_over_the_recipient_limit_are_held(gateway: GatewayHarness,
+                                                   phone: PhoneAdapter) -> None:
+    sender = gateway.runtime.reply_sender()
+    sender.limits = sender.limits.model_copy(update={"max_per_recipient_hour": 2})
+    for i in range(4):
+        accept(gateway, phone, message(f"r-{i}", f"Aduan nomor {i} tentang jalan."))
+    gateway.drain()
+    sender.run_once()
+    states = sorted(item.state for item in gateway.rows(ReplyItem))
+    assert states == ["limited", "limited", "sent", "sent"]
+    assert len(phone.sent) == 2
+
+
+def test_concurrent_requests_share_commits_and_stay_exact(gateway: GatewayHarness,
+                                                          phone: PhoneAdapter) -> None:
+    def post(i: int) -> Any:
+        # Every id arrives twice at once; every tenth message is empty (rejected alone).
+        body = "" if i % 10 == 0 else f"Aduan {i // 2} tentang drainase."
+        try:
+            return accept(gateway, phone, message(f"c-{i // 2}", body))
+        except PayloadInvalid:
+            return None
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        outcomes = list(pool.map(post, range(200)))
+    by_ext: dict[str, set[str]] = {}
+    for outcome in outcomes:
+        if outcome is not None:
+            by_ext.setdefault(outcome.external_id, set()).add(outcome.report_id)
+    assert all(len(ids) == 1 for ids in by_ext.values())
+    reports = gateway.rows(Report)
+    assert len(reports) == len(by_ext) == len({r.external_id for r in reports})
+    assert len(gateway.rows(ForwardItem)) == len(reports)
