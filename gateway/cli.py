@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from adapters.errors import PayloadInvalid
 from config.loader import Config, ConfigError, load_config
 
 log = logging.getLogger("sp4n")
@@ -232,6 +233,62 @@ def replay(config_path: Path, report_ids: tuple[str, ...], dead: bool) -> None:
 
 
 @main.group()
+def quarantine() -> None:
+    """Messages held back (auto-replies, bounces, empty) and input that could not be read."""
+
+
+@quarantine.command("list")
+@CONFIG_OPTION
+@click.option("--rejected", is_flag=True, help="List unreadable input instead of held messages.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+def quarantine_list(config_path: Path, rejected: bool, limit: int) -> None:
+    """Newest first: id, channel, when, and why it was held (never the message itself)."""
+    from sqlalchemy import select  # noqa: PLC0415
+
+    from gateway.store.models import InboundMessage  # noqa: PLC0415
+
+    state = "rejected" if rejected else "quarantined"
+    runtime = _runtime(_load(config_path))
+    try:
+        with runtime.sessions() as session:
+            rows = list(session.scalars(
+                select(InboundMessage).where(InboundMessage.state == state)
+                .order_by(InboundMessage.stored_at.desc()).limit(limit)))
+        for row in rows:
+            when = row.received_at.strftime("%Y-%m-%d %H:%M")
+            click.echo(f"{row.id}  {row.channel:20} {when}  {row.error or '-'}")
+        click.echo(f"{len(rows)} message(s) {'rejected' if rejected else 'in quarantine'}")
+    finally:
+        runtime.close()
+
+
+@quarantine.command("release")
+@CONFIG_OPTION
+@click.argument("inbound_ids", nargs=-1, required=True)
+def quarantine_release(config_path: Path, inbound_ids: tuple[str, ...]) -> None:
+    """Turn held messages into reports after all (the running gateway forwards them)."""
+    from gateway.store.models import InboundMessage  # noqa: PLC0415
+
+    runtime = _runtime(_load(config_path))
+    try:
+        for inbound_id in inbound_ids:
+            with runtime.sessions.begin() as session:
+                row = session.get(InboundMessage, inbound_id)
+                adapter = runtime.adapters.get(row.channel) if row else None
+                if row is None or adapter is None:
+                    raise click.ClickException(
+                        f"{inbound_id}: tidak ada pesan karantina dengan id ini (atau kanalnya"
+                        " tidak aktif)")
+                try:
+                    report_id = runtime.intake.release(session, inbound_id, adapter)
+                except (LookupError, PayloadInvalid) as exc:
+                    raise click.ClickException(f"{inbound_id}: {exc}") from None
+            click.echo(f"{inbound_id} dilepas sebagai laporan {report_id}")
+    finally:
+        runtime.close()
+
+
+@main.group()
 def letter() -> None:
     """Paper letters typed in by an admin."""
 
@@ -259,7 +316,6 @@ def letter() -> None:
 def letter_add(config_path: Path, channel_name: str | None, body: str | None,
                body_file: Any, letter_date: dt.datetime | None, **fields: Any) -> None:
     """Record one paper letter as a report; the running gateway forwards it."""
-    from adapters.errors import PayloadInvalid  # noqa: PLC0415
     from adapters.letter.adapter import LetterAdapter, LetterEntry  # noqa: PLC0415
 
     if (body is None) == (body_file is None):
