@@ -33,3 +33,5 @@ def configure_logging(level: str = "INFO", stream: object = None) -> None:
     # Per-request access lines from the HTTP servers would add noise, not insight.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Alembic announces its context on every /readyz schema check; upgrades are logged by us.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +10,8 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _ADVISORY_LOCK = 0x5B4E  # one migrator at a time when several processes start together
@@ -23,6 +26,9 @@ def alembic_config() -> AlembicConfig:
 
 def upgrade(engine: Engine) -> None:
     """Bring the database to the newest schema."""
+    if is_current(engine):
+        return
+    log.info("migrating the database to the newest schema")
     cfg = alembic_config()
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
