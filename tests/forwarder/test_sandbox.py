@@ -76,7 +76,8 @@ def test_submit_replay_and_conflict(central: Any) -> None:
     ({k: v for k, v in report().items() if k != "body"}, report()["id"], None),
     (report(), None, "Idempotency-Key"),
     (report(), "another-key-123", "id"),
-], ids=["bad enum", "missing body", "no key", "key differs from id"])
+    (report(received_at="gestern"), report()["id"], "received_at"),
+], ids=["bad enum", "missing body", "no key", "key differs from id", "not a date-time"])
 def test_invalid_reports_are_422(central: Any, body: dict[str, Any], key: str | None,
                                  field: str | None) -> None:
     r = post(central, body, key)
