@@ -54,6 +54,8 @@ class GatewaySection(_Section):
     timezone: str = "Asia/Jakarta"
     data_dir: str = "data"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # How long the central may fetch an attachment through its signed link.
+    attachment_link_ttl: Duration = 30 * 86400.0
 
     @field_validator("timezone")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from gateway.runtime import Runtime
-from gateway.web import health, status, webhooks
+from gateway.web import files, health, status, webhooks
 from gateway.web.errors import register_error_handlers
 
 # The largest body any channel may accept; each channel's own cap is checked in the route.
@@ -23,5 +23,6 @@ def create_app(runtime: Runtime, *, scheduler_stale_after: float | None = None) 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(files.bp)
     register_error_handlers(app)
     return app

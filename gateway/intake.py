@@ -33,6 +33,7 @@ from adapters.base import Adapter, AttachmentData, MessageDraft, RawMessage, Sto
 from adapters.errors import PayloadInvalid
 from forwarder.replies import ReplyQueue
 from forwarder.routing import Router, RoutingFacts
+from gateway.links import FileLinks
 from gateway.metrics import Metrics
 from gateway.store.files import AttachmentStore
 from gateway.store.models import (
@@ -123,13 +124,15 @@ class Intake:
     def __init__(self, sessions: sessionmaker[Session], router: Router,
                  settings_for: Callable[[Adapter], NormalizerSettings],
                  attachments: AttachmentStore, metrics: Metrics | None = None,
-                 replies: ReplyQueue | None = None, max_batch: int = 64) -> None:
+                 replies: ReplyQueue | None = None, max_batch: int = 64,
+                 links: FileLinks | None = None) -> None:
         self.sessions = sessions
         self.router = router
         self.settings_for = settings_for
         self.attachments = attachments
         self.metrics = metrics
         self.replies = replies
+        self.links = links
         self.max_batch = max_batch
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
@@ -222,12 +225,16 @@ class Intake:
             action: Action = "followup" if (draft.in_reply_to or draft.thread_refs) \
                 else "report"
             plan = _Plan(message, action, normalize_draft(draft, self.settings_for(adapter)))
-        plan.attachments = [
-            Attachment(filename=a.filename, content_type=a.content_type, size=len(a.content),
-                       sha256=self.attachments.put(a.content))
-            for a in draft.attachments
-        ]
+        plan.attachments = [self._store_attachment(a) for a in draft.attachments]
         return plan
+
+    def _store_attachment(self, data: AttachmentData) -> Attachment:
+        """Keep the file by its hash; the central gets a signed link to it."""
+        sha256 = self.attachments.put(data.content)
+        url = self.links.url_for(sha256, data.filename, data.content_type) \
+            if self.links else None
+        return Attachment(filename=data.filename, content_type=data.content_type,
+                          size=len(data.content), sha256=sha256, url=url)
 
     # --- phase 2: the group-commit writer -------------------------------------------------
 

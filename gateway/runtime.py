@@ -25,6 +25,7 @@ from forwarder.sync import StatusSync
 from forwarder.targets.lapor import LaporClient
 from forwarder.worker import Forwarder
 from gateway.intake import Intake
+from gateway.links import FileLinks, load_or_create_secret
 from gateway.metrics import Metrics
 from gateway.poller import Poller
 from gateway.store import migrate
@@ -50,6 +51,7 @@ class Runtime:
     replies: ReplyQueue
     intake: Intake
     client: LaporClient
+    links: FileLinks
     heartbeats: dict[str, float] = field(default_factory=dict)
 
     def data_dir(self) -> Path:
@@ -143,12 +145,14 @@ def build_runtime(config: Config, *, base_dir: Path | None = None,
 
     data_dir = Path(model.gateway.data_dir)
     data_dir = data_dir if data_dir.is_absolute() else base / data_dir
+    links = FileLinks(load_or_create_secret(sessions), model.gateway.public_url,
+                      model.gateway.attachment_link_ttl)
     intake = Intake(sessions, router, settings_for, AttachmentStore(data_dir / "attachments"),
-                    metrics, replies)
+                    metrics, replies, links=links)
     client = LaporClient(model.central.base_url, model.central.token.get_secret_value(),
                          timeout=model.central.timeout)
     runtime = Runtime(config=config, base_dir=base, engine=engine, sessions=sessions,
                       adapters=adapters, router=router, metrics=metrics, replies=replies,
-                      intake=intake, client=client)
+                      intake=intake, client=client, links=links)
     metrics.watch_queues(runtime.queue_counts)
     return runtime
