@@ -54,8 +54,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _quiet() -> None:
+    """Per-request lines and waitress's queue-depth warnings would bury the figures."""
+    import logging
+
+    for name in ("werkzeug", "waitress.queue"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def _serve(kind: str, config_path: str, port: int, threads: int) -> None:
     from waitress import serve
+
+    _quiet()
 
     if kind == "bare":
         from flask import Flask, jsonify, request
@@ -73,6 +83,7 @@ def _serve(kind: str, config_path: str, port: int, threads: int) -> None:
         from gateway.runtime import build_runtime
 
         configure_logging("WARNING")
+        _quiet()
         app = create_app(build_runtime(load_config(config_path)))
     serve(app, host="127.0.0.1", port=port, threads=threads, _quiet=True)
 
@@ -217,6 +228,7 @@ def main() -> None:
     parser.add_argument("--drain", type=int, default=5000)
     parser.add_argument("--forward-concurrency", type=int, default=8)
     args = parser.parse_args()
+    _quiet()
 
     print(f"# {dt.date.today()} on {platform.node()} ({platform.machine()},"
           f" {os.cpu_count()} CPUs, Python {platform.python_version()})")
