@@ -18,6 +18,7 @@ ENTRY_POINT_GROUP = "sp4n_gateway.adapters"
 BUILTIN: dict[str, str] = {
     "webform": "adapters.webform.adapter:WebformAdapter",
     "letter": "adapters.letter.adapter:LetterAdapter",
+    "imap": "adapters.email.imap:ImapAdapter",
 }
 
 
