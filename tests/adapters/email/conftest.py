@@ -49,6 +49,19 @@ def _wait_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError("dovecot did not start listening within 15 s")
 
 
+def make_certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (cert.pem, key.pem): our own private CA."""
+    if _find("openssl") is None:
+        need_service("openssl", "the openssl CLI makes the test certificate")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [_find("openssl") or "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True)
+    return cert, key
+
+
 @dataclass
 class Dovecot:
     """A throw-away Dovecot: start, stop, restart on the same ports; append helpers."""
@@ -69,11 +82,7 @@ class Dovecot:
         root = self.root
         for sub in ("run", "state", "mail", "home"):
             (root / sub).mkdir(exist_ok=True)
-        subprocess.run(
-            [_find("openssl") or "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-             "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem"), "-days", "2",
-             "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-            check=True, capture_output=True)
+        make_certificate(root)
         (root / "passwd").write_text(f"{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}\n")
         if os.geteuid() == 0:
             # Dovecot refuses to run mail processes as root: use nobody, give it the maildir.
@@ -196,8 +205,6 @@ def dovecot() -> Iterator[Dovecot]:
     if binary is None:
         need_service("Dovecot", "the dovecot binary is not installed (apt install"
                      " dovecot-imapd)")
-    if _find("openssl") is None:
-        need_service("openssl", "the openssl CLI makes the test certificate")
     assert binary is not None
     root = Path(tempfile.mkdtemp(prefix="sp4n-dovecot-"))
     root.chmod(0o755)  # the mail user (nobody when we are root) must reach its maildir
