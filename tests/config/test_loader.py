@@ -49,7 +49,7 @@ BAD_CASES = [
     ("unknown top-level key", GOOD + "extra: 1\n", None, ["extra: unknown key (gw.yaml:13)"]),
     ("unknown channel type lists known ones",
      GOOD.replace("type: letter", "type: pigeon"), None,
-     ["channels[1].type: unknown channel type 'pigeon'; known types: letter, webform"]),
+     ["channels[1].type: unknown channel type 'pigeon'; known types: imap, letter, webform"]),
     ("unknown key in a channel",
      GOOD.replace("type: letter}", "type: letter, colour: red}"), None,
      ["channels[1].colour: unknown key (gw.yaml:12)"]),

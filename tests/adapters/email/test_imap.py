@@ -23,7 +23,7 @@ from adapters.errors import AdapterUnavailable
 from adapters.registry import load_adapter_class
 from gateway.store.models import InboundMessage, Report
 from normalizer.pipeline import NormalizerSettings, normalize_draft
-from tests.adapters.email.conftest import IMAP_PASSWORD, IMAP_USER, Dovecot
+from tests.adapters.email.dovecot import IMAP_PASSWORD, IMAP_USER, Dovecot
 
 
 def make_adapter(dovecot: Dovecot, **overrides: Any) -> ImapAdapter:

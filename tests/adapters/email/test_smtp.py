@@ -18,7 +18,7 @@ from adapters.email.imap import ImapAdapter, ImapOptions
 from adapters.email.smtp import reply_subject
 from adapters.errors import SendError
 from forwarder.replies import ReplyTemplates
-from tests.adapters.email.conftest import make_certificate
+from tests.adapters.email.dovecot import make_certificate
 from tests.helpers import free_port
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
