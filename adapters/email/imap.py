@@ -98,7 +98,7 @@ class ImapAdapter(Adapter):
     def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
         super().__init__(options, public_url=public_url)
         self._client: IMAPClient | None = None
-        self._selected: str | None = None
+        self._selected: tuple[str, int] | None = None  # folder, UIDVALIDITY
         o = self.options
         self.limits = MimeLimits(
             max_attachment_bytes=o.max_attachment_bytes,
@@ -120,11 +120,17 @@ class ImapAdapter(Adapter):
             client.create_folder(o.processed_folder)
         return client
 
-    def _select(self, client: IMAPClient, folder: str) -> int:
-        """Select a folder, remembering it (poll and confirm share one connection)."""
+    def _select(self, client: IMAPClient, folder: str, *, again: bool = True) -> int:
+        """Select a folder and remember it: poll and confirm share one connection.
+
+        With `again=False` an already selected folder is not selected anew (confirm after
+        each stored message would otherwise cost a SELECT each time).
+        """
+        if not again and self._selected is not None and self._selected[0] == folder:
+            return self._selected[1]
         self._selected = None
         validity = int(client.select_folder(folder)[b"UIDVALIDITY"])
-        self._selected = folder
+        self._selected = (folder, validity)
         return validity
 
     def _connection(self) -> IMAPClient:
@@ -186,7 +192,7 @@ class ImapAdapter(Adapter):
         uids = sorted({*pending, *new})[: max(budget[0], 0)]
         for start in range(0, len(uids), 25):
             chunk = uids[start : start + 25]
-            if self._selected != folder and self._select(client, folder) != validity:
+            if self._select(client, folder, again=False) != validity:
                 return  # renumbered while we were reading: the next poll rescans
             sizes = client.fetch(chunk, ["RFC822.SIZE"])
             small = [u for u in chunk if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0))
@@ -242,7 +248,7 @@ class ImapAdapter(Adapter):
         try:
             client = self._connection()
             for (folder, validity), uids in groups.items():
-                if self._select(client, folder) != validity:
+                if self._select(client, folder, again=False) != validity:
                     continue  # renumbered: the rescan reads them again and confirms them
                 self._mark(client, uids)
         except (IMAPClientError, OSError) as exc:

@@ -121,8 +121,15 @@ class _Headers:
 
     def __init__(self, message: Message) -> None:
         self.message = message
+        self.cache: dict[str, str | None] = {}
 
     def get(self, name: str) -> str | None:
+        key = name.lower()
+        if key not in self.cache:
+            self.cache[key] = self._read(key)
+        return self.cache[key]
+
+    def _read(self, name: str) -> str | None:
         try:
             value = self.message.get(name)
             text = None if value is None else str(value)
