@@ -16,7 +16,6 @@ read is held as `unreadable`, raw bytes kept). The stdlib `email` package with
 from __future__ import annotations
 
 import base64
-import codecs
 import datetime as dt
 import hashlib
 import mimetypes
@@ -25,16 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email import policy
 from email.errors import MessageError
-from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 from pathlib import PurePosixPath
 from typing import Any, Final
 
-from charset_normalizer import from_bytes
-
 from adapters.base import AttachmentData, MessageDraft, RawMessage
+from adapters.email.charsets import decode_bytes, decode_words, fix_surrogates
 from adapters.email.loops import HOLD_EMPTY, HOLD_UNREADABLE, hold_reason
 from adapters.email.quotes import strip_quotes
 from normalizer.text import clean_text, html_to_text, looks_like_html
@@ -51,9 +48,6 @@ _REPLY_PREFIX = re.compile(
     r"^\s*((re|fwd?|fw|aw|tr|wg|balas|bls|terusan|trs)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _FORWARD_PREFIX = re.compile(r"^\s*(fwd?|fw|tr|wg|terusan|trs)\s*:", re.IGNORECASE)
 _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
-_WESTERN_SINGLE_BYTE: Final = frozenset(
-    ["cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2", "iso8859_9", "iso8859_15",
-     "iso8859_13", "mac_roman", "mac_latin2", "cp850", "cp437"])
 _MAX_DEPTH = 30
 _MAX_REFS = 50
 _MAX_ID = 200
@@ -98,24 +92,6 @@ def external_id_for(message_id: str | None, raw: bytes) -> str:
     return f"{message_id}#{digest}"
 
 
-def _decode_words(value: str) -> str:
-    """RFC 2047 encoded words decoded; the value as it is when they are broken."""
-    try:
-        return str(make_header(decode_header(value)))
-    except (MessageError, LookupError, UnicodeError, ValueError):
-        return value
-
-
-def _fix_surrogates(value: str) -> str:
-    """Raw 8-bit header bytes (kept as surrogates by the parser) decoded as UTF-8 or a guess."""
-    try:
-        value.encode("utf-8")
-        return value
-    except UnicodeEncodeError:
-        data = value.encode("utf-8", "surrogateescape")
-        return decode_bytes(data, "utf-8")[0]
-
-
 class _Headers:
     """Header access that never raises: the parsed value, or the raw one decoded by hand."""
 
@@ -137,46 +113,11 @@ class _Headers:
             text = None
             for key, raw in self.message.raw_items():
                 if key.lower() == name.lower():
-                    text = _decode_words(str(raw))
+                    text = decode_words(str(raw))
                     break
         if text is None:
             return None
-        return _fix_surrogates(text).replace("\r", " ").replace("\n", " ").strip()
-
-
-def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
-    """Text from bytes in a declared charset, guessing when it is wrong; and a note if guessed."""
-    name = (declared or "us-ascii").strip().strip('"').lower()
-    try:
-        codecs.lookup(name)
-        return data.decode(name), None
-    except LookupError:
-        reason = f"unknown charset {name[:40]!r}"
-    except UnicodeDecodeError:
-        reason = f"text is not valid {name[:40]}"
-    if name in ("us-ascii", "ascii"):
-        try:
-            return data.decode("utf-8"), None  # 8-bit text labelled ASCII by a lazy client
-        except UnicodeDecodeError:
-            pass
-    best = from_bytes(data).best()
-    guessed: str | None = best.encoding if best is not None else None
-    if guessed is None or guessed in _WESTERN_SINGLE_BYTE:
-        # Detectors split hairs between Latin code pages on short texts; what Indonesian
-        # and Western mail clients actually send is Windows-1252 (a superset of Latin-1).
-        try:
-            return data.decode("cp1252"), f"{reason}; decoded as cp1252"
-        except UnicodeDecodeError:
-            pass
-    if guessed:
-        try:
-            return data.decode(guessed), f"{reason}; decoded as {guessed}"
-        except (LookupError, UnicodeDecodeError):
-            pass
-    try:
-        return data.decode("cp1252"), f"{reason}; decoded as cp1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), f"{reason}; decoded as latin-1"
+        return fix_surrogates(text).replace("\r", " ").replace("\n", " ").strip()
 
 
 def _part_text(part: Message, notes: list[str]) -> str:
@@ -197,7 +138,7 @@ def _filename(part: Message) -> str | None:
         return None
     if not name:
         return None
-    name = PurePosixPath(_fix_surrogates(name).replace("\\", "/")).name
+    name = PurePosixPath(fix_surrogates(name).replace("\\", "/")).name
     name = _UNSAFE_FILENAME.sub("_", name).strip(" .")
     return name[:200] or None
 

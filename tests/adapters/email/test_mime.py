@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.email.mime import MimeLimits, decode_bytes, external_id_for, parse_email
+from adapters.email.charsets import decode_bytes
+from adapters.email.mime import MimeLimits, external_id_for, parse_email
 from adapters.errors import PayloadInvalid
 from normalizer.pipeline import NormalizerSettings, normalize_draft
 
