@@ -33,6 +33,21 @@ from config.schema import Duration
 
 log = logging.getLogger(__name__)
 Cursor = dict[str, dict[str, int]]
+
+
+class _NoProtocolTrace(logging.Filter):
+    """Drops imapclient's IMAP protocol trace: at DEBUG it carries whole messages."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Never let a record through."""
+        return False
+
+
+# Personal data never reaches a log (README), whatever level an admin sets: the trace of
+# FETCH responses is every citizen's address and text in clear.
+_TRACE_LOGGER = logging.getLogger("imapclient.imaplib")
+if not any(isinstance(f, _NoProtocolTrace) for f in _TRACE_LOGGER.filters):
+    _TRACE_LOGGER.addFilter(_NoProtocolTrace())
 HOLD_TOO_LARGE = "too_large"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import logging
 import sysconfig
 import threading
 import time
@@ -165,6 +166,23 @@ def test_too_large_message_is_held_with_its_headers(dovecot: Dovecot) -> None:
         assert message.hold == "too_large"
         assert message.external_id.startswith("<warga-1@example.org>#")
         assert any("max_message_bytes" in note for note in message.draft.notes)
+    finally:
+        adapter.close()
+
+
+def test_no_address_body_or_password_in_logs(dovecot: Dovecot, intake_gateway: Any,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    dovecot.append("INBOX", citizen_mail(0), citizen_mail(1))
+    adapter = make_adapter(dovecot)
+    try:
+        stale = '{"INBOX": {"uidvalidity": 1, "last_uid": 99}}'  # logs a rescan warning
+        _, seen = ingest(intake_gateway, adapter, stale)
+        assert len(seen) == 2
+        assert "UIDVALIDITY" in caplog.text
+        for secret in ("warga0@example.org", "warga1@example.org", "Jalan berlubang",
+                       IMAP_PASSWORD):
+            assert secret not in caplog.text
     finally:
         adapter.close()
 
