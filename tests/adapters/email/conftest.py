@@ -1,4 +1,4 @@
-"""Fixtures of the email tests: a real Dovecot per test (see `dovecot.py`).
+"""Fixtures of the email tests: a real Dovecot per test (`dovecot.py`), aiosmtpd, a CA.
 
 Missing Dovecot or openssl skips (laptop) or fails (SP4N_REQUIRE_SERVICES=1).
 """
@@ -6,14 +6,17 @@ Missing Dovecot or openssl skips (laptop) or fails (SP4N_REQUIRE_SERVICES=1).
 from __future__ import annotations
 
 import shutil
+import ssl
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
-from tests.adapters.email.dovecot import Dovecot, find_program
-from tests.helpers import need_service
+from tests.adapters.email.dovecot import Dovecot, find_program, make_certificate
+from tests.adapters.email.smtp_server import Recorder
+from tests.helpers import free_port, need_service
 
 
 @pytest.fixture
@@ -34,3 +37,25 @@ def dovecot() -> Iterator[Dovecot]:
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate (cert, key) that clients trust through ca_file."""
+    return make_certificate(tmp_path)
+
+
+@pytest.fixture
+def smtp_server(certificate: tuple[Path, Path]) -> Iterator[tuple[Recorder, int]]:
+    """aiosmtpd with STARTTLS (our private CA) and AUTH PLAIN/LOGIN on a loopback port."""
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    handler = Recorder()
+    port = free_port()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, tls_context=context,
+        require_starttls=True, authenticator=handler.authenticate, auth_required=True)
+    controller.start()
+    yield handler, port
+    controller.stop()

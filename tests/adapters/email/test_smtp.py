@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -18,67 +14,12 @@ from adapters.email.imap import ImapAdapter, ImapOptions
 from adapters.email.smtp import reply_subject
 from adapters.errors import SendError
 from forwarder.replies import ReplyTemplates
-from tests.adapters.email.dovecot import make_certificate
+from tests.adapters.email.smtp_server import SMTP_PASSWORD, SMTP_USER, Recorder
 from tests.helpers import free_port
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
-aiosmtpd_smtp = pytest.importorskip("aiosmtpd.smtp")
 
 CITIZEN = "budi.santoso@example.org"
-SMTP_USER, SMTP_PASSWORD = "gateway", "sandi-smtp-uji"
-
-
-@dataclass
-class Recorder:
-    """An aiosmtpd handler that keeps what it receives and answers as told."""
-
-    rcpt_answer: str = "250 OK"
-    data_answer: str = "250 Message accepted for delivery"
-    received: list[EmailMessage] = field(default_factory=list)
-    logins: list[str] = field(default_factory=list)
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
-        if self.rcpt_answer.startswith("250"):
-            envelope.rcpt_tos.append(address)
-        return self.rcpt_answer
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.data_answer.startswith("250"):
-            parsed = message_from_bytes(envelope.content, policy=policy.default)
-            assert isinstance(parsed, EmailMessage)
-            self.received.append(parsed)
-        return self.data_answer
-
-    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                     auth_data: Any) -> Any:
-        ok = (isinstance(auth_data, aiosmtpd_smtp.LoginPassword)
-              and auth_data.login == SMTP_USER.encode()
-              and auth_data.password == SMTP_PASSWORD.encode())
-        if ok:
-            self.logins.append(mechanism)
-        return aiosmtpd_smtp.AuthResult(success=ok, handled=False)
-
-
-@pytest.fixture
-def certificate(tmp_path: Path) -> tuple[Path, Path]:
-    return make_certificate(tmp_path)
-
-
-@pytest.fixture
-def smtp_server(certificate: tuple[Path, Path]) -> Iterator[tuple[Recorder, int]]:
-    """aiosmtpd with STARTTLS (our private CA) and AUTH PLAIN/LOGIN on a loopback port."""
-    cert, key = certificate
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    handler = Recorder()
-    port = free_port()
-    controller = aiosmtpd_controller.Controller(
-        handler, hostname="127.0.0.1", port=port, tls_context=context,
-        require_starttls=True, authenticator=handler.authenticate, auth_required=True)
-    controller.start()
-    yield handler, port
-    controller.stop()
 
 
 def adapter_for(port: int, ca_file: Path | None, **overrides: Any) -> ImapAdapter:
