@@ -234,11 +234,12 @@ class ImapAdapter(Adapter):
         extra = {"folder": folder, "uid": uid, "uidvalidity": validity}
         if b"BODY[]" in item:
             return parse_email(bytes(item[b"BODY[]"]), at, self.limits, extra)
-        message = parse_email(bytes(item[b"BODY[HEADER]"]), at, self.limits, extra)
+        message = parse_email(bytes(item[b"BODY[HEADER]"]), at, self.limits,
+                              {**extra, "headers_only": True})
         message.hold = HOLD_TOO_LARGE
         message.draft.notes.append(f"message larger than max_message_bytes"
                                    f" ({self.options.max_message_bytes}); only its headers"
-                                   " were read, it stays in the mailbox")
+                                   " were read, the whole message stays on the mail server")
         return message
 
     def _wait_idle(self, client: IMAPClient) -> None:
