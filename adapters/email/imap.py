@@ -107,7 +107,7 @@ class ImapAdapter(Adapter):
     modes: ClassVar[frozenset[Mode]] = frozenset({"poll"})
     Options: ClassVar[builtins.type[ChannelOptions]] = ImapOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset({"password", "smtp_password"})
-    docs_url: ClassVar[str] = "https://www.rfc-editor.org/rfc/rfc9051"
+    docs_url: ClassVar[str] = "README.md#email-imap"
     options: ImapOptions
 
     def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:

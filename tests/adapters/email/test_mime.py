@@ -262,3 +262,18 @@ def test_header_and_charset_soup(text: str, charset: str | None) -> None:
     raw = (headers + f"Content-Type: text/plain{params}\r\n\r\n").encode("utf-8", "replace") \
         + text.encode("utf-8", "surrogatepass")
     _check(raw)
+
+
+def test_attachment_names_are_made_safe() -> None:
+    raw = (b"From: a@example.org\r\nSubject: Bukti\r\nMIME-Version: 1.0\r\n"
+           b'Content-Type: multipart/mixed; boundary="z"\r\n\r\n'
+           b"--z\r\nContent-Type: text/plain\r\n\r\nBukti terlampir.\r\n"
+           b"--z\r\nContent-Type: application/pdf\r\n"
+           b'Content-Disposition: attachment; filename="../../etc/kuitansi.pdf"\r\n\r\n%PDF-1\r\n'
+           b"--z\r\nContent-Type: image/jpeg\r\n"
+           b"Content-Disposition: attachment; filename*=UTF-8''foto%20jalan%E2%80%94rusak.jpg"
+           b"\r\n\r\nJPEG\r\n--z--\r\n")
+    draft = parse_email(raw, AT, LIMITS).draft
+    assert [a.filename for a in draft.attachments] == ["kuitansi.pdf",
+                                                       "foto jalan\u2014rusak.jpg"]
+    assert draft.attachments[0].content.startswith(b"%PDF-1")
