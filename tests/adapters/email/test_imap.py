@@ -85,10 +85,13 @@ def test_poll_peeks_and_confirm_flags_seen(dovecot: Dovecot, intake_gateway: Any
         assert message.raw["folder"] == "INBOX" and message.raw["uid"] == 1
         assert base64.b64decode(message.raw["rfc822_base64"]).startswith(b"From: Warga 0")
         assert cursor is not None and '"last_uid": 1' in cursor
-        _, seen = ingest(intake_gateway, adapter, None)
+        cursor, seen = ingest(intake_gateway, adapter, None)
         assert len(seen) == 3
         assert dovecot.uids("INBOX", ["UNSEEN"]) == []
         assert len(stored(intake_gateway)) == 3 == len(intake_gateway.rows(Report))
+        adapter.confirm(seen)  # confirming again (a runner retry) changes nothing
+        assert len(dovecot.uids("INBOX", ["SEEN"])) == 3
+        assert list(adapter.poll(cursor)) == []
     finally:
         adapter.close()
 
