@@ -19,6 +19,7 @@ BUILTIN: dict[str, str] = {
     "webform": "adapters.webform.adapter:WebformAdapter",
     "letter": "adapters.letter.adapter:LetterAdapter",
     "legacy_db": "adapters.webform.legacy_db:LegacyDbAdapter",
+    "imap": "adapters.email.imap:ImapAdapter",
 }
 
 
