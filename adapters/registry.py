@@ -18,6 +18,8 @@ ENTRY_POINT_GROUP = "sp4n_gateway.adapters"
 BUILTIN: dict[str, str] = {
     "webform": "adapters.webform.adapter:WebformAdapter",
     "letter": "adapters.letter.adapter:LetterAdapter",
+    "twilio_sms": "adapters.sms.twilio_sms:TwilioSmsAdapter",
+    "kannel_sms": "adapters.sms.kannel_sms:KannelSmsAdapter",
 }
 
 
