@@ -20,6 +20,7 @@ BUILTIN: dict[str, str] = {
     "letter": "adapters.letter.adapter:LetterAdapter",
     "twilio_sms": "adapters.sms.twilio_sms:TwilioSmsAdapter",
     "kannel_sms": "adapters.sms.kannel_sms:KannelSmsAdapter",
+    "gammu_smsd": "adapters.sms.gammu_smsd:GammuSmsdAdapter",
 }
 
 

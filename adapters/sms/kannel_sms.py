@@ -211,7 +211,7 @@ class KannelSmsAdapter(Adapter):
     def _time(self, stamp: str | None) -> dt.datetime | None:
         if not stamp:
             return None
-        if stamp.isdigit():
+        if re.fullmatch(r"[0-9]{1,11}", stamp):
             return dt.datetime.fromtimestamp(int(stamp), dt.UTC)
         for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d+%H:%M:%S",
                     "%Y-%m-%dT%H:%M:%S"):
