@@ -14,7 +14,6 @@ and listed, by type, on the report's timeline.
 from __future__ import annotations
 
 import builtins
-import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl
@@ -45,8 +44,6 @@ from adapters.errors import (
     is_retryable_status,
 )
 from adapters.sms.common import SmsFields, sms_draft, sms_recipient_key, sms_reply_text
-
-log = logging.getLogger(__name__)
 
 TWILIO_API = "https://api.twilio.com"
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response/>'
