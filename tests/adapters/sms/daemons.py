@@ -70,24 +70,31 @@ class DummyPhone:
     log: Path
     received: int = 0
 
-    def receive(self, sender: str, text: str) -> None:
-        """An SMS arrives on the phone (written by the gammu CLI, moved in atomically)."""
+    def receive(self, sender: str, text: str, *, reverse: bool = False) -> int:
+        """An SMS arrives on the phone; returns how many parts it took.
+
+        The gammu CLI encodes it (a long text becomes parts with a concatenation UDH); the
+        files are moved into the phone's inbox folder, last part first with `reverse`.
+        """
         assert GAMMU
         shutil.rmtree(self.staging, ignore_errors=True)
         self.staging.mkdir()
         rc = self.staging / "gammurc"
         rc.write_text(f"[gammu]\ndevice = {self.staging}\nconnection = none\nmodel = dummy\n")
-        subprocess.run([GAMMU, "-c", str(rc), "savesms", "TEXT", "-folder", "1",
-                        "-sender", sender, "-unread", "-text", text], check=True,
-                       capture_output=True, timeout=30)
-        (saved,) = (self.staging / "sms" / "1").iterdir()
-        # `savesms` writes a message as sent from the phone (PDU Submit); a received one is
-        # a Deliver PDU, which is what gammu-smsd takes from an inbox folder.
-        saved.write_text(saved.read_text().replace("PDU = Submit", "PDU = Deliver"))
-        self.received += 1
+        subprocess.run([GAMMU, "-c", str(rc), "savesms", "TEXT", "-folder", "1",  # noqa: S603
+                        "-sender", sender, "-unread", "-len", str(len(text)), "-text", text],
+                       check=True, capture_output=True, timeout=30)
+        saved = sorted((self.staging / "sms" / "1").iterdir(), key=lambda p: int(p.name),
+                       reverse=reverse)
         inbox = self.device / "sms" / "1"
         inbox.mkdir(parents=True, exist_ok=True)
-        os.replace(saved, inbox / str(100 + self.received))
+        for part in saved:
+            # `savesms` writes a message as sent from the phone (PDU Submit); a received one
+            # is a Deliver PDU, which is what gammu-smsd takes from an inbox folder.
+            part.write_text(part.read_text().replace("PDU = Submit", "PDU = Deliver"))
+            self.received += 1
+            os.replace(part, inbox / str(100 + self.received))
+        return len(saved)
 
 
 @contextmanager

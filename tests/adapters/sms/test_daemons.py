@@ -30,6 +30,8 @@ from tests.helpers import free_port
 
 pytestmark = pytest.mark.slow
 CITIZEN = "+6281200000031"
+OTHER = "+6281200000032"
+LONG = "Saluran air tersumbat sampah sehingga banjir setiap hujan turun di RT 03. " * 5
 
 
 def _reports(runtime: Any) -> list[Report]:
@@ -50,8 +52,13 @@ def test_gammu_dummy_phone_to_central_and_ack_back(tmp_path: Path, sandbox: Any)
 """)
         try:
             adapter = runtime.adapters["hotline"]
-            phone.receive(CITIZEN, "LAPOR jalan rusak di depan balai desa, mohon diperbaiki")
-            wait_for(lambda: bool(db.rows("inbox", "ID")), 30, "SMSD to store the SMS")
+            assert phone.receive(CITIZEN, "LAPOR jalan rusak di depan balai desa") == 1
+            assert phone.receive(OTHER, LONG, reverse=True) == 3
+            wait_for(lambda: len(db.rows("inbox", "ID")) == 4, 30, "SMSD to store the SMS")
+            # Gammu wrote the parts' concatenation headers itself (the parts reached the phone
+            # last first; SMSD links them before storing).
+            udh = [r["UDH"] for r in db.rows("inbox", "UDH")]
+            assert udh[0] == "" and sorted(u[-4:] for u in udh[1:]) == ["0301", "0302", "0303"]
 
             # The lead's poll runner replaces this loop: it stores each message together
             # with its cursor in one transaction, then calls confirm.
@@ -60,31 +67,33 @@ def test_gammu_dummy_phone_to_central_and_ack_back(tmp_path: Path, sandbox: Any)
                 runtime.intake.accept(adapter, [message])
                 cursor = following
                 adapter.confirm([message])
-            assert [r["Processed"] for r in db.rows("inbox", "Processed")] == ["true"]
+            assert [r["Processed"] for r in db.rows("inbox", "Processed")] == ["true"] * 4
 
             forwarder = runtime.forwarder()
             forwarder.drain(30.0)
             forwarder.close()
-            (report,) = _reports(runtime)
+            report, long_report = sorted(_reports(runtime), key=lambda r: r.external_id)
             assert report.tracking_id and report.payload["reporter"]["phone"] == CITIZEN
+            assert long_report.payload["body"] == LONG.strip()
+            assert long_report.payload["reporter"]["phone"] == OTHER
             central = requests.get(f"{sandbox.url}/sandbox/reports.json", timeout=5).json()
-            assert len(central) == 1
+            assert len(central) == 2
 
-            assert runtime.reply_sender().run_once() == 1
-            (reply,) = _replies(runtime)
-            assert reply.state == "sent", reply.last_error
-            assert report.tracking_id in reply.text
+            assert runtime.reply_sender().run_once() == 2
+            replies = _replies(runtime)
+            assert [r.state for r in replies] == ["sent", "sent"], [r.last_error for r in replies]
 
             def sent() -> list[dict[str, Any]]:
                 return db.rows("sentitems", "DestinationNumber", "TextDecoded", "Status",
                                "CreatorID")
 
-            wait_for(lambda: bool(sent()), 30, "SMSD to send the acknowledgement")
-            (row,) = sent()
-            assert row["DestinationNumber"] == CITIZEN
-            assert report.tracking_id in row["TextDecoded"]
-            assert row["Status"] in ("SendingOK", "SendingOKNoReport")
-            assert row["CreatorID"] == "sp4n-gateway"
+            wait_for(lambda: len(sent()) == 2, 30, "SMSD to send the acknowledgements")
+            rows = {r["DestinationNumber"]: r for r in sent()}
+            assert report.tracking_id in rows[CITIZEN]["TextDecoded"]
+            assert long_report.tracking_id in rows[OTHER]["TextDecoded"]
+            for row in rows.values():
+                assert row["Status"] in ("SendingOK", "SendingOKNoReport")
+                assert row["CreatorID"] == "sp4n-gateway"
         finally:
             runtime.close()
 
