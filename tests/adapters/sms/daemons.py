@@ -81,7 +81,7 @@ class DummyPhone:
         self.staging.mkdir()
         rc = self.staging / "gammurc"
         rc.write_text(f"[gammu]\ndevice = {self.staging}\nconnection = none\nmodel = dummy\n")
-        subprocess.run([GAMMU, "-c", str(rc), "savesms", "TEXT", "-folder", "1",  # noqa: S603
+        subprocess.run([GAMMU, "-c", str(rc), "savesms", "TEXT", "-folder", "1",
                         "-sender", sender, "-unread", "-len", str(len(text)), "-text", text],
                        check=True, capture_output=True, timeout=30)
         saved = sorted((self.staging / "sms" / "1").iterdir(), key=lambda p: int(p.name),
