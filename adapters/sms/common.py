@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from typing import ClassVar, cast
 
 from pydantic import BaseModel, Field, field_validator
 
-from adapters.base import MessageDraft
+from adapters.base import Adapter, ChannelOptions, MessageDraft
 from adapters.sms.grammar import (
     DEFAULT_PREFIXES,
     DEFAULT_STATUS_KEYWORDS,
@@ -95,3 +96,22 @@ def sms_recipient_key(reply_to: Mapping[str, str], region: str = "ID") -> str | 
 def sms_reply_text(text: str, max_parts: int) -> str:
     """The text to send: GSM-7 look-alikes where that loses nothing, cut to `max_parts`."""
     return fit_parts(prefer_gsm7(text.strip()), max_parts)
+
+
+class SmsAdapter(Adapter):
+    """What the SMS adapters share: their grammar, the recipient key, when they can answer."""
+
+    kind: ClassVar[str] = "sms"
+
+    def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
+        super().__init__(options, public_url=public_url)
+        self.sms = cast(SmsFields, options)
+        self.grammar = self.sms.grammar()
+
+    def recipient_key(self, reply_to: Mapping[str, str]) -> str | None:
+        """The citizen's number in E.164 (or the short code as it came)."""
+        return sms_recipient_key(reply_to, self.sms.region)
+
+    def can_reply(self, reply_to: Mapping[str, str]) -> bool:
+        """Whenever the SMS had a sender."""
+        return bool(reply_to.get("phone"))

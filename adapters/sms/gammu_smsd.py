@@ -15,7 +15,7 @@ import builtins
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
@@ -24,9 +24,9 @@ from pydantic import Field, SecretStr, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from adapters.base import Adapter, ChannelOptions, Mode, OutgoingReply, PollOptions, RawMessage
+from adapters.base import ChannelOptions, Mode, OutgoingReply, PollOptions, RawMessage
 from adapters.errors import AdapterUnavailable, SendError
-from adapters.sms.common import SmsFields, sms_draft, sms_recipient_key, sms_reply_text
+from adapters.sms.common import SmsAdapter, SmsFields, sms_draft, sms_reply_text
 from adapters.sms.gsm import build_udh, encoding_of, split_parts
 from adapters.sms.multipart import Assembled, Part, assemble
 from config.schema import Duration
@@ -76,11 +76,10 @@ class GammuOptions(PollOptions, SmsFields):
         return value
 
 
-class GammuSmsdAdapter(Adapter):
+class GammuSmsdAdapter(SmsAdapter):
     """Gammu SMSD's SQL backend: poll `inbox`, reply through `outbox`."""
 
     type: ClassVar[str] = "gammu_smsd"
-    kind: ClassVar[str] = "sms"
     modes: ClassVar[frozenset[Mode]] = frozenset({"poll"})
     Options: ClassVar[builtins.type[ChannelOptions]] = GammuOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset({"password"})
@@ -91,7 +90,6 @@ class GammuSmsdAdapter(Adapter):
                  clock: Callable[[], dt.datetime] | None = None) -> None:
         super().__init__(options, public_url=public_url)
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self.grammar = self.options.grammar()
         self.zone = ZoneInfo(self.options.time_zone)
         self._engine: sa.Engine | None = None
         self.schema_version: int | None = None
@@ -191,13 +189,6 @@ class GammuSmsdAdapter(Adapter):
             self._engine.dispose()
             self._engine = None
 
-    def recipient_key(self, reply_to: Mapping[str, str]) -> str | None:
-        """The citizen's number in E.164 (or the short code as it came)."""
-        return sms_recipient_key(reply_to, self.options.region)
-
-    def can_reply(self, reply_to: Mapping[str, str]) -> bool:
-        """Whenever the SMS had a sender."""
-        return bool(reply_to.get("phone"))
 
     def send_reply(self, reply: OutgoingReply) -> str | None:
         """Queue the reply in Gammu's outbox; long texts as multipart with a concat UDH."""

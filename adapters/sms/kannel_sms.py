@@ -32,7 +32,6 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from adapters.base import (
-    Adapter,
     ChannelOptions,
     HttpAnswer,
     InboundRequest,
@@ -43,7 +42,7 @@ from adapters.base import (
     StoredOutcome,
 )
 from adapters.errors import InvalidSignature, PayloadInvalid, SendError, is_retryable_status
-from adapters.sms.common import SmsFields, sms_draft, sms_recipient_key, sms_reply_text
+from adapters.sms.common import SmsAdapter, SmsFields, sms_draft, sms_reply_text
 from adapters.sms.gsm import encoding_of
 
 REDACTED = "[redacted]"
@@ -97,11 +96,10 @@ def _raw_params(text: str) -> dict[str, bytes]:
             for k, v in parse_qsl(text, keep_blank_values=True, encoding="latin-1")}
 
 
-class KannelSmsAdapter(Adapter):
+class KannelSmsAdapter(SmsAdapter):
     """Kannel smsbox: sms-service get-url/post-url in, sendsms out."""
 
     type: ClassVar[str] = "kannel_sms"
-    kind: ClassVar[str] = "sms"
     modes: ClassVar[frozenset[Mode]] = frozenset({"push"})
     methods: ClassVar[frozenset[str]] = frozenset({"GET", "POST"})
     Options: ClassVar[builtins.type[ChannelOptions]] = KannelOptions
@@ -113,7 +111,6 @@ class KannelSmsAdapter(Adapter):
                  http: requests.Session | None = None) -> None:
         super().__init__(options, public_url=public_url)
         self.http = http or requests.Session()
-        self.grammar = self.options.grammar()
         self.zone = ZoneInfo(self.options.time_zone)
 
     @property
@@ -227,13 +224,6 @@ class KannelSmsAdapter(Adapter):
         """An empty 200: nothing for Kannel to send back."""
         return HttpAnswer(200, b"", "text/plain")
 
-    def recipient_key(self, reply_to: Mapping[str, str]) -> str | None:
-        """The citizen's number in E.164 (or the short code as it came)."""
-        return sms_recipient_key(reply_to, self.options.region)
-
-    def can_reply(self, reply_to: Mapping[str, str]) -> bool:
-        """Whenever the SMS had a sender."""
-        return bool(reply_to.get("phone"))
 
     def send_reply(self, reply: OutgoingReply) -> str | None:
         """Queue the reply at Kannel's sendsms interface (UCS-2 for non-GSM text)."""

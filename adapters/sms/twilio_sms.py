@@ -26,7 +26,6 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from adapters.base import (
-    Adapter,
     ChannelOptions,
     HttpAnswer,
     InboundRequest,
@@ -43,7 +42,7 @@ from adapters.errors import (
     SendError,
     is_retryable_status,
 )
-from adapters.sms.common import SmsFields, sms_draft, sms_recipient_key, sms_reply_text
+from adapters.sms.common import SmsAdapter, SmsFields, sms_draft, sms_reply_text
 
 TWILIO_API = "https://api.twilio.com"
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response/>'
@@ -92,11 +91,10 @@ def _form(request: InboundRequest) -> _FormParams:
     return params
 
 
-class TwilioSmsAdapter(Adapter):
+class TwilioSmsAdapter(SmsAdapter):
     """Twilio Programmable Messaging (SMS and WhatsApp)."""
 
     type: ClassVar[str] = "twilio_sms"
-    kind: ClassVar[str] = "sms"
     modes: ClassVar[frozenset[Mode]] = frozenset({"push"})
     Options: ClassVar[builtins.type[ChannelOptions]] = TwilioOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token"})
@@ -111,7 +109,6 @@ class TwilioSmsAdapter(Adapter):
         self.validator = RequestValidator(self.options.auth_token.get_secret_value())
         self._http_client = http_client
         self._client: Client | None = None
-        self.grammar = self.options.grammar()
 
     def verify(self, request: InboundRequest) -> None:
         """`X-Twilio-Signature` must sign the public URL and the form fields."""
@@ -165,13 +162,6 @@ class TwilioSmsAdapter(Adapter):
         """Empty TwiML: Twilio sends nothing back now (the acknowledgement follows)."""
         return HttpAnswer(200, EMPTY_TWIML, "text/xml")
 
-    def recipient_key(self, reply_to: Mapping[str, str]) -> str | None:
-        """The citizen's number in E.164."""
-        return sms_recipient_key(reply_to, self.options.region)
-
-    def can_reply(self, reply_to: Mapping[str, str]) -> bool:
-        """Whenever the message had a sender."""
-        return bool(reply_to.get("phone"))
 
     def client(self) -> Client:
         """The Twilio REST client, pointed at `api_base_url` (created on first use)."""

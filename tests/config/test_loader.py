@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from adapters.registry import known_types
 from config.loader import ConfigError, parse_config
 from gateway.cli import main
 
@@ -49,7 +50,8 @@ BAD_CASES = [
     ("unknown top-level key", GOOD + "extra: 1\n", None, ["extra: unknown key (gw.yaml:13)"]),
     ("unknown channel type lists known ones",
      GOOD.replace("type: letter", "type: pigeon"), None,
-     ["channels[1].type: unknown channel type 'pigeon'; known types: letter, webform"]),
+     ["channels[1].type: unknown channel type 'pigeon'; known types: "
+      + ", ".join(sorted(known_types()))]),
     ("unknown key in a channel",
      GOOD.replace("type: letter}", "type: letter, colour: red}"), None,
      ["channels[1].colour: unknown key (gw.yaml:12)"]),
