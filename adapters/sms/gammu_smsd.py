@@ -122,7 +122,7 @@ class GammuSmsdAdapter(SmsAdapter):
         The cursor lists the groups of row ids handed out but maybe not yet confirmed, so a
         repeat after a crash is formed exactly as before (same external id).
         """
-        known: list[list[int]] = json.loads(cursor)["groups"] if cursor else []
+        known = _groups(cursor)
         query = (sa.select(*INBOX.c).where(INBOX.c.Processed == FALSE)
                  .order_by(INBOX.c.ID).limit(self.options.window))
         try:
@@ -223,3 +223,12 @@ class GammuSmsdAdapter(SmsAdapter):
         except AdapterUnavailable as exc:
             raise SendError(str(exc), retryable=True) from None
         return f"outbox:{outbox_id}"
+
+
+def _groups(cursor: str | None) -> list[list[int]]:
+    """The row groups a cursor lists; an unreadable cursor lists none (regrouped afresh)."""
+    try:
+        groups = json.loads(cursor)["groups"] if cursor else []
+        return [[int(i) for i in group] for group in groups]
+    except (ValueError, KeyError, TypeError):
+        return []

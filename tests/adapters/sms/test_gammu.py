@@ -158,6 +158,13 @@ def test_crash_between_commit_and_confirm_makes_no_second_report(
         runtime.close()
 
 
+def test_unreadable_cursor_regroups_afresh(adapter: GammuSmsdAdapter, gammu: GammuDb) -> None:
+    (row_id,) = gammu.insert_inbox(_sms("Sampah menumpuk"))
+    for cursor in ("not json", '{"other": 1}', '{"groups": [["x"]]}'):
+        (message,), _ = _drain(adapter, cursor)
+        assert message.external_id == f"inbox:{row_id}"
+
+
 def test_reply_long_unicode_goes_to_outbox_multipart(adapter: GammuSmsdAdapter,
                                                      gammu: GammuDb) -> None:
     text = "Tanggapan Dinas PUPR 🙏: " + "perbaikan jalan dijadwalkan minggu depan. " * 8
