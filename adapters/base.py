@@ -238,6 +238,8 @@ class Adapter:
     secret_fields: ClassVar[frozenset[str]] = frozenset()
     redact_headers: ClassVar[frozenset[str]] = frozenset({"authorization", "cookie"})
     docs_url: ClassVar[str] = ""
+    # HTTP methods the webhook accepts (Kannel's get-url calls with GET).
+    methods: ClassVar[frozenset[str]] = frozenset({"POST"})
 
     def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
         self.options = options
@@ -253,6 +255,10 @@ class Adapter:
 
     def verify(self, request: InboundRequest) -> None:
         """Raise InvalidSignature unless the request proves it comes from the provider."""
+
+    def raw_record(self, request: InboundRequest) -> dict[str, Any]:
+        """The request as kept in the inbound log, secrets redacted (headers by default)."""
+        return request.to_record(self.redact_headers)
 
     def parse_inbound(self, request: InboundRequest) -> InboundResult:
         """Read a verified webhook request into messages (pure: no I/O, no clock)."""

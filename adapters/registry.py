@@ -20,6 +20,9 @@ BUILTIN: dict[str, str] = {
     "letter": "adapters.letter.adapter:LetterAdapter",
     "legacy_db": "adapters.webform.legacy_db:LegacyDbAdapter",
     "imap": "adapters.email.imap:ImapAdapter",
+    "twilio_sms": "adapters.sms.twilio_sms:TwilioSmsAdapter",
+    "kannel_sms": "adapters.sms.kannel_sms:KannelSmsAdapter",
+    "gammu_smsd": "adapters.sms.gammu_smsd:GammuSmsdAdapter",
 }
 
 

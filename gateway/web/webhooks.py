@@ -29,13 +29,16 @@ def _read_body(limit: int) -> bytes | None:
     return None if len(data) > limit else data
 
 
-@bp.post("/channels/<name>/inbound")
+@bp.route("/channels/<name>/inbound", methods=["GET", "POST"])
 def inbound(name: str) -> tuple[Response, int] | Response:
-    """Receive one webhook for a push channel."""
+    """Receive one webhook for a push channel (GET only where the adapter takes it)."""
     runtime = _runtime()
     adapter = runtime.adapters.get(name)
     if adapter is None or "push" not in adapter.modes:
         return json_error(404, "unknown_channel", f"no webhook channel named {name!r}")
+    if request.method not in adapter.methods:
+        return json_error(405, "method_not_allowed", f"channel {name!r} takes"
+                          f" {', '.join(sorted(adapter.methods))} only")
     limit = adapter.options.max_body_bytes
     body = _read_body(limit)
     if body is None:
@@ -61,7 +64,7 @@ def inbound(name: str) -> tuple[Response, int] | Response:
         runtime.metrics.inbound.labels(name, "ignored").inc()
         return jsonify({"status": "ignored", "reason": str(exc) or "nothing to do"}), 200
     except PayloadInvalid as exc:
-        kept = runtime.intake.reject(name, inbound_request.to_record(adapter.redact_headers),
+        kept = runtime.intake.reject(name, adapter.raw_record(inbound_request),
                                      exc, inbound_request.received_at)
         return json_error(400, "invalid_payload", str(exc), exc.field, inbound_id=kept)
     answer = adapter.answer(outcomes)

@@ -1,0 +1,1 @@
+"""SMS channels: Twilio (SMS and WhatsApp), Kannel and Gammu SMSD, sharing one SMS grammar."""

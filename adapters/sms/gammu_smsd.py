@@ -1,0 +1,252 @@
+"""`gammu_smsd`: a pemda's old GSM-modem hotline run by Gammu SMSD, read from its SQL database.
+
+Gammu SMSD stores each received SMS as a row of `inbox`. The adapter polls rows with
+`Processed = 'false'` in ID order, reassembles long SMS from their UDH (`adapters.sms.multipart`),
+and yields one message per SMS; `confirm` sets `Processed = 'true'` once the gateway has
+stored them. A crash in between yields the same message again with the same external id
+(`inbox:12+13+14`), which the gateway recognises. Replies are INSERTed into `outbox` (and
+`outbox_multipart` for long texts) for the daemon to send. Gammu's schema (versions 17 and
+18) is only read and written, never altered. MySQL/MariaDB, PostgreSQL and SQLite all work.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar, Literal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from pydantic import Field, SecretStr, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+
+from adapters.base import ChannelOptions, Mode, OutgoingReply, PollOptions, RawMessage
+from adapters.errors import AdapterUnavailable, SendError
+from adapters.sms.common import SmsAdapter, SmsFields, sms_draft, sms_reply_text
+from adapters.sms.gsm import build_udh, encoding_of, split_parts
+from adapters.sms.multipart import Assembled, Part, assemble
+from config.schema import Duration
+
+SUPPORTED_VERSIONS = frozenset({17, 18})
+# Literals, not parameters: Processed/MultiPart are ENUM (MySQL), boolean (PostgreSQL), text.
+TRUE: sa.ColumnClause[Any] = sa.literal_column("'true'")
+FALSE: sa.ColumnClause[Any] = sa.literal_column("'false'")
+
+INBOX = sa.table("inbox", *(sa.column(c) for c in (
+    "ID", "ReceivingDateTime", "SenderNumber", "Coding", "UDH", "TextDecoded", "Processed",
+    "RecipientID", "SMSCNumber", "Class")))
+OUTBOX = sa.table("outbox", *(sa.column(c) for c in (
+    "ID", "DestinationNumber", "TextDecoded", "Coding", "UDH", "MultiPart", "CreatorID",
+    "SenderID", "Class")))
+OUTBOX_MULTIPART = sa.table("outbox_multipart", *(sa.column(c) for c in (
+    "ID", "SequencePosition", "TextDecoded", "Coding", "UDH", "Class")))
+# Schema 18 (Gammu 1.44) groups the parts of a long SMS in the inbox itself.
+INBOX_18 = sa.table("inbox", *(sa.column(c) for c in (
+    *INBOX.c.keys(), "MessageID", "SequencePosition", "PartCount")))
+GAMMU = sa.table("gammu", sa.column("Version"))
+
+
+class GammuOptions(PollOptions, SmsFields):
+    """YAML fields of a `gammu_smsd` channel."""
+
+    type: Literal["gammu_smsd"] = "gammu_smsd"
+    database: str
+    password: SecretStr | None = None
+    multipart_wait: Duration = 600.0
+    creator_id: str = Field(default="sp4n-gateway", min_length=1, max_length=200)
+    sender_id: str | None = None  # PhoneID of the daemon that sends replies
+    time_zone: str = "Asia/Jakarta"
+    window: int = Field(default=5000, ge=10, le=100000)  # unprocessed rows read per poll
+
+    @field_validator("database")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError("expected an SQLAlchemy URL such as"
+                             " mysql+pymysql://gammu@localhost/smsd") from None
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+
+class GammuSmsdAdapter(SmsAdapter):
+    """Gammu SMSD's SQL backend: poll `inbox`, reply through `outbox`."""
+
+    type: ClassVar[str] = "gammu_smsd"
+    modes: ClassVar[frozenset[Mode]] = frozenset({"poll"})
+    Options: ClassVar[builtins.type[ChannelOptions]] = GammuOptions
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"password"})
+    docs_url: ClassVar[str] = "https://docs.gammu.org/smsd/tables.html"
+    options: GammuOptions
+
+    def __init__(self, options: ChannelOptions, *, public_url: str = "",
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
+        super().__init__(options, public_url=public_url)
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.zone = ZoneInfo(self.options.time_zone)
+        self._engine: sa.Engine | None = None
+        self.schema_version: int | None = None
+
+    def engine(self) -> sa.Engine:
+        """This adapter's own engine on Gammu's database (checked on first use)."""
+        if self._engine is None:
+            url = make_url(self.options.database)
+            if self.options.password is not None:
+                url = url.set(password=self.options.password.get_secret_value())
+            engine = sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2) \
+                if url.get_backend_name() != "sqlite" else sa.create_engine(url)
+            try:
+                with engine.connect() as conn:
+                    version = conn.execute(sa.select(sa.func.max(GAMMU.c.Version))).scalar()
+            except SQLAlchemyError as exc:
+                engine.dispose()
+                raise AdapterUnavailable(f"Gammu database unreachable or not a Gammu schema:"
+                                         f" {type(exc).__name__}") from None
+            if version not in SUPPORTED_VERSIONS:
+                engine.dispose()
+                raise AdapterUnavailable(f"Gammu schema version {version} is not supported"
+                                         f" (supported: {sorted(SUPPORTED_VERSIONS)})")
+            self._engine, self.schema_version = engine, int(version)
+        return self._engine
+
+    def poll(self, cursor: str | None) -> Iterator[tuple[RawMessage, str | None]]:
+        """Unprocessed inbox rows as whole messages, each with the cursor that follows it.
+
+        The cursor lists the groups of row ids handed out but maybe not yet confirmed, so a
+        repeat after a crash is formed exactly as before (same external id).
+        """
+        known = _groups(cursor)
+        engine = self.engine()
+        inbox = INBOX_18 if (self.schema_version or 0) >= 18 else INBOX
+        query = (sa.select(*inbox.c).where(inbox.c.Processed == FALSE)
+                 .order_by(inbox.c.ID).limit(self.options.window))
+        try:
+            with engine.connect() as conn:
+                rows = [dict(r._mapping) for r in conn.execute(query)]
+        except SQLAlchemyError as exc:
+            raise AdapterUnavailable(f"Gammu inbox unreadable: {type(exc).__name__}") from None
+        by_id = {int(r["ID"]): r for r in rows}
+        parts = [Part(i, str(r["SenderNumber"] or ""), self._utc(r["ReceivingDateTime"]),
+                      str(r["TextDecoded"] or ""), str(r["UDH"] or "") or _udh_from_group(r))
+                 for i, r in by_id.items()]
+        ready = assemble(parts, known, self.clock(),
+                         dt.timedelta(seconds=self.options.multipart_wait))
+        pending = [g for g in known if all(i in by_id for i in g)]
+        for message in ready[: self.options.batch_size]:
+            if list(message.ids) not in pending:
+                pending.append(list(message.ids))
+            yield self._message(message, [by_id[i] for i in message.ids]), \
+                json.dumps({"groups": pending})
+
+    def _utc(self, value: Any) -> dt.datetime:
+        moment = value if isinstance(value, dt.datetime) else \
+            dt.datetime.fromisoformat(str(value))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self.zone)
+        return moment.astimezone(dt.UTC)
+
+    def _message(self, message: Assembled, rows: list[dict[str, Any]]) -> RawMessage:
+        external_id = "inbox:" + "+".join(str(i) for i in message.ids)
+        first = rows[0]
+        text, hold = message.text(), None
+        if all(r["Coding"] == "8bit" for r in rows):
+            text, hold = "[SMS biner 8-bit tanpa teks]", "binary"
+        elif not text.strip():
+            text, hold = "[SMS kosong]", "empty"
+        extra = {"phone_id": str(first["RecipientID"])} if first.get("RecipientID") else None
+        draft = sms_draft(external_id=external_id, received_at=message.received_at,
+                          sender=message.parts[0].sender, text=text, grammar=self.grammar,
+                          region=self.options.region, reply_extra=extra)
+        if not message.complete:
+            draft.notes.append(
+                f"long SMS incomplete: part(s) {', '.join(map(str, message.missing()))} of"
+                f" {message.total} never arrived within {self.options.multipart_wait:g}s")
+        raw = {"source": "gammu_smsd", "schema_version": self.schema_version,
+               "inbox_ids": list(message.ids), "complete": message.complete,
+               "rows": [{k: (v.isoformat() if isinstance(v, dt.datetime) else v)
+                         for k, v in r.items()} for r in rows]}
+        return RawMessage(external_id, message.received_at, raw, draft, hold=hold)
+
+    def confirm(self, messages: Sequence[RawMessage]) -> None:
+        """Mark the messages' inbox rows processed (idempotent)."""
+        ids = [int(i) for m in messages for i in m.raw.get("inbox_ids", [])]
+        try:
+            with self.engine().begin() as conn:
+                for start in range(0, len(ids), 500):
+                    conn.execute(sa.update(INBOX).where(INBOX.c.ID.in_(ids[start:start + 500]))
+                                 .values(Processed=TRUE))
+        except SQLAlchemyError as exc:
+            raise AdapterUnavailable(f"Gammu inbox not updated: {type(exc).__name__}") from None
+
+    def close(self) -> None:
+        """Dispose of the engine."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+    def send_reply(self, reply: OutgoingReply) -> str | None:
+        """Queue the reply in Gammu's outbox; long texts as multipart with a concat UDH."""
+        text = sms_reply_text(reply.text, self.options.max_reply_parts)
+        parts = split_parts(text) or [text]
+        coding = "Default_No_Compression" if encoding_of(text) == "gsm7" else \
+            "Unicode_No_Compression"
+        # The reference is derived from the reply id: a retried reply carries the same one.
+        ref = hashlib.sha256(reply.reply_id.encode()).digest()[0]
+        udh = [build_udh(ref, len(parts), n) if len(parts) > 1 else ""
+               for n in range(1, len(parts) + 1)]
+        first = {"DestinationNumber": reply.reply_to["phone"], "TextDecoded": parts[0],
+                 "Coding": coding, "UDH": udh[0], "Class": -1,
+                 "MultiPart": TRUE if len(parts) > 1 else FALSE,
+                 "CreatorID": self.options.creator_id,
+                 "SenderID": self.options.sender_id or reply.reply_to.get("phone_id")}
+        try:
+            with self.engine().begin() as conn:
+                insert = sa.insert(OUTBOX).values(**first)
+                if conn.dialect.insert_returning:
+                    outbox_id = conn.execute(insert.returning(OUTBOX.c.ID)).scalar_one()
+                else:
+                    outbox_id = conn.execute(insert).lastrowid
+                for n, part in enumerate(parts[1:], start=2):
+                    conn.execute(sa.insert(OUTBOX_MULTIPART).values(
+                        ID=outbox_id, SequencePosition=n, TextDecoded=part, Coding=coding,
+                        UDH=udh[n - 1], Class=-1))
+        except DBAPIError as exc:
+            raise SendError(f"Gammu outbox insert failed: {type(exc).__name__}",
+                            retryable=exc.connection_invalidated or isinstance(
+                                exc, sa.exc.OperationalError)) from None
+        except AdapterUnavailable as exc:
+            raise SendError(str(exc), retryable=True) from None
+        return f"outbox:{outbox_id}"
+
+
+def _udh_from_group(row: dict[str, Any]) -> str:
+    """A concatenation header from schema 18's grouping columns, for a part stored without UDH.
+
+    The 16-bit reference form carries the low bits of the group's MessageID; parts are matched
+    by sender and reference, as with a UDH the phone delivered.
+    """
+    total, position = int(row.get("PartCount") or 1), int(row.get("SequencePosition") or 1)
+    group = int(row.get("MessageID") or 0)
+    if total <= 1 or group == 0 or not 1 <= position <= total <= 255:
+        return ""
+    return f"060804{group % 65536:04X}{total:02X}{position:02X}"
+
+
+def _groups(cursor: str | None) -> list[list[int]]:
+    """The row groups a cursor lists; an unreadable cursor lists none (regrouped afresh)."""
+    try:
+        groups = json.loads(cursor)["groups"] if cursor else []
+        return [[int(i) for i in group] for group in groups]
+    except (ValueError, KeyError, TypeError):
+        return []

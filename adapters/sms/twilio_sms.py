@@ -1,0 +1,213 @@
+"""`twilio_sms`: SMS and WhatsApp through Twilio — signed webhooks in, Messages API out.
+
+Twilio POSTs each incoming message as a form (MessageSid, From, To, Body, NumMedia,
+MediaUrlN, Latitude...) to `/channels/<name>/inbound`, signed with `X-Twilio-Signature`
+(HMAC-SHA1 of the public URL and the sorted form fields, keyed by the account's auth token).
+The answer is an empty TwiML document: replies go later, through the REST API, once the
+central has given a tracking id. WhatsApp numbers arrive as `whatsapp:+62…` and are
+answered the same way.
+
+Media are not fetched here (parsing is pure): their URLs and types are kept in the raw record
+and listed, by type, on the report's timeline.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+from urllib.parse import parse_qsl
+
+import requests
+from pydantic import Field, SecretStr, model_validator
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from adapters.base import (
+    ChannelOptions,
+    HttpAnswer,
+    InboundRequest,
+    InboundResult,
+    Mode,
+    OutgoingReply,
+    RawMessage,
+    StoredOutcome,
+)
+from adapters.errors import (
+    Ignored,
+    InvalidSignature,
+    PayloadInvalid,
+    SendError,
+    is_retryable_status,
+)
+from adapters.sms.common import SmsAdapter, SmsFields, sms_draft, sms_reply_text
+
+TWILIO_API = "https://api.twilio.com"
+EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response/>'
+MAX_MEDIA = 10  # Twilio sends at most ten media per message
+MEDIA_ONLY_BODY = "[Pesan tanpa teks, berisi {n} lampiran media]"
+LOCATION_ONLY_BODY = "[Pesan tanpa teks, berisi lokasi: {place}]"
+
+
+class TwilioOptions(ChannelOptions, SmsFields):
+    """YAML fields of a `twilio_sms` channel."""
+
+    type: Literal["twilio_sms"] = "twilio_sms"
+    account_sid: str = Field(pattern=r"^AC[0-9a-fA-F]{32}$")
+    auth_token: SecretStr
+    number: str | None = None
+    messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
+    api_base_url: str = Field(default=TWILIO_API, pattern=r"^https?://[^/\s]+")
+    timeout: float = Field(default=10.0, gt=0, le=120)
+
+    @model_validator(mode="after")
+    def _reply_sender(self) -> TwilioOptions:
+        if self.replies and not (self.number or self.messaging_service_sid):
+            raise ValueError("replies need `number` (the From of replies) or"
+                             " `messaging_service_sid`")
+        return self
+
+
+class _FormParams(dict[str, list[str]]):
+    """Form fields with repeats kept, in the shape RequestValidator reads (`getall`)."""
+
+    def getall(self, key: str) -> list[str]:
+        """Every value of one field."""
+        return self[key]
+
+
+def _form(request: InboundRequest) -> _FormParams:
+    params = _FormParams()
+    if request.content_type != "application/x-www-form-urlencoded":
+        return params
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return params
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        params.setdefault(key, []).append(value)
+    return params
+
+
+class TwilioSmsAdapter(SmsAdapter):
+    """Twilio Programmable Messaging (SMS and WhatsApp)."""
+
+    type: ClassVar[str] = "twilio_sms"
+    modes: ClassVar[frozenset[Mode]] = frozenset({"push"})
+    Options: ClassVar[builtins.type[ChannelOptions]] = TwilioOptions
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token"})
+    redact_headers: ClassVar[frozenset[str]] = frozenset(
+        {"authorization", "cookie", "x-twilio-signature"})
+    docs_url: ClassVar[str] = "https://www.twilio.com/docs/messaging/guides/webhook-request"
+    options: TwilioOptions
+
+    def __init__(self, options: ChannelOptions, *, public_url: str = "",
+                 http_client: TwilioHttpClient | None = None) -> None:
+        super().__init__(options, public_url=public_url)
+        self.validator = RequestValidator(self.options.auth_token.get_secret_value())
+        self._http_client = http_client
+        self._client: Client | None = None
+
+    def verify(self, request: InboundRequest) -> None:
+        """`X-Twilio-Signature` must sign the public URL and the form fields."""
+        signature = request.headers.get("x-twilio-signature")
+        if not signature:
+            raise InvalidSignature("missing X-Twilio-Signature header")
+        if not self.validator.validate(request.url, _form(request), str(signature)):
+            raise InvalidSignature("X-Twilio-Signature does not match the request")
+
+    def parse_inbound(self, request: InboundRequest) -> InboundResult:
+        """One incoming message -> one draft; a status callback is ignored."""
+        form = {key: values[-1] for key, values in _form(request).items()}
+        if not form:
+            raise PayloadInvalid("expected an application/x-www-form-urlencoded UTF-8 form",
+                                 field="Content-Type")
+        if "MessageStatus" in form and "Body" not in form:
+            raise Ignored(f"status callback ({form['MessageStatus'] or 'no status'})")
+        sid = form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid")
+        if not sid:
+            raise PayloadInvalid("field 'MessageSid' is required", field="MessageSid")
+        sender = form.get("From", "").strip()
+        if not sender:
+            raise PayloadInvalid("field 'From' is required", field="From")
+        media = _media(form)
+        body = form.get("Body", "")
+        place = ", ".join(form[k] for k in ("Label", "Address") if form.get(k)) or \
+            f"{form.get('Latitude', '')}, {form.get('Longitude', '')}"
+        if not body.strip() and media:
+            body = MEDIA_ONLY_BODY.format(n=len(media))
+        elif not body.strip() and form.get("Latitude") and form.get("Longitude"):
+            body = LOCATION_ONLY_BODY.format(place=place)
+        extra = {"to": form["To"]} if form.get("To") else {}
+        draft = sms_draft(external_id=sid, received_at=request.received_at, sender=sender,
+                          text=body, grammar=self.grammar, region=self.options.region,
+                          reply_extra=extra)
+        if form.get("Latitude") and form.get("Longitude"):
+            draft.lat, draft.lon = _float(form["Latitude"]), _float(form["Longitude"])
+            draft.location_text = place
+        if form.get("ProfileName") and not draft.name:
+            draft.name = form["ProfileName"]
+        if media:
+            kinds = ", ".join(sorted({m["content_type"] for m in media}))
+            draft.notes.append(f"{len(media)} media attachment(s) at Twilio ({kinds}); URLs in"
+                               " the raw message")
+        raw = request.to_record(self.redact_headers)
+        raw["media"] = media
+        hold = "empty" if not body.strip() else None
+        return InboundResult([RawMessage(sid, request.received_at, raw, draft, hold=hold)])
+
+    def answer(self, outcomes: list[StoredOutcome]) -> HttpAnswer:
+        """Empty TwiML: Twilio sends nothing back now (the acknowledgement follows)."""
+        return HttpAnswer(200, EMPTY_TWIML, "text/xml")
+
+
+    def client(self) -> Client:
+        """The Twilio REST client, pointed at `api_base_url` (created on first use)."""
+        if self._client is None:
+            http = self._http_client or TwilioHttpClient(timeout=self.options.timeout)
+            self._client = Client(self.options.account_sid,
+                                  self.options.auth_token.get_secret_value(), http_client=http)
+            self._client.api.base_url = self.options.api_base_url.rstrip("/")
+        return self._client
+
+    def send_reply(self, reply: OutgoingReply) -> str | None:
+        """Send through the Messages API; returns the message SID."""
+        to = reply.reply_to["phone"]
+        whatsapp = to.lower().startswith("whatsapp:")
+        args: dict[str, Any] = {"to": to, "body": sms_reply_text(
+            reply.text, 10 if whatsapp else self.options.max_reply_parts)}
+        if self.options.messaging_service_sid and not whatsapp:
+            args["messaging_service_sid"] = self.options.messaging_service_sid
+        else:
+            sender = self.options.number or reply.reply_to.get("to", "")
+            if whatsapp and not sender.lower().startswith("whatsapp:"):
+                sender = f"whatsapp:{sender}"
+            args["from_"] = sender
+        try:
+            message = self.client().messages.create(**args)
+        except TwilioRestException as exc:
+            raise SendError(f"Twilio answered {exc.status} (error {exc.code})",
+                            retryable=is_retryable_status(exc.status),
+                            code=str(exc.code or exc.status)) from exc
+        except (requests.RequestException, TwilioException) as exc:
+            raise SendError(f"Twilio unreachable: {type(exc).__name__}", retryable=True) from exc
+        return str(message.sid)
+
+
+def _media(form: Mapping[str, str]) -> list[dict[str, str]]:
+    try:
+        count = min(int(form.get("NumMedia", "0") or 0), MAX_MEDIA)
+    except ValueError:
+        raise PayloadInvalid("field 'NumMedia' must be a number", field="NumMedia") from None
+    return [{"url": form[f"MediaUrl{i}"],
+             "content_type": form.get(f"MediaContentType{i}", "application/octet-stream")}
+            for i in range(count) if form.get(f"MediaUrl{i}")]
+
+
+def _float(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None

@@ -1,0 +1,146 @@
+"""End to end through the real SMS daemons, on loopback only.
+
+- Gammu: an SMS placed in gammu-smsd's dummy phone travels dummy phone -> SMSD -> MariaDB ->
+  gateway -> sandbox central, and the acknowledgement with the tracking id goes back through
+  Gammu's outbox and is sent by SMSD (the dummy phone's send succeeds; SMSD records it in
+  `sentitems`).
+- Kannel: fakesmsc -> bearerbox -> smsbox -> the gateway's webhook (a real HTTP server),
+  and the reply goes back through Kannel's sendsms to fakesmsc.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import requests
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from gateway.store.models import ReplyItem, Report
+from tests.adapters.sms.daemons import gammu_smsd, kannel, wait_for
+from tests.adapters.sms.gammu_db import gammu_database
+from tests.adapters.sms.runtime import sms_runtime
+from tests.helpers import free_port
+
+pytestmark = pytest.mark.slow
+CITIZEN = "+6281200000031"
+OTHER = "+6281200000032"
+LONG = "Saluran air tersumbat sampah sehingga banjir setiap hujan turun di RT 03. " * 5
+
+
+def _reports(runtime: Any) -> list[Report]:
+    with runtime.sessions() as session:
+        return list(session.scalars(select(Report)))
+
+
+def _replies(runtime: Any) -> list[ReplyItem]:
+    with runtime.sessions() as session:
+        return list(session.scalars(select(ReplyItem)))
+
+
+def test_gammu_dummy_phone_to_central_and_ack_back(tmp_path: Path, sandbox: Any) -> None:
+    with gammu_database("mariadb-v17", tmp_path) as db, \
+            gammu_smsd(tmp_path, database=str(make_url(db.url).database)) as phone:
+        runtime = sms_runtime(tmp_path, central_url=sandbox.url, channel_yaml=f"""\
+  - {{name: hotline, type: gammu_smsd, database: "{db.url}", time_zone: UTC}}
+""")
+        try:
+            adapter = runtime.adapters["hotline"]
+            assert phone.receive(CITIZEN, "LAPOR jalan rusak di depan balai desa") == 1
+            assert phone.receive(OTHER, LONG, reverse=True) == 3
+            wait_for(lambda: len(db.rows("inbox", "ID")) == 4, 30, "SMSD to store the SMS")
+            # Gammu wrote the parts' concatenation headers itself (the parts reached the phone
+            # last first; SMSD links them before storing).
+            udh = [r["UDH"] for r in db.rows("inbox", "UDH")]
+            assert udh[0] == "" and sorted(u[-4:] for u in udh[1:]) == ["0301", "0302", "0303"]
+
+            # The lead's poll runner replaces this loop: it stores each message together
+            # with its cursor in one transaction, then calls confirm.
+            cursor: str | None = None
+            for message, following in adapter.poll(cursor):
+                runtime.intake.accept(adapter, [message])
+                cursor = following
+                adapter.confirm([message])
+            assert [r["Processed"] for r in db.rows("inbox", "Processed")] == ["true"] * 4
+
+            forwarder = runtime.forwarder()
+            forwarder.drain(30.0)
+            forwarder.close()
+            report, long_report = sorted(_reports(runtime), key=lambda r: r.external_id)
+            assert report.tracking_id and report.payload["reporter"]["phone"] == CITIZEN
+            assert long_report.payload["body"] == LONG.strip()
+            assert long_report.payload["reporter"]["phone"] == OTHER
+            central = requests.get(f"{sandbox.url}/sandbox/reports.json", timeout=5).json()
+            assert len(central) == 2
+
+            assert runtime.reply_sender().run_once() == 2
+            replies = _replies(runtime)
+            assert [r.state for r in replies] == ["sent", "sent"], [r.last_error for r in replies]
+
+            def sent() -> list[dict[str, Any]]:
+                return db.rows("sentitems", "DestinationNumber", "TextDecoded", "Status",
+                               "CreatorID")
+
+            wait_for(lambda: len(sent()) == 2, 30, "SMSD to send the acknowledgements")
+            rows = {r["DestinationNumber"]: r for r in sent()}
+            assert report.tracking_id in rows[CITIZEN]["TextDecoded"]
+            assert long_report.tracking_id in rows[OTHER]["TextDecoded"]
+            for row in rows.values():
+                assert row["Status"] in ("SendingOK", "SendingOKNoReport")
+                assert row["CreatorID"] == "sp4n-gateway"
+        finally:
+            runtime.close()
+
+
+@pytest.fixture
+def kannel_gateway(tmp_path: Path, sandbox: Any) -> Iterator[tuple[Any, str, Any]]:
+    """The gateway's web app on a real loopback port, a Kannel channel, the sandbox."""
+    from gateway.app import create_app
+
+    port = free_port()
+    runtime = sms_runtime(tmp_path, central_url=sandbox.url, channel_yaml="""\
+  - {name: sms-kannel, type: kannel_sms, secret: "${KANNEL_SECRET}", username: gateway,
+      password: "${KANNEL_PASSWORD}", sendsms_url: "${KANNEL_SENDSMS}"}
+""", env={"KANNEL_SECRET": "kannel-e2e-secret", "KANNEL_PASSWORD": "kannel-e2e-password",
+          "KANNEL_SENDSMS": "http://127.0.0.1:1/placeholder"})
+    server = make_server("127.0.0.1", port, create_app(runtime), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield runtime, f"http://127.0.0.1:{port}", sandbox
+    finally:
+        server.shutdown()
+        runtime.close()
+
+
+def test_kannel_fakesmsc_to_central_and_reply_back(tmp_path: Path, kannel_gateway: Any
+                                                   ) -> None:
+    runtime, base, _sandbox = kannel_gateway
+    get_url = (f"{base}/channels/sms-kannel/inbound?sender=%p&receiver=%P&text=%a&time=%t"
+               f"&id=%I&charset=%C&coding=%c&secret={quote('kannel-e2e-secret')}")
+    with kannel(tmp_path, get_url=get_url, username="gateway",
+                password="kannel-e2e-password") as gw:
+        adapter = runtime.adapters["sms-kannel"]
+        adapter.options.sendsms_url = gw.sendsms_url
+        gw.send(CITIZEN, "1708", "LAPOR jembatan retak di desa kami")
+        wait_for(lambda: bool(_reports(runtime)), 30, "Kannel to call the webhook")
+        (report,) = _reports(runtime)
+        assert report.payload["body"] == "jembatan retak di desa kami"
+        assert report.payload["reporter"]["phone"] == CITIZEN
+        forwarder = runtime.forwarder()
+        forwarder.drain(30.0)
+        forwarder.close()
+        assert runtime.reply_sender().run_once() == 1
+        (reply,) = _replies(runtime)
+        assert reply.state == "sent", reply.last_error
+        (report,) = _reports(runtime)
+        wait_for(lambda: any(report.tracking_id in line for line in gw.delivered()), 30,
+                 "fakesmsc to receive the acknowledgement")
+        # max-messages = 0: Kannel never turned the webhook's answer into an SMS.
+        assert len(gw.delivered()) == 1

@@ -1,0 +1,273 @@
+"""`twilio_sms`: webhook cases through the shared harness, replies through the real twilio
+Client sent to a local fake of Twilio's Messages API, and property tests of the form parser."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twilio.request_validator import RequestValidator
+
+from adapters.base import CaseInsensitiveDict, InboundRequest, OutgoingReply
+from adapters.errors import Ignored, PayloadInvalid, SendError
+from adapters.sms.twilio_sms import EMPTY_TWIML, TwilioOptions, TwilioSmsAdapter
+from tests.adapters.harness import InboundCase, PushChannel, WireRequest, inbound_tests
+from tests.adapters.sms.fakes import FakeServer, Seen, json_answer
+
+PAYLOADS = Path(__file__).parent / "payloads"
+ACCOUNT = "AC00000000000000000000000000000000"
+TOKEN = "twilio-test-auth-token-5f3a9c"
+
+
+def _sign(wire: WireRequest, token: str = TOKEN) -> WireRequest:
+    params = {k: v[-1] for k, v in parse_qs(wire.body.decode(), keep_blank_values=True).items()
+              } if wire.content_type == "application/x-www-form-urlencoded" else {}
+    wire.headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(wire.url,
+                                                                                   params)
+    return wire
+
+
+def _forge(wire: WireRequest) -> WireRequest:
+    return _sign(wire, "another-accounts-token")
+
+
+CHANNEL = PushChannel(
+    name="sms-twilio",
+    yaml=f"""\
+  - {{name: sms-twilio, type: twilio_sms, account_sid: {ACCOUNT},
+      auth_token: "${{TWILIO_AUTH_TOKEN}}", number: "+621708",
+      templates: ["ADUAN#nama#alamat#isi"]}}
+""",
+    env={"TWILIO_AUTH_TOKEN": TOKEN},
+    secrets=[TOKEN],
+    payload_dir=PAYLOADS,
+    sign=_sign,
+    forge=_forge,
+)
+
+LONG_TEXT = ("Jalan di desa kami rusak parah sejak musim hujan tahun lalu, banyak lubang"
+             " besar dan genangan air. ") * 10
+UCS2_TEXT = "Lampu jalan mati 😡🚧 sudah seminggu, tolong diperbaiki 🙏"
+
+INBOUND_CASES = [
+    InboundCase("sms from the docs", "twilio_sms_received.form", answer=EMPTY_TWIML,
+                expect={"external_id": "SM00000000000000000000000000000001",
+                        "reporter.phone": "+6281200000001", "channel.type": "twilio_sms",
+                        "routing.agency": "upt-jalan"},
+                reply_to={"phone": "+6281200000001", "to": "+621708",
+                          "e164": "+6281200000001"}),
+    InboundCase("whatsapp location with profile name", "twilio_whatsapp_location.form",
+                expect={"reporter.phone": "+6281200000002", "reporter.name": "Warga Contoh",
+                        "location.lat": -7.2504, "location.lon": 112.7688},
+                reply_to={"phone": "whatsapp:+6281200000002", "to": "whatsapp:+621708",
+                          "e164": "+6281200000002"}),
+    InboundCase("mms with two media", "twilio_mms_received.form",
+                expect={"body": "Foto sampah menumpuk di pasar"}),
+    InboundCase("template fills name and address",
+                {"MessageSid": "SM0000000000000000000000000000000a", "AccountSid": ACCOUNT,
+                 "From": "081200000004", "To": "+621708", "NumMedia": "0",
+                 "Body": "ADUAN#Budi#Jl. Merdeka 1#Jembatan retak"},
+                expect={"reporter.name": "Budi", "reporter.address": "Jl. Merdeka 1",
+                        "body": "Jembatan retak", "reporter.phone": "+6281200000004"}),
+    InboundCase("non-Latin text",
+                {"MessageSid": "SM0000000000000000000000000000000b", "From": "+6281200000005",
+                 "To": "+621708", "Body": "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ ing desa"},
+                expect={"body": "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ ing desa"}),
+    InboundCase("1,000 characters from a multipart SMS",
+                {"MessageSid": "SM0000000000000000000000000000000c", "From": "+6281200000006",
+                 "To": "+621708", "NumSegments": "7", "Body": LONG_TEXT},
+                expect={"body": LONG_TEXT.strip()}),
+    InboundCase("emoji (UCS-2)",
+                {"MessageSid": "SM0000000000000000000000000000000d", "From": "+6281200000007",
+                 "To": "+621708", "Body": UCS2_TEXT},
+                expect={"body": UCS2_TEXT}),
+    InboundCase("short code sender keeps no reporter phone",
+                {"MessageSid": "SM0000000000000000000000000000000e", "From": "1708",
+                 "To": "+621708", "Body": "Tes dari kode pendek"},
+                expect={"reporter.phone": None},
+                reply_to={"phone": "1708", "to": "+621708"}),
+    InboundCase("status callback is ignored", "twilio_status_callback.form", reports=0),
+    InboundCase("missing MessageSid", {"From": "+6281200000001", "Body": "x"}, status=400,
+                reports=0),
+    InboundCase("missing From", {"MessageSid": "SM0000000000000000000000000000000f",
+                                 "Body": "x"}, status=400, reports=0),
+    InboundCase("not a form", b'{"Body": "x"}', content_type="application/json", status=400,
+                reports=0),
+    InboundCase("bad NumMedia", {"MessageSid": "SM00000000000000000000000000000010",
+                                 "From": "+6281200000001", "Body": "x", "NumMedia": "dua"},
+                status=400, reports=0),
+]
+
+globals().update(inbound_tests(CHANNEL, INBOUND_CASES, happy="sms from the docs",
+                               malformed="missing From"))
+
+
+def test_repeat_of_the_same_message_sid_is_one_report(channel_gateway: Any) -> None:
+    from gateway.store.models import Report
+    from tests.adapters.harness import send
+
+    for _ in range(2):
+        wire = CHANNEL.sign(CHANNEL.request(INBOUND_CASES[0]))
+        assert send(channel_gateway, wire).status_code == 200
+    assert len(channel_gateway.rows(Report)) == 1
+
+
+# --- pure parsing -------------------------------------------------------------------------
+
+def _adapter(**extra: Any) -> TwilioSmsAdapter:
+    options = TwilioOptions(name="sms-twilio", account_sid=ACCOUNT, auth_token=TOKEN,
+                            number="+621708", **extra)
+    return TwilioSmsAdapter(options, public_url="http://127.0.0.1:8000")
+
+
+def _request(form: dict[str, str]) -> InboundRequest:
+    return InboundRequest(method="POST", url="http://127.0.0.1:8000/channels/sms-twilio/inbound",
+                          headers=CaseInsensitiveDict({"Content-Type":
+                                                       "application/x-www-form-urlencoded"}),
+                          body=urlencode(form).encode(), received_at=dt.datetime.now(dt.UTC))
+
+
+@pytest.mark.parametrize("body, status_query, in_reply_to", [
+    ("STATUS LPR1234567", "LPR1234567", None),
+    ("LPR1234567 sudah dua minggu belum diperbaiki", None, "LPR1234567"),
+])
+def test_status_query_and_follow_up_reach_the_draft(body: str, status_query: str | None,
+                                                     in_reply_to: str | None) -> None:
+    (message,) = _adapter().parse_inbound(_request(
+        {"MessageSid": "SM1", "From": "+6281200000001", "Body": body})).messages
+    assert message.draft.status_query == status_query
+    assert message.draft.in_reply_to == in_reply_to
+
+
+def test_media_urls_are_kept_raw_and_noted() -> None:
+    body = (PAYLOADS / "twilio_mms_received.form").read_text()
+    form = {k: v[-1] for k, v in parse_qs(body).items()}
+    (message,) = _adapter().parse_inbound(_request(form)).messages
+    assert [m["content_type"] for m in message.raw["media"]] == ["image/jpeg", "video/mp4"]
+    assert message.raw["media"][0]["url"].startswith("https://api.twilio.com/")
+    assert message.draft.notes[-1].startswith("2 media attachment(s) at Twilio")
+
+
+def test_recipient_key_is_e164() -> None:
+    adapter = _adapter()
+    assert adapter.recipient_key({"phone": "whatsapp:+6281200000002"}) == "+6281200000002"
+    assert adapter.recipient_key({"phone": "081200000002"}) == "+6281200000002"
+    assert adapter.recipient_key({"phone": "1708"}) == "1708"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["MessageSid", "From", "To", "Body", "NumMedia",
+                                        "MediaUrl0", "MediaContentType0", "Latitude",
+                                        "Longitude", "MessageStatus", "ProfileName"]),
+                       st.text(max_size=60)))
+def test_any_form_parses_or_fails_cleanly(form: dict[str, str]) -> None:
+    try:
+        result = _adapter().parse_inbound(_request(form))
+    except (PayloadInvalid, Ignored):
+        return
+    (message,) = result.messages
+    assert message.external_id
+    assert message.draft.reply_to["phone"] == form["From"].strip()
+
+
+# --- replies through the real twilio Client -----------------------------------------------
+
+@pytest.fixture
+def twilio_api() -> Iterator[FakeServer]:
+    recorded = json.loads((PAYLOADS / "twilio_message_created.json").read_text())
+    answers: list[tuple[int, Any]] = []
+
+    def respond(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        if answers:
+            return json_answer(*answers.pop(0))
+        form = {k: v[-1] for k, v in parse_qs(seen.body.decode()).items()}
+        return json_answer(201, {**recorded, "to": form["To"], "from": form.get("From"),
+                                 "body": form["Body"]})
+
+    server = FakeServer(respond)
+    server.answers = answers  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+
+
+def _reply(text: str, phone: str = "+6281200000001", to: str = "+621708") -> OutgoingReply:
+    return OutgoingReply(reply_id="r1", report_id="rep1", tracking_id="LPR1234567",
+                         event="ack", text=text, reply_to={"phone": phone, "to": to},
+                         external_id="SM1")
+
+
+def _form(seen: Seen) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(seen.body.decode()).items()}
+
+
+def test_reply_goes_through_the_messages_api(twilio_api: FakeServer) -> None:
+    adapter = _adapter(api_base_url=twilio_api.url)
+    sid = adapter.send_reply(_reply("Laporan diterima \u2013 nomor lacak LPR1234567"))
+    assert sid == "SM00000000000000000000000000000f01"
+    (seen,) = twilio_api.seen
+    assert seen.method == "POST"
+    assert seen.path == f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+    assert _form(seen) == {"To": "+6281200000001", "From": "+621708",
+                           "Body": "Laporan diterima - nomor lacak LPR1234567"}
+    expected = base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
+    assert seen.headers["Authorization"] == f"Basic {expected}"
+
+
+def test_whatsapp_reply_comes_from_the_whatsapp_number(twilio_api: FakeServer) -> None:
+    adapter = _adapter(api_base_url=twilio_api.url)
+    adapter.send_reply(_reply("Terima kasih", "whatsapp:+6281200000002", "whatsapp:+621708"))
+    assert _form(twilio_api.seen[0])["From"] == "whatsapp:+621708"
+    assert _form(twilio_api.seen[0])["To"] == "whatsapp:+6281200000002"
+
+
+def test_messaging_service_replaces_from(twilio_api: FakeServer) -> None:
+    adapter = _adapter(api_base_url=twilio_api.url,
+                       messaging_service_sid="MG00000000000000000000000000000000")
+    adapter.send_reply(_reply("ok"))
+    form = _form(twilio_api.seen[0])
+    assert form["MessagingServiceSid"] == "MG00000000000000000000000000000000"
+    assert "From" not in form
+
+
+@pytest.mark.parametrize("status, payload_file, retryable", [
+    (400, "twilio_error_21211.json", False),
+    (429, "twilio_error_20429.json", True),
+    (503, None, True),
+], ids=["invalid number is final", "rate limited retries", "server error retries"])
+def test_twilio_errors_map_to_send_errors(twilio_api: FakeServer, status: int,
+                                          payload_file: str | None, retryable: bool) -> None:
+    payload = json.loads((PAYLOADS / payload_file).read_text()) if payload_file else {
+        "message": "Service Unavailable", "status": 503}
+    twilio_api.answers.append((status, payload))  # type: ignore[attr-defined]
+    with pytest.raises(SendError) as caught:
+        _adapter(api_base_url=twilio_api.url).send_reply(_reply("x"))
+    assert caught.value.retryable is retryable
+    assert TOKEN not in str(caught.value)
+
+
+def test_unreachable_twilio_is_retryable() -> None:
+    from tests.helpers import free_port
+
+    adapter = _adapter(api_base_url=f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(SendError) as caught:
+        adapter.send_reply(_reply("x"))
+    assert caught.value.retryable
+
+
+def test_long_reply_is_cut_to_max_parts(twilio_api: FakeServer) -> None:
+    _adapter(api_base_url=twilio_api.url, max_reply_parts=2).send_reply(_reply("kata " * 200))
+    body = _form(twilio_api.seen[0])["Body"]
+    assert len(body) <= 306 and body.endswith("...")
+
+
+def test_replies_need_a_sender() -> None:
+    with pytest.raises(ValueError, match="number"):
+        TwilioOptions(name="x", account_sid=ACCOUNT, auth_token=TOKEN)
