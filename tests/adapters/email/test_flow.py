@@ -1,6 +1,6 @@
-"""End to end on real parts: Dovecot -> imap adapter -> intake -> sandbox central -> the
-acknowledgement by SMTP (aiosmtpd) in the citizen's thread -> the citizen's answer read back
-with the references the gateway needs to attach it to the same report."""
+"""End to end on real parts: Dovecot -> the poll runner -> intake -> sandbox central -> the
+acknowledgement by SMTP (aiosmtpd) in the citizen's thread -> the citizen's answer becomes a
+follow-up on the same report at the central; an auto-reply waits in quarantine, unanswered."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from adapters.email.imap import ImapAdapter
 from config.loader import parse_config
 from gateway.runtime import build_runtime
-from gateway.store.models import ReplyItem, Report
+from gateway.store.models import InboundMessage, ReplyItem, Report
 from tests.adapters.email.dovecot import IMAP_PASSWORD, IMAP_USER, Dovecot
 from tests.adapters.email.smtp_server import SMTP_PASSWORD, SMTP_USER, Recorder
 from tests.helpers import config_text
@@ -47,16 +48,13 @@ def certificate(dovecot: Dovecot) -> tuple[Path, Path]:
     return Path(dovecot.ca_file), dovecot.root / "key.pem"
 
 
-def poll_into(runtime: Any, adapter: ImapAdapter,
-              cursor: str | None) -> tuple[str | None, list[Any]]:
-    """The lead's poll runner replaces this: store each message with its cursor, confirm."""
-    seen = []
-    for message, next_cursor in adapter.poll(cursor):
-        runtime.intake.accept(adapter, [message])
-        cursor = next_cursor
-        adapter.confirm([message])
-        seen.append(message)
-    return cursor, seen
+AUTO_REPLY = (b"From: Kantor Camat <camat@example.org>\r\n"
+              b"To: aduan@kab-contoh.example.com\r\n"
+              b"Subject: Automatic reply: Jalan rusak\r\n"
+              b"Auto-Submitted: auto-replied\r\n"
+              b"Message-ID: <auto-0001@example.org>\r\n"
+              b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+              b"Saya sedang cuti sampai tanggal 30 November.\r\n")
 
 
 def test_email_in_acknowledgement_out_answer_threaded(
@@ -74,10 +72,15 @@ def test_email_in_acknowledgement_out_answer_threaded(
     forwarder = runtime.forwarder()
     adapter = runtime.adapters["email-aduan"]
     assert isinstance(adapter, ImapAdapter)
+    (poller,) = runtime.pollers()  # the runner's own poll loop, as `run` schedules it
     try:
-        dovecot.append("INBOX", CITIZEN_MAIL)
-        cursor, _ = poll_into(runtime, adapter, None)
+        dovecot.append("INBOX", CITIZEN_MAIL, AUTO_REPLY)
+        assert poller.run_once() == 2
         assert forwarder.drain(30.0) >= 1  # submitted to the sandbox central
+        with runtime.sessions() as session:
+            held = session.scalars(select(InboundMessage).where(
+                InboundMessage.state == "quarantined")).one()
+            assert held.error == "auto_reply" and held.report_id is None
         with runtime.sessions() as session:
             report = session.scalars(select(Report)).one()
             tracking_id = report.tracking_id
@@ -106,10 +109,17 @@ def test_email_in_acknowledgement_out_answer_threaded(
                   f"Sudah seminggu belum diperbaiki.\r\n\r\n"
                   f"Pada Sen, 23 Nov 2026, SP4N-LAPOR! menulis:\r\n> Nomor lacak\r\n").encode()
         dovecot.append("INBOX", answer)
-        _, [follow_up] = poll_into(runtime, adapter, cursor)
-        assert follow_up.draft.in_reply_to == tracking_id
-        assert ack["Message-ID"] in follow_up.draft.thread_refs
-        assert follow_up.draft.body == "Sudah seminggu belum diperbaiki."
+        assert poller.run_once() == 1
+        assert poller.run_once() == 0  # confirmed: nothing is read twice
+        forwarder.drain(30.0)
+        with runtime.sessions() as session:
+            assert len(session.scalars(select(Report)).all()) == 1  # no second report
+            inbound = session.scalars(select(InboundMessage).where(
+                InboundMessage.state == "followup")).one()
+            assert inbound.report_id == report.id
+        (central,) = requests.get(f"{sandbox.url}/sandbox/reports.json", timeout=5).json()
+        assert [f["body"] for f in central["followups"]] == ["Sudah seminggu belum diperbaiki."]
+        assert len(handler.received) == 1  # the auto-reply was never answered
     finally:
         adapter.close()
         forwarder.close()

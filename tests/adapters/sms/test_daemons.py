@@ -60,18 +60,15 @@ def test_gammu_dummy_phone_to_central_and_ack_back(tmp_path: Path, sandbox: Any)
             udh = [r["UDH"] for r in db.rows("inbox", "UDH")]
             assert udh[0] == "" and sorted(u[-4:] for u in udh[1:]) == ["0301", "0302", "0303"]
 
-            # The lead's poll runner replaces this loop: it stores each message together
-            # with its cursor in one transaction, then calls confirm.
-            cursor: str | None = None
-            for message, following in adapter.poll(cursor):
-                runtime.intake.accept(adapter, [message])
-                cursor = following
-                adapter.confirm([message])
+            # The runner's own poll loop: messages and cursor in one transaction, then
+            # Gammu's rows are marked Processed.
+            (poller,) = runtime.pollers()
+            assert poller.adapter is adapter
+            assert poller.run_once() == 2
             assert [r["Processed"] for r in db.rows("inbox", "Processed")] == ["true"] * 4
 
             forwarder = runtime.forwarder()
             forwarder.drain(30.0)
-            forwarder.close()
             report, long_report = sorted(_reports(runtime), key=lambda r: r.external_id)
             assert report.tracking_id and report.payload["reporter"]["phone"] == CITIZEN
             assert long_report.payload["body"] == LONG.strip()
@@ -94,6 +91,26 @@ def test_gammu_dummy_phone_to_central_and_ack_back(tmp_path: Path, sandbox: Any)
             for row in rows.values():
                 assert row["Status"] in ("SendingOK", "SendingOKNoReport")
                 assert row["CreatorID"] == "sp4n-gateway"
+
+            # The citizen asks for the status, then adds to the report, both by SMS.
+            assert phone.receive(CITIZEN, f"STATUS {report.tracking_id}") == 1
+            assert phone.receive(CITIZEN, f"{report.tracking_id} sudah seminggu belum"
+                                          " diperbaiki") == 1
+            wait_for(lambda: len(db.rows("inbox", "ID")) == 6, 30, "SMSD to store the SMS")
+            assert poller.run_once() == 2
+            forwarder.drain(30.0)
+            forwarder.close()
+            assert len(_reports(runtime)) == 2  # neither became a report of its own
+            central = {c["tracking_id"]: c for c in requests.get(
+                f"{sandbox.url}/sandbox/reports.json", timeout=5).json()}
+            (follow_up,) = central[report.tracking_id]["followups"]
+            assert "sudah seminggu belum diperbaiki" in follow_up["body"]
+            assert runtime.reply_sender().run_once() == 1  # the answer to STATUS
+            wait_for(lambda: len(sent()) == 3, 30, "SMSD to send the status answer")
+            answer = [r["TextDecoded"] for r in sent() if r["DestinationNumber"] == CITIZEN
+                      and "Status laporan" in r["TextDecoded"]]
+            assert answer and report.tracking_id in answer[0]
+            assert "diterima" in answer[0]
         finally:
             runtime.close()
 
