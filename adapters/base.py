@@ -274,6 +274,14 @@ class Adapter:
             200, {"messages": [{"id": o.report_id, "status": o.status} for o in outcomes]}
         )
 
+    def fetch_media(self, message: RawMessage) -> None:
+        """Download what a parsed webhook message only points at (Twilio media).
+
+        Called by the web layer after `parse_inbound` and before storing, so it must keep
+        within a short time budget; a file that cannot be fetched becomes a note on the
+        report, never an error (the message itself is never lost over an attachment).
+        """
+
     def poll(self, cursor: str | None) -> Iterator[tuple[RawMessage, str | None]]:
         """Read new messages from a polled source, each with the cursor that follows it.
 

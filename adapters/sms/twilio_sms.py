@@ -7,16 +7,20 @@ The answer is an empty TwiML document: replies go later, through the REST API, o
 central has given a tracking id. WhatsApp numbers arrive as `whatsapp:+62…` and are
 answered the same way.
 
-Media are not fetched here (parsing is pure): their URLs and types are kept in the raw record
-and listed, by type, on the report's timeline.
+Media (MMS, WhatsApp photos) are fetched after parsing, only from the configured API host,
+with the account's credentials, each up to `max_media_bytes` and all within `media_budget`
+seconds (Twilio waits 15 s for the answer); they become the report's attachments. One that
+cannot be fetched is named in a note, its URL kept in the raw record.
 """
 
 from __future__ import annotations
 
 import builtins
+import mimetypes
+import time
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from pydantic import Field, SecretStr, model_validator
@@ -26,6 +30,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from adapters.base import (
+    AttachmentData,
     ChannelOptions,
     HttpAnswer,
     InboundRequest,
@@ -61,6 +66,8 @@ class TwilioOptions(ChannelOptions, SmsFields):
     messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
     api_base_url: str = Field(default=TWILIO_API, pattern=r"^https?://[^/\s]+")
     timeout: float = Field(default=10.0, gt=0, le=120)
+    max_media_bytes: int = Field(default=5 * 1024 * 1024, ge=0, le=64 * 1024 * 1024)
+    media_budget: float = Field(default=8.0, gt=0, le=12)
 
     @model_validator(mode="after")
     def _reply_sender(self) -> TwilioOptions:
@@ -68,6 +75,10 @@ class TwilioOptions(ChannelOptions, SmsFields):
             raise ValueError("replies need `number` (the From of replies) or"
                              " `messaging_service_sid`")
         return self
+
+
+class _MediaProblem(Exception):
+    """Why one media file was not attached (becomes a note)."""
 
 
 class _FormParams(dict[str, list[str]]):
@@ -109,6 +120,7 @@ class TwilioSmsAdapter(SmsAdapter):
         self.validator = RequestValidator(self.options.auth_token.get_secret_value())
         self._http_client = http_client
         self._client: Client | None = None
+        self.http = requests.Session()  # media downloads
 
     def verify(self, request: InboundRequest) -> None:
         """`X-Twilio-Signature` must sign the public URL and the form fields."""
@@ -149,14 +161,53 @@ class TwilioSmsAdapter(SmsAdapter):
             draft.location_text = place
         if form.get("ProfileName") and not draft.name:
             draft.name = form["ProfileName"]
-        if media:
-            kinds = ", ".join(sorted({m["content_type"] for m in media}))
-            draft.notes.append(f"{len(media)} media attachment(s) at Twilio ({kinds}); URLs in"
-                               " the raw message")
         raw = request.to_record(self.redact_headers)
         raw["media"] = media
         hold = "empty" if not body.strip() else None
         return InboundResult([RawMessage(sid, request.received_at, raw, draft, hold=hold)])
+
+    def fetch_media(self, message: RawMessage) -> None:
+        """Download the message's media from Twilio as attachments (bounded in size and time)."""
+        deadline = time.monotonic() + self.options.media_budget
+        allowed = urlsplit(self.options.api_base_url).netloc.lower()
+        auth = (self.options.account_sid, self.options.auth_token.get_secret_value())
+        for index, media in enumerate(message.raw.get("media") or []):
+            url, ctype = str(media["url"]), str(media["content_type"])
+            left = deadline - time.monotonic()
+            if urlsplit(url).netloc.lower() != allowed or not url.lower().startswith("http"):
+                problem = "not at the Twilio API host"
+            elif left <= 0:
+                problem = "no time left within the webhook's budget"
+            else:
+                try:
+                    content = self._download(url, auth, min(left, self.options.timeout))
+                except _MediaProblem as exc:
+                    problem = str(exc)
+                else:
+                    message.draft.attachments.append(AttachmentData(
+                        f"media-{index}{mimetypes.guess_extension(ctype) or ''}", ctype,
+                        content))
+                    continue
+            message.draft.notes.append(f"media {index} ({ctype}) not attached: {problem};"
+                                       " its Twilio URL is in the raw message")
+
+    def _download(self, url: str, auth: tuple[str, str], timeout: float) -> bytes:
+        limit = self.options.max_media_bytes
+        try:
+            with self.http.get(url, auth=auth, timeout=timeout, stream=True) as response:
+                if response.status_code != 200:
+                    raise _MediaProblem(f"Twilio answered {response.status_code}")
+                declared = int(response.headers.get("Content-Length") or 0)
+                if declared > limit:
+                    raise _MediaProblem(f"{declared} bytes, over the {limit}-byte limit")
+                content = b""
+                for chunk in response.iter_content(64 * 1024):
+                    content += chunk
+                    if len(content) > limit:
+                        raise _MediaProblem(f"over the {limit}-byte limit")
+                return content
+        except requests.RequestException as exc:
+            raise _MediaProblem(f"unreachable ({type(exc).__name__})") from None
 
     def answer(self, outcomes: list[StoredOutcome]) -> HttpAnswer:
         """Empty TwiML: Twilio sends nothing back now (the acknowledgement follows)."""

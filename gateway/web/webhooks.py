@@ -59,6 +59,8 @@ def inbound(name: str) -> tuple[Response, int] | Response:
         return json_error(403, "invalid_signature", str(exc))
     try:
         result = adapter.parse_inbound(inbound_request)
+        for message in result.messages:
+            adapter.fetch_media(message)
         outcomes = runtime.intake.accept(adapter, result.messages)
     except Ignored as exc:
         runtime.metrics.inbound.labels(name, "ignored").inc()

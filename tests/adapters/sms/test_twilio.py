@@ -4,7 +4,9 @@ Client sent to a local fake of Twilio's Messages API, and property tests of the 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +21,15 @@ from twilio.request_validator import RequestValidator
 from adapters.base import CaseInsensitiveDict, InboundRequest, OutgoingReply
 from adapters.errors import Ignored, PayloadInvalid, SendError
 from adapters.sms.twilio_sms import EMPTY_TWIML, TwilioOptions, TwilioSmsAdapter
-from tests.adapters.harness import InboundCase, PushChannel, WireRequest, inbound_tests
+from gateway.store.models import Report, TimelineEvent
+from tests.adapters.harness import (
+    InboundCase,
+    PushChannel,
+    WireRequest,
+    inbound_tests,
+    make_gateway,
+    send,
+)
 from tests.adapters.sms.fakes import FakeServer, Seen, json_answer
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -147,13 +157,56 @@ def test_status_query_and_follow_up_reach_the_draft(body: str, status_query: str
     assert message.draft.in_reply_to == in_reply_to
 
 
-def test_media_urls_are_kept_raw_and_noted() -> None:
+def test_media_urls_are_kept_raw() -> None:
     body = (PAYLOADS / "twilio_mms_received.form").read_text()
     form = {k: v[-1] for k, v in parse_qs(body).items()}
     (message,) = _adapter().parse_inbound(_request(form)).messages
     assert [m["content_type"] for m in message.raw["media"]] == ["image/jpeg", "video/mp4"]
     assert message.raw["media"][0]["url"].startswith("https://api.twilio.com/")
-    assert message.draft.notes[-1].startswith("2 media attachment(s) at Twilio")
+
+
+def test_media_are_fetched_as_attachments_within_limits(db_url: str, tmp_path: Path) -> None:
+    photo, video = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 12, b"v" * 5000
+
+    def respond(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        media = {"/ME0": (photo, "image/jpeg"), "/ME1": (video, "video/mp4")}
+        for suffix, (content, ctype) in media.items():
+            if seen.path.endswith(suffix):
+                return 200, {"Content-Type": ctype}, content
+        return 404, {}, b""
+
+    server = FakeServer(respond)
+    channel = dataclasses.replace(CHANNEL, yaml=f"""\
+  - {{name: sms-twilio, type: twilio_sms, account_sid: {ACCOUNT},
+      auth_token: "${{TWILIO_AUTH_TOKEN}}", number: "+621708",
+      api_base_url: "{server.url}", max_media_bytes: 4000}}
+""")
+    sid = "MM00000000000000000000000000000001"
+    base = f"{server.url}/2010-04-01/Accounts/{ACCOUNT}/Messages/{sid}/Media"
+    form = {"MessageSid": sid, "AccountSid": ACCOUNT,
+            "From": "+6281200000003", "To": "+621708", "Body": "Foto jalan berlubang",
+            "NumMedia": "3", "MediaUrl0": f"{base}/ME0", "MediaContentType0": "image/jpeg",
+            "MediaUrl1": f"{base}/ME1", "MediaContentType1": "video/mp4",
+            "MediaUrl2": "http://169.254.169.254/latest/meta-data",
+            "MediaContentType2": "image/png"}
+    try:
+        for gateway in make_gateway(db_url, tmp_path, channel):
+            wire = channel.sign(channel.request(InboundCase("mms", form)))
+            assert send(gateway, wire).status_code == 200
+            (report,) = gateway.rows(Report)
+            (attachment,) = report.payload["attachments"]
+            assert attachment["sha256"] == hashlib.sha256(photo).hexdigest()
+            assert attachment["filename"].startswith("media-0") and attachment["url"]
+            notes = [e.detail["note"] for e in gateway.rows(TimelineEvent)
+                     if e.event == "normalizer_note"]
+            assert any("media 1 (video/mp4) not attached" in n and "limit" in n for n in notes)
+            assert any("media 2 (image/png) not attached: not at the Twilio API host" in n
+                       for n in notes)
+    finally:
+        server.stop()
+    assert sorted(s.path.rsplit("/", 1)[1] for s in server.seen) == ["ME0", "ME1"]
+    auth = base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
+    assert all(s.headers["Authorization"] == f"Basic {auth}" for s in server.seen)
 
 
 def test_recipient_key_is_e164() -> None:
