@@ -47,6 +47,7 @@ OUTBOX_MULTIPART = sa.table("outbox_multipart", *(sa.column(c) for c in (
 # Schema 18 (Gammu 1.44) groups the parts of a long SMS in the inbox itself.
 INBOX_18 = sa.table("inbox", *(sa.column(c) for c in (
     *INBOX.c.keys(), "MessageID", "SequencePosition", "PartCount")))
+SENTITEMS = sa.table("sentitems", sa.column("ID"), sa.column("CreatorID"))
 GAMMU = sa.table("gammu", sa.column("Version"))
 
 
@@ -196,7 +197,13 @@ class GammuSmsdAdapter(SmsAdapter):
 
 
     def send_reply(self, reply: OutgoingReply) -> str | None:
-        """Queue the reply in Gammu's outbox; long texts as multipart with a concat UDH."""
+        """Queue the reply in Gammu's outbox; long texts as multipart with a concat UDH.
+
+        `CreatorID` names the gateway and the reply (`sp4n-gateway:<reply id>`): a retry after
+        a crash between this insert and our own record finds the row (waiting in the outbox
+        or already in sentitems) and does not queue the SMS a second time.
+        """
+        creator = f"{self.options.creator_id}:{reply.reply_id}"
         text = sms_reply_text(reply.text, self.options.max_reply_parts)
         parts = split_parts(text) or [text]
         coding = "Default_No_Compression" if encoding_of(text) == "gsm7" else \
@@ -208,10 +215,15 @@ class GammuSmsdAdapter(SmsAdapter):
         first = {"DestinationNumber": reply.reply_to["phone"], "TextDecoded": parts[0],
                  "Coding": coding, "UDH": udh[0], "Class": -1,
                  "MultiPart": TRUE if len(parts) > 1 else FALSE,
-                 "CreatorID": self.options.creator_id,
+                 "CreatorID": creator,
                  "SenderID": self.options.sender_id or reply.reply_to.get("phone_id")}
         try:
             with self.engine().begin() as conn:
+                for table, where in (("outbox", OUTBOX), ("sent", SENTITEMS)):
+                    earlier = conn.execute(sa.select(where.c.ID).where(
+                        where.c.CreatorID == creator).limit(1)).scalar()
+                    if earlier is not None:
+                        return f"{table}:{earlier}"
                 insert = sa.insert(OUTBOX).values(**first)
                 if conn.dialect.insert_returning:
                     outbox_id = conn.execute(insert.returning(OUTBOX.c.ID)).scalar_one()

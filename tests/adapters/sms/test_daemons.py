@@ -90,7 +90,7 @@ def test_gammu_dummy_phone_to_central_and_ack_back(tmp_path: Path, sandbox: Any)
             assert long_report.tracking_id in rows[OTHER]["TextDecoded"]
             for row in rows.values():
                 assert row["Status"] in ("SendingOK", "SendingOKNoReport")
-                assert row["CreatorID"] == "sp4n-gateway"
+                assert row["CreatorID"].startswith("sp4n-gateway:")
 
             # The citizen asks for the status, then adds to the report, both by SMS.
             assert phone.receive(CITIZEN, f"STATUS {report.tracking_id}") == 1

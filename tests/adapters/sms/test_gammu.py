@@ -194,7 +194,8 @@ def test_reply_long_unicode_goes_to_outbox_multipart(adapter: GammuSmsdAdapter,
     assert outbox["DestinationNumber"] == SENDER
     assert outbox["Coding"] == "Unicode_No_Compression"
     assert outbox["MultiPart"] in ("true", True)
-    assert (outbox["CreatorID"], outbox["SenderID"]) == ("sp4n-gateway", "modem1")
+    assert (outbox["CreatorID"], outbox["SenderID"]) == (f"sp4n-gateway:{reply.reply_id}",
+                                                         "modem1")
     parts = [outbox, *multipart]
     total = len(parts)
     assert total == 3  # max_reply_parts
@@ -207,6 +208,34 @@ def test_reply_long_unicode_goes_to_outbox_multipart(adapter: GammuSmsdAdapter,
     assert [m["SequencePosition"] for m in multipart] == list(range(2, total + 1))
     joined = "".join(p["TextDecoded"] for p in parts)
     assert joined.startswith("Tanggapan Dinas PUPR 🙏:") and joined.endswith("…")
+
+
+def test_a_retried_reply_is_queued_once(adapter: GammuSmsdAdapter, gammu: GammuDb) -> None:
+    reply = OutgoingReply(reply_id="01RETRIED", report_id="r", tracking_id="LPR1234567",
+                          event="ack", text="Laporan diterima: LPR1234567",
+                          reply_to={"phone": SENDER}, external_id="x")
+    first = adapter.send_reply(reply)
+    # As after a crash between Gammu's insert and the gateway's record of it: sent again.
+    assert adapter.send_reply(reply) == first
+    assert len(gammu.rows("outbox", "ID")) == 1
+    # Once SMSD has sent it, the row lives in sentitems: still not queued again.
+    engine = gammu.engine()
+    with engine.begin() as conn:
+        kept = ("ID", "DestinationNumber", "Text", "TextDecoded", "Coding", "UDH", "Class",
+                "CreatorID", "SenderID")
+        outbox = sa.table("outbox", *(sa.column(c) for c in kept))
+        fixed = {"SequencePosition": "1", "Status": "'SendingOK'", "SMSCNumber": "''",
+                 "TPMR": "-1", "StatusError": "-1", "RelativeValidity": "-1"}
+        values = [sa.func.coalesce(outbox.c[c], "") if c in ("Text", "SenderID")
+                  else outbox.c[c] for c in kept]
+        values += [sa.literal_column(v) for v in fixed.values()]
+        names = [*kept, *fixed]
+        sent = sa.table("sentitems", *(sa.column(c) for c in names))
+        conn.execute(sa.insert(sent).from_select(names, sa.select(*values)))
+        conn.execute(sa.delete(outbox))
+    engine.dispose()
+    assert adapter.send_reply(reply) == first.replace("outbox:", "sent:")
+    assert gammu.rows("outbox", "ID") == []
 
 
 def test_short_gsm_reply_is_one_outbox_row(adapter: GammuSmsdAdapter, gammu: GammuDb) -> None:
