@@ -1,8 +1,9 @@
 """Email intake throughput: a real Dovecot mailbox drained through the `imap` adapter + intake.
 
 Fills a throw-away Dovecot (same harness as the tests) with N messages of mixed shapes and
-sizes (plain text, HTML alternatives, photos and PDFs attached), then runs the loop the poll
-runner runs: poll -> store (intake, one transaction per message) -> confirm (Seen flag).
+sizes (plain text, HTML alternatives, photos and PDFs attached), then drains it with the
+gateway's poll runner: a batch of messages and the cursor in one transaction, then the Seen
+flag; auto-replies and bounces go to quarantine.
 Prints messages/s, bytes/s and peak memory. Run by hand:
 
     .venv/bin/python bench/email_imap.py [--messages 2000] [--postgres postgresql://...]
@@ -79,6 +80,7 @@ def main() -> None:
 
     from adapters.email.imap import ImapAdapter, ImapOptions
     from gateway.logging_setup import configure_logging
+    from gateway.poller import Poller
     from gateway.runtime import build_runtime
     from gateway.store.models import InboundMessage
     from tests.adapters.email.dovecot import IMAP_PASSWORD, IMAP_USER, Dovecot, find_program
@@ -125,28 +127,19 @@ def main() -> None:
         if args.tracemalloc:
             tracemalloc.start()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        cursor: str | None = None
-        stored = held = 0
+        poller = Poller(adapter, runtime.engine, runtime.sessions, runtime.intake)
         started = time.perf_counter()
-        while True:  # the poll runner's loop: store with the cursor, then confirm
-            got = 0
-            for message, next_cursor in adapter.poll(cursor):
-                got += 1
-                if message.hold is None:
-                    runtime.intake.accept(adapter, [message])
-                    stored += 1
-                else:
-                    held += 1
-                cursor = next_cursor
-                adapter.confirm([message])
-            if got == 0:
-                break
+        while poller.run_once():  # the gateway's poll runner: batch + cursor, then Seen
+            pass
         seconds = time.perf_counter() - started
         heap_peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
         rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         adapter.close()
         with runtime.sessions() as session:
             rows = session.query(InboundMessage).count()
+            held = session.query(InboundMessage).filter(
+                InboundMessage.state == "quarantined").count()
+            stored = rows - held
         runtime.close()
         unseen = len(server.uids("INBOX", ["UNSEEN"]))
 

@@ -4,10 +4,10 @@ to Gammu's outbox. Prints figures (run by hand; the lead records them in bench/R
 
     .venv/bin/python bench/sms_gammu.py [--messages 5000] [--multipart-share 0.2]
 
-Three loops run at once, as in `sp4n-gateway run`: the poller (poll -> intake.accept per
-message -> confirm per batch; the lead's poll runner will own this loop), the forwarder and
-the reply sender. Figures: intake messages/s, and the time from the first poll until the
-last acknowledgement row is in Gammu's outbox.
+Three loops run at once, as in `sp4n-gateway run`: the gateway's poll runner (a batch of
+messages and the cursor in one transaction, then Gammu's rows marked Processed), the
+forwarder and the reply sender. Figures: intake messages/s, and the time from the first
+poll until the last acknowledgement row is in Gammu's outbox.
 """
 
 from __future__ import annotations
@@ -104,18 +104,14 @@ def run(count: int, multipart_share: float) -> None:
         engine = sa.create_engine(gammu.url)
         stop = threading.Event()
         stored: list[float] = []
+        (runner,) = runtime.pollers()
 
         def poller() -> None:
-            # Stand-in for the lead's poll runner: store each message, then confirm.
-            cursor: str | None = None
             while len(stored) < count and not stop.is_set():
-                batch = []
-                for message, following in adapter.poll(cursor):
-                    runtime.intake.accept(adapter, [message])
-                    cursor = following
-                    batch.append(message)
-                    stored.append(time.perf_counter())
-                adapter.confirm(batch)
+                handled = runner.run_once()
+                stored.extend([time.perf_counter()] * handled)
+                if handled == 0:
+                    time.sleep(0.05)
 
         def loop(step: object) -> None:
             while not stop.is_set():

@@ -22,9 +22,9 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
@@ -125,10 +125,11 @@ class _Rows:
     def write(self, session: Session) -> None:
         """Insert everything collected, parents first."""
         session.flush()
+        conn = session.connection()  # Core, not the ORM's bulk path: the column types apply
         for model, values in ((InboundMessage, self.inbound), (Report, self.reports),
                               (ForwardItem, self.forward), (TimelineEvent, self.events)):
             if values:
-                session.execute(insert(model), values)
+                conn.execute(insert(cast(Table, model.__table__)), values)
         self.inbound, self.reports, self.forward, self.events = [], [], [], []
 
 
@@ -341,13 +342,14 @@ class Intake:
         found: dict[tuple[str, str], StoredOutcome] = {}
         if not keys:
             return found
-        rows = session.execute(
-            select(InboundMessage.channel, InboundMessage.external_id, InboundMessage.id,
-                   InboundMessage.state, InboundMessage.report_id, Report.state,
-                   Report.central_status)
-            .outerjoin(Report, Report.id == InboundMessage.report_id)
-            .where(InboundMessage.channel.in_({c for c, _ in keys}),
-                   InboundMessage.external_id.in_({e for _, e in keys})))
+        inbound, report = InboundMessage.__table__.c, Report.__table__.c
+        rows = session.connection().execute(
+            select(inbound.channel, inbound.external_id, inbound.id, inbound.state,
+                   inbound.report_id, report.state, report.central_status)
+            .select_from(InboundMessage.__table__.outerjoin(
+                Report.__table__, report.id == inbound.report_id))
+            .where(inbound.channel.in_({c for c, _ in keys}),
+                   inbound.external_id.in_({e for _, e in keys})))
         for channel, ext, inbound_id, state, report_id, rstate, cstatus in rows:
             if ext is not None and (channel, ext) in keys:
                 found[(channel, ext)] = StoredOutcome(
