@@ -1,6 +1,6 @@
 """Gammu SMSD hotline throughput: N SMS in Gammu's inbox (MariaDB) drained through the
 `gammu_smsd` adapter and the intake into the sandbox central, acknowledgements written back
-to Gammu's outbox. Prints figures (run by hand; the lead records them in bench/RESULTS.md).
+to Gammu's outbox. Prints figures (run by hand; record them in bench/RESULTS.md).
 
     .venv/bin/python bench/sms_gammu.py [--messages 5000] [--multipart-share 0.2]
 

@@ -1,8 +1,9 @@
 """The `imap` adapter against a real Dovecot: poll, confirm, TLS, IDLE and the fault cases.
 
 "Stored" means rows in the gateway's inbound log, written by the real intake on SQLite and
-PostgreSQL. `ingest` below is a stand-in for the lead's poll runner: it stores each message
-with its cursor, then confirms it.
+PostgreSQL. `ingest` below plays the poll runner's steps one message at a time (store, then
+confirm), so a fault test can stop it exactly where a crash would; the runner itself is
+exercised end to end in test_flow.py.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def citizen_mail(n: int, extra: str = "") -> bytes:
 
 def ingest(harness: Any, adapter: ImapAdapter, cursor: str | None, *, confirm: bool = True,
            rounds: int = 20) -> tuple[str | None, list[RawMessage]]:
-    """Poll until nothing comes. The lead's poll runner replaces this loop: it stores each
-    message together with its cursor in one transaction, then calls `confirm`."""
+    """Poll until nothing comes, storing then confirming each message (`confirm=False`
+    stops before the Seen flag, as a crash there would)."""
     seen: list[RawMessage] = []
     for _ in range(rounds):
         got = 0

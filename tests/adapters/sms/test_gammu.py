@@ -152,8 +152,8 @@ def test_crash_between_commit_and_confirm_makes_no_second_report(
     try:
         gammu.insert_inbox(_sms("Jembatan retak ", build_udh(9, 2, 1)),
                            _sms("di desa kami.", build_udh(9, 2, 2)))
-        # The lead's poll runner stores each message with its cursor in one transaction,
-        # then calls confirm; here: store, then "crash" before confirm.
+        # The poll runner stores each message with its cursor in one transaction, then
+        # calls confirm; here: store, then "crash" before confirm.
         (first,), cursor = _drain(adapter)
         (outcome,) = runtime.intake.accept(adapter, [first])
         assert outcome.created
