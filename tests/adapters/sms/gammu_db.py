@@ -137,7 +137,8 @@ def gammu_database(kind: str, tmp_path: Path) -> Iterator[GammuDb]:
     except sa.exc.OperationalError as exc:
         admin_engine.dispose()
         need_service("MariaDB", f"cannot connect to {MARIADB_ADMIN}: {exc.orig}")
-    url = f"{MARIADB_ADMIN.rstrip('/')}/{name}?charset=utf8mb4"
+    url = sa.make_url(MARIADB_ADMIN).set(database=name).update_query_dict(
+        {"charset": "utf8mb4"}).render_as_string(hide_password=False)
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         for statement in _statements(sql):
