@@ -121,9 +121,9 @@ def gammu_database(kind: str, tmp_path: Path) -> Iterator[GammuDb]:
         url = admin.rsplit("/", 1)[0] + f"/{name}"
         # The shipped script says CREATE LANGUAGE plpgsql, which PostgreSQL >= 9 has built in.
         sql = sql.replace("CREATE LANGUAGE plpgsql;", "CREATE OR REPLACE LANGUAGE plpgsql;")
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql)  # no parameters: the whole script in one simple query
-        try:
+        try:  # from here on the database exists: it is dropped whatever happens
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(sql)  # no parameters: the whole script in one simple query
             yield GammuDb(url.replace("postgresql://", "postgresql+psycopg://"), "postgresql",
                           int(version))
         finally:
@@ -139,15 +139,15 @@ def gammu_database(kind: str, tmp_path: Path) -> Iterator[GammuDb]:
         need_service("MariaDB", f"cannot connect to {MARIADB_ADMIN}: {exc.orig}")
     url = sa.make_url(MARIADB_ADMIN).set(database=name).update_query_dict(
         {"charset": "utf8mb4"}).render_as_string(hide_password=False)
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        for statement in _statements(sql):
-            conn.exec_driver_sql(statement.replace("%", "%%"))
-        if version == "18":
-            for statement in V18_CHANGES["mysql"]:
-                conn.exec_driver_sql(statement)
-    engine.dispose()
-    try:
+    try:  # from here on the database exists: it is dropped whatever happens
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            for statement in _statements(sql):
+                conn.exec_driver_sql(statement.replace("%", "%%"))
+            if version == "18":
+                for statement in V18_CHANGES["mysql"]:
+                    conn.exec_driver_sql(statement)
+        engine.dispose()
         yield GammuDb(url, "mysql", int(version))
     finally:
         with admin_engine.connect() as conn:
