@@ -3,6 +3,9 @@
 A per-recipient limit (per hour and per day, counted per channel) holds back replies to a
 recipient who has had too many already: an auto-responder answering every acknowledgement
 cannot make the gateway send without end. Held replies wait as `limited` for an admin.
+
+A batch is sent by a pool of threads, one recipient's replies in order by one thread: an
+acknowledgement is never overtaken by the status change that follows it.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -48,9 +52,16 @@ class ReplySender:
         self.metrics = metrics
         self.owner = owner or worker_identity("replies")
         self.stopping = threading.Event()
+        self.pool = ThreadPoolExecutor(max_workers=settings.concurrency,
+                                       thread_name_prefix="replies")
+
+    def close(self) -> None:
+        """Stop taking batches and wait for sends in flight."""
+        self.stopping.set()
+        self.pool.shutdown(wait=True)
 
     def run_once(self) -> int:
-        """Claim due replies, send each, record the outcome; returns how many were tried."""
+        """Claim due replies, send them, record each outcome; returns how many were claimed."""
         with self.sessions.begin() as session:
             items = outbox.claim_due(session, ReplyItem, owner=self.owner,
                                      limit=self.settings.batch_size,
@@ -66,41 +77,64 @@ class ReplySender:
                     event=item.event, text=item.text, reply_to=dict(reply_to or {}),
                     external_id=report.external_id if report else ""), item.channel,
                     item.recipient))
-        for job in jobs:
-            if self.stopping.is_set():
-                break
-            if self._over_limit(job):
-                continue
-            self._send(job)
+            allowed = self._within_limits(session, items, jobs)
+        groups: dict[tuple[str, str], list[_Job]] = {}
+        for job in allowed:
+            groups.setdefault((job.channel, job.recipient or job.reply.reply_id), []).append(job)
+        list(self.pool.map(self._send_in_order, groups.values()))
         return len(jobs)
 
-    def _over_limit(self, job: _Job) -> bool:
-        """Hold the reply (state `limited`) when its recipient has had too many already."""
-        if job.recipient is None:
-            return False
-        now = utcnow()
-        with self.sessions.begin() as session:
-            def sent_since(hours: int) -> int:
-                return int(session.scalar(select(func.count()).select_from(ReplyItem).where(
-                    ReplyItem.channel == job.channel, ReplyItem.recipient == job.recipient,
-                    ReplyItem.state == "sent",
-                    ReplyItem.sent_at >= now - dt.timedelta(hours=hours))) or 0)
+    def _within_limits(self, session: Session, items: Sequence[ReplyItem],
+                       jobs: Sequence[_Job]) -> list[_Job]:
+        """The jobs that may go; the others are held as `limited` in the claim's transaction.
 
-            hour, day = sent_since(1), sent_since(24)
-            if hour < self.limits.max_per_recipient_hour \
-                    and day < self.limits.max_per_recipient_day:
-                return False
-            item = session.get(ReplyItem, job.reply.reply_id)
-            if item is None or not outbox.still_leased(item, self.owner):
-                return True
+        Counts come from one query per window for the whole batch; a reply let through in
+        this batch counts at once, so one batch cannot overshoot a limit either.
+        """
+        recipients = {job.recipient for job in jobs if job.recipient}
+        if not recipients:
+            return list(jobs)
+        now = utcnow()
+
+        def sent_since(hours: int) -> dict[tuple[str, str], int]:
+            rows = session.execute(
+                select(ReplyItem.channel, ReplyItem.recipient, func.count())
+                .where(ReplyItem.recipient.in_(recipients), ReplyItem.state == "sent",
+                       ReplyItem.sent_at >= now - dt.timedelta(hours=hours))
+                .group_by(ReplyItem.channel, ReplyItem.recipient))
+            return {(str(c), str(r)): int(n) for c, r, n in rows}
+
+        hour, day = sent_since(1), sent_since(24)
+        allowed = []
+        for item, job in zip(items, jobs, strict=True):
+            if job.recipient is None:
+                allowed.append(job)
+                continue
+            key = (job.channel, job.recipient)
+            in_hour, in_day = hour.get(key, 0), day.get(key, 0)
+            if in_hour < self.limits.max_per_recipient_hour \
+                    and in_day < self.limits.max_per_recipient_day:
+                hour[key], day[key] = in_hour + 1, in_day + 1
+                allowed.append(job)
+                continue
             item.state = "limited"
-            item.last_error = (f"recipient limit reached: {hour} in the last hour,"
-                               f" {day} in the last day")
+            item.last_error = (f"recipient limit reached: {in_hour} in the last hour,"
+                               f" {in_day} in the last day")
             outbox.release(item)
-        self._count(job.channel, "limited")
-        log.warning("reply %s on %s held: its recipient reached the reply limit",
-                    job.reply.reply_id, job.channel)
-        return True
+            self._count(job.channel, "limited")
+            log.warning("reply %s on %s held: its recipient reached the reply limit",
+                        item.id, job.channel)
+        return allowed
+
+    def _send_in_order(self, jobs: Sequence[_Job]) -> None:
+        for job in jobs:
+            if self.stopping.is_set():
+                return  # the lease runs out and the row is sent after the restart
+            try:
+                self._send(job)
+            except Exception:
+                # Never lose a reply over a bug here: its lease runs out and it is retried.
+                log.exception("sending reply %s failed unexpectedly", job.reply.reply_id)
 
     def _send(self, job: _Job) -> None:
         adapter = self.adapters.get(job.channel)

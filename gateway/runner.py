@@ -82,6 +82,7 @@ class Jobs:
             poller.stopping.set()
         self.scheduler.shutdown(wait=True)
         self.forwarder.close()
+        self.reply_sender.close()
         for poller in self.pollers:
             poller.adapter.close()
 

@@ -202,6 +202,29 @@ def test_replies_over_the_recipient_limit_are_held(gateway: GatewayHarness,
     assert len(phone.sent) == 2
 
 
+def test_replies_keep_their_order_per_recipient(gateway: GatewayHarness,
+                                                 phone: PhoneAdapter) -> None:
+    import requests
+
+    numbers = [f"+62812000001{n:02d}" for n in range(6)]
+    reports = [submitted(gateway, phone, f"o-{n}", f"Aduan nomor {n} soal drainase.", number)
+               for n, number in enumerate(numbers)]
+    for report in reports:
+        set_status(gateway, report.tracking_id, "verified")
+        requests.post(f"{gateway.sandbox.url}/sandbox/reports/{report.tracking_id}/responses",
+                      json={"text": "Sedang kami tinjau."}, timeout=5)
+    gateway.runtime.status_sync().run_once()
+    sender = gateway.runtime.reply_sender()
+    try:
+        assert sender.run_once() == 3 * len(numbers)
+    finally:
+        sender.close()
+    for number in numbers:
+        events = [r.event.split(":")[0] for r in phone.sent if r.reply_to["phone"] == number]
+        assert events == ["ack", "status", "response"], number
+    assert {i.state for i in gateway.rows(ReplyItem)} == {"sent"}
+
+
 def test_concurrent_requests_share_commits_and_stay_exact(gateway: GatewayHarness,
                                                           phone: PhoneAdapter) -> None:
     def post(i: int) -> Any:
