@@ -245,3 +245,34 @@ def test_concurrent_requests_share_commits_and_stay_exact(gateway: GatewayHarnes
     reports = gateway.rows(Report)
     assert len(reports) == len(by_ext) == len({r.external_id for r in reports})
     assert len(gateway.rows(ForwardItem)) == len(reports)
+
+
+def test_two_processes_racing_on_one_message_make_one_report(db_url: str, tmp_path: Any,
+                                                             ) -> None:
+    """Scale-out: two web processes (two runtimes) take the same messages at the same time."""
+    from gateway.runtime import build_runtime
+    from tests.helpers import config_text, free_port, load_test_config
+
+    text = config_text(db_url, f"http://127.0.0.1:{free_port()}")
+    first = build_runtime(load_test_config(text), base_dir=tmp_path)
+    second = build_runtime(load_test_config(text), base_dir=tmp_path, apply_migrations=False)
+    try:
+        def post(args: tuple[Any, int]) -> str:
+            runtime, i = args
+            msg = message(f"race-{i // 2}", f"Aduan nomor {i // 2} tentang sampah.")
+            (outcome,) = runtime.intake.accept(runtime.adapters["web"], [msg])
+            return str(outcome.report_id)
+
+        work = [(first if i % 2 else second, i) for i in range(120)]
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            ids = list(pool.map(post, work))
+        assert all(ids[i] == ids[i + 1] for i in range(0, 120, 2))  # both got the same report
+        with first.sessions() as session:
+            from sqlalchemy import func, select
+
+            reports = session.scalar(select(func.count()).select_from(Report))
+            outbox = session.scalar(select(func.count()).select_from(ForwardItem))
+        assert reports == outbox == 60
+    finally:
+        first.close()
+        second.close()
