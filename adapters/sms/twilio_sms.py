@@ -161,7 +161,7 @@ class TwilioSmsAdapter(SmsAdapter):
             draft.location_text = place
         if form.get("ProfileName") and not draft.name:
             draft.name = form["ProfileName"]
-        raw = request.to_record(self.redact_headers)
+        raw = self.raw_record(request)
         raw["media"] = media
         hold = "empty" if not body.strip() else None
         return InboundResult([RawMessage(sid, request.received_at, raw, draft, hold=hold)])

@@ -124,7 +124,7 @@ class WebformAdapter(Adapter):
         external_id, draft = draft_from_fields(data, self.options.fields, request.received_at)
         if self.options.reply_url:
             draft.reply_to = {"url": self.options.reply_url, "external_id": external_id}
-        raw = request.to_record(self.redact_headers)
+        raw = self.raw_record(request)
         return InboundResult([RawMessage(external_id, draft.received_at, raw, draft)])
 
     def can_reply(self, reply_to: Mapping[str, str]) -> bool:
