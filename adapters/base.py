@@ -95,8 +95,7 @@ class InboundRequest:
     def to_record(self, redact_headers: frozenset[str] = frozenset()) -> dict[str, Any]:
         """The request as a JSON-able record for the inbound log, secret headers redacted."""
         headers = {
-            k: ("[redacted]" if k.lower() in redact_headers else v)
-            for k, v in self.headers.items()
+            k: ("[redacted]" if k.lower() in redact_headers else v) for k, v in self.headers.items()
         }
         try:
             body: dict[str, str] = {"text": self.body.decode("utf-8")}
@@ -268,8 +267,9 @@ class Adapter:
         """The provider's answer once every message is stored; JSON by default."""
         if len(outcomes) == 1:
             one = outcomes[0]
-            return HttpAnswer.json(201 if one.created else 200, {"id": one.report_id,
-                                                                  "status": one.status})
+            return HttpAnswer.json(
+                201 if one.created else 200, {"id": one.report_id, "status": one.status}
+            )
         return HttpAnswer.json(
             200, {"messages": [{"id": o.report_id, "status": o.status} for o in outcomes]}
         )

@@ -91,7 +91,8 @@ def _serve(kind: str, config_path: str, port: int, threads: int) -> None:
 def _start(kind: str, config_path: str, threads: int) -> tuple[multiprocessing.Process, str]:
     port = _free_port()
     proc = multiprocessing.get_context("spawn").Process(
-        target=_serve, args=(kind, config_path, port, threads), daemon=True)
+        target=_serve, args=(kind, config_path, port, threads), daemon=True
+    )
     proc.start()
     url = f"http://127.0.0.1:{port}/channels/web/inbound"
     deadline = time.monotonic() + 30
@@ -105,9 +106,14 @@ def _start(kind: str, config_path: str, threads: int) -> tuple[multiprocessing.P
 
 
 def _payload(i: int, tag: str) -> bytes:
-    return json.dumps({"body": f"Jalan rusak di RT {i % 50}, mohon diperbaiki ({tag}).",
-                       "name": "Warga", "phone": "081234567890",
-                       "external_id": f"{tag}-{i}"}).encode()
+    return json.dumps(
+        {
+            "body": f"Jalan rusak di RT {i % 50}, mohon diperbaiki ({tag}).",
+            "name": "Warga",
+            "phone": "081234567890",
+            "external_id": f"{tag}-{i}",
+        }
+    ).encode()
 
 
 def closed_loop(url: str, total: int, concurrency: int, tag: str) -> dict[str, float]:
@@ -156,8 +162,9 @@ def paced(url: str, rate: float, seconds: float, tag: str) -> dict[str, float]:
         session = getattr(session_local, "s", None) or requests.Session()
         session_local.s = session
         t0 = time.perf_counter()
-        response = session.post(url, data=_payload(i, tag), timeout=30,
-                                headers={"Content-Type": "application/json"})
+        response = session.post(
+            url, data=_payload(i, tag), timeout=30, headers={"Content-Type": "application/json"}
+        )
         latencies.append(time.perf_counter() - t0)
         errors += response.status_code not in (200, 201)
 
@@ -174,9 +181,13 @@ def paced(url: str, rate: float, seconds: float, tag: str) -> dict[str, float]:
 
 def _summary(latencies: list[float], wall: float, errors: int) -> dict[str, float]:
     ordered = sorted(latencies)
-    return {"requests": len(ordered), "errors": errors, "rps": len(ordered) / wall,
-            "p50_ms": statistics.median(ordered) * 1000,
-            "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000}
+    return {
+        "requests": len(ordered),
+        "errors": errors,
+        "rps": len(ordered) / wall,
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+    }
 
 
 def drain(tmp: Path, count: int, concurrency: int) -> dict[str, float]:
@@ -187,22 +198,36 @@ def drain(tmp: Path, count: int, concurrency: int) -> dict[str, float]:
     from forwarder.sandbox import SandboxServer, SandboxSettings
     from gateway.runtime import build_runtime
 
-    sandbox = SandboxServer(SandboxSettings(token="bench", db_path=str(tmp / "sb.db")),
-                            host="127.0.0.1", port=0)
+    sandbox = SandboxServer(
+        SandboxSettings(token="bench", db_path=str(tmp / "sb.db")), host="127.0.0.1", port=0
+    )
     sandbox.start()
     cfg = tmp / "drain.yaml"
-    cfg.write_text(CONFIG.format(db=tmp / "drain.db", data=tmp / "data", central=sandbox.url,
-                                 concurrency=concurrency), encoding="utf-8")
+    cfg.write_text(
+        CONFIG.format(
+            db=tmp / "drain.db", data=tmp / "data", central=sandbox.url, concurrency=concurrency
+        ),
+        encoding="utf-8",
+    )
     runtime = build_runtime(load_config(cfg))
     adapter = runtime.adapters["web"]
     assert isinstance(adapter, WebformAdapter)
     now = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     for start in range(0, count, 500):
-        batch = [RawMessage(f"d-{i}", now, {"bench": i}, MessageDraft(
-            external_id=f"d-{i}", received_at=now,
-            body=f"Jalan rusak nomor {i}, mohon diperbaiki.")) for i in range(start,
-                                                                    min(count, start + 500))]
+        batch = [
+            RawMessage(
+                f"d-{i}",
+                now,
+                {"bench": i},
+                MessageDraft(
+                    external_id=f"d-{i}",
+                    received_at=now,
+                    body=f"Jalan rusak nomor {i}, mohon diperbaiki.",
+                ),
+            )
+            for i in range(start, min(count, start + 500))
+        ]
         runtime.intake.accept(adapter, batch)
     queued = time.perf_counter() - t0
     forwarder = runtime.forwarder()
@@ -214,8 +239,13 @@ def drain(tmp: Path, count: int, concurrency: int) -> dict[str, float]:
     forwarder.close()
     central = len(requests.get(f"{sandbox.url}/sandbox/reports.json", timeout=60).json())
     sandbox.stop()
-    return {"reports": count, "queue_s": queued, "drain_s": wall, "per_s": count / wall,
-            "at_central": central}
+    return {
+        "reports": count,
+        "queue_s": queued,
+        "drain_s": wall,
+        "per_s": count / wall,
+        "at_central": central,
+    }
 
 
 def main() -> None:
@@ -230,15 +260,20 @@ def main() -> None:
     args = parser.parse_args()
     _quiet()
 
-    print(f"# {dt.date.today()} on {platform.node()} ({platform.machine()},"
-          f" {os.cpu_count()} CPUs, Python {platform.python_version()})")
+    print(
+        f"# {dt.date.today()} on {platform.node()} ({platform.machine()},"
+        f" {os.cpu_count()} CPUs, Python {platform.python_version()})"
+    )
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         cfg = tmp / "intake.yaml"
         # The intake's central is never called here: nothing forwards in this process.
-        cfg.write_text(CONFIG.format(db=tmp / "intake.db", data=tmp / "data",
-                                     central="http://127.0.0.1:9", concurrency=1),
-                       encoding="utf-8")
+        cfg.write_text(
+            CONFIG.format(
+                db=tmp / "intake.db", data=tmp / "data", central="http://127.0.0.1:9", concurrency=1
+            ),
+            encoding="utf-8",
+        )
         results = {}
         for kind in ("bare", "gateway"):
             proc, url = _start(kind, str(cfg), args.threads)
@@ -250,18 +285,24 @@ def main() -> None:
             proc.join()
         for kind in ("bare", "gateway"):
             r = results[kind]
-            print(f"{kind:8} closed loop, {args.concurrency} clients: {r['rps']:8.1f} req/s"
-                  f"  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms"
-                  f"  ({r['requests']:.0f} requests, {r['errors']:.0f} errors)")
+            print(
+                f"{kind:8} closed loop, {args.concurrency} clients: {r['rps']:8.1f} req/s"
+                f"  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms"
+                f"  ({r['requests']:.0f} requests, {r['errors']:.0f} errors)"
+            )
         print(f"ratio intake/bare: {results['gateway']['rps'] / results['bare']['rps']:.2f}")
         r = results["paced"]
-        print(f"intake paced at {args.rate:.0f} req/s: achieved {r['rps']:.1f} req/s"
-              f"  p50 {r['p50_ms']:.1f} ms  p99 {r['p99_ms']:.1f} ms"
-              f"  ({r['errors']:.0f} errors)")
+        print(
+            f"intake paced at {args.rate:.0f} req/s: achieved {r['rps']:.1f} req/s"
+            f"  p50 {r['p50_ms']:.1f} ms  p99 {r['p99_ms']:.1f} ms"
+            f"  ({r['errors']:.0f} errors)"
+        )
         d = drain(tmp, args.drain, args.forward_concurrency)
-        print(f"forwarder drain: {d['reports']:.0f} reports in {d['drain_s']:.1f} s ="
-              f" {d['per_s']:.1f} reports/s (queueing took {d['queue_s']:.1f} s;"
-              f" {d['at_central']:.0f} at the central)")
+        print(
+            f"forwarder drain: {d['reports']:.0f} reports in {d['drain_s']:.1f} s ="
+            f" {d['per_s']:.1f} reports/s (queueing took {d['queue_s']:.1f} s;"
+            f" {d['at_central']:.0f} at the central)"
+        )
 
 
 if __name__ == "__main__":

@@ -55,26 +55,51 @@ def fill_inbox(url: str, count: int, multipart_share: float) -> int:
     for i in range(count):
         sender = f"+62812{i % 100000:08d}"
         if rnd.random() < multipart_share:
-            text = (f"LAPOR nomor {i}: jalan rusak dan berlubang di depan balai desa, air"
-                    " menggenang setiap hujan dan membahayakan pengendara motor. ") * 3
+            text = (
+                f"LAPOR nomor {i}: jalan rusak dan berlubang di depan balai desa, air"
+                " menggenang setiap hujan dan membahayakan pengendara motor. "
+            ) * 3
             parts = split_parts(text)[:3]
             seqs = list(range(1, len(parts) + 1))
             rnd.shuffle(seqs)
-            rows += [{"SenderNumber": sender, "TextDecoded": parts[s - 1],
-                      "UDH": build_udh(i % 256, len(parts), s), "ReceivingDateTime": at}
-                     for s in seqs]
+            rows += [
+                {
+                    "SenderNumber": sender,
+                    "TextDecoded": parts[s - 1],
+                    "UDH": build_udh(i % 256, len(parts), s),
+                    "ReceivingDateTime": at,
+                }
+                for s in seqs
+            ]
         else:
-            rows.append({"SenderNumber": sender, "TextDecoded": f"Jalan rusak di RT {i % 50}",
-                         "UDH": "", "ReceivingDateTime": at})
-    columns = ["SenderNumber", "TextDecoded", "UDH", "ReceivingDateTime", "Text",
-               "RecipientID", "Coding"]
+            rows.append(
+                {
+                    "SenderNumber": sender,
+                    "TextDecoded": f"Jalan rusak di RT {i % 50}",
+                    "UDH": "",
+                    "ReceivingDateTime": at,
+                }
+            )
+    columns = [
+        "SenderNumber",
+        "TextDecoded",
+        "UDH",
+        "ReceivingDateTime",
+        "Text",
+        "RecipientID",
+        "Coding",
+    ]
     inbox = sa.table("inbox", *(sa.column(c) for c in columns))
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         for start in range(0, len(rows), 1000):
-            conn.execute(sa.insert(inbox), [{**r, "Text": "", "RecipientID": "modem1",
-                                             "Coding": "Default_No_Compression"}
-                                            for r in rows[start:start + 1000]])
+            conn.execute(
+                sa.insert(inbox),
+                [
+                    {**r, "Text": "", "RecipientID": "modem1", "Coding": "Default_No_Compression"}
+                    for r in rows[start : start + 1000]
+                ],
+            )
     engine.dispose()
     return len(rows)
 
@@ -88,15 +113,19 @@ def run(count: int, multipart_share: float) -> None:
     from tests.adapters.sms.gammu_db import gammu_database
 
     configure_logging("WARNING")
-    with tempfile.TemporaryDirectory() as tmpdir, \
-            gammu_database("mariadb-v17", Path(tmpdir)) as gammu:
+    with (
+        tempfile.TemporaryDirectory() as tmpdir,
+        gammu_database("mariadb-v17", Path(tmpdir)) as gammu,
+    ):
         tmp = Path(tmpdir)
         rows = fill_inbox(gammu.url, count, multipart_share)
-        sandbox = SandboxServer(SandboxSettings(token="bench", db_path=str(tmp / "sb.db")),
-                                host="127.0.0.1", port=0)
+        sandbox = SandboxServer(
+            SandboxSettings(token="bench", db_path=str(tmp / "sb.db")), host="127.0.0.1", port=0
+        )
         sandbox.start()
-        text = CONFIG.format(db=tmp / "gw.db", data=tmp / "data", central=sandbox.url,
-                             gammu=gammu.url)
+        text = CONFIG.format(
+            db=tmp / "gw.db", data=tmp / "data", central=sandbox.url, gammu=gammu.url
+        )
         runtime = build_runtime(parse_config(text, "bench.yaml", {}), base_dir=tmp)
         adapter = runtime.adapters["hotline"]
         forwarder, replies = runtime.forwarder(), runtime.reply_sender()
@@ -119,9 +148,11 @@ def run(count: int, multipart_share: float) -> None:
                     time.sleep(0.05)
 
         t0 = time.perf_counter()
-        threads = [threading.Thread(target=poller),
-                   threading.Thread(target=loop, args=(forwarder.run_once,)),
-                   threading.Thread(target=loop, args=(replies.run_once,))]
+        threads = [
+            threading.Thread(target=poller),
+            threading.Thread(target=loop, args=(forwarder.run_once,)),
+            threading.Thread(target=loop, args=(replies.run_once,)),
+        ]
         for t in threads:
             t.start()
         acked = 0
@@ -136,15 +167,23 @@ def run(count: int, multipart_share: float) -> None:
         forwarder.close()
         engine.dispose()
         intake_s = stored[-1] - t0
-        print(f"# {dt.date.today()} on {platform.node()} ({platform.machine()},"
-              f" {os.cpu_count()} CPUs, Python {platform.python_version()}),"
-              f" Gammu schema {adapter.schema_version} on MariaDB, gateway on SQLite")
-        print(f"inbox: {count} SMS in {rows} rows ({multipart_share:.0%} as 3-part long SMS,"
-              " parts shuffled)")
-        print(f"intake (poll + accept + confirm): {len(stored)} messages in {intake_s:.1f} s ="
-              f" {len(stored) / intake_s:.1f} messages/s")
-        print(f"last acknowledgement in Gammu's outbox after {last_ack:.1f} s"
-              f" ({acked} outbox rows; {count / last_ack:.1f} messages/s end to end)")
+        print(
+            f"# {dt.date.today()} on {platform.node()} ({platform.machine()},"
+            f" {os.cpu_count()} CPUs, Python {platform.python_version()}),"
+            f" Gammu schema {adapter.schema_version} on MariaDB, gateway on SQLite"
+        )
+        print(
+            f"inbox: {count} SMS in {rows} rows ({multipart_share:.0%} as 3-part long SMS,"
+            " parts shuffled)"
+        )
+        print(
+            f"intake (poll + accept + confirm): {len(stored)} messages in {intake_s:.1f} s ="
+            f" {len(stored) / intake_s:.1f} messages/s"
+        )
+        print(
+            f"last acknowledgement in Gammu's outbox after {last_ack:.1f} s"
+            f" ({acked} outbox rows; {count / last_ack:.1f} messages/s end to end)"
+        )
         adapter.close()
         runtime.close()
         sandbox.stop()

@@ -103,8 +103,9 @@ class _Tree:
 
     def issue(self, path: PathKey, message: str) -> None:
         """Record a problem at a path."""
-        self.issues.append(ConfigIssue(format_path(path), message, self.filename,
-                                       self.line_of(path)))
+        self.issues.append(
+            ConfigIssue(format_path(path), message, self.filename, self.line_of(path))
+        )
 
     def build(self, node: yaml.Node, loader: yaml.SafeLoader, path: PathKey) -> Any:
         """Turn a node into data, expanding `${VAR}` in strings."""
@@ -113,11 +114,12 @@ class _Tree:
         if self._built > MAX_NODES:
             # Aliases can make a small file expand enormously ("billion laughs").
             raise yaml.constructor.ConstructorError(
-                None, None, f"the file expands to more than {MAX_NODES} values",
-                node.start_mark)
+                None, None, f"the file expands to more than {MAX_NODES} values", node.start_mark
+            )
         if id(node) in self._open:
             raise yaml.constructor.ConstructorError(
-                None, None, "an alias refers to its own parent (a loop)", node.start_mark)
+                None, None, "an alias refers to its own parent (a loop)", node.start_mark
+            )
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
             self._open.add(id(node))
             try:
@@ -130,8 +132,7 @@ class _Tree:
             return self._expand(value, path)
         return value
 
-    def _build_collection(self, node: yaml.Node, loader: yaml.SafeLoader, path: PathKey
-                          ) -> Any:
+    def _build_collection(self, node: yaml.Node, loader: yaml.SafeLoader, path: PathKey) -> Any:
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
             loader.flatten_mapping(node)
@@ -167,8 +168,9 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([ConfigIssue("", f"cannot read file: {exc.strerror}", str(file),
-                                       None)]) from exc
+        raise ConfigError(
+            [ConfigIssue("", f"cannot read file: {exc.strerror}", str(file), None)]
+        ) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError([ConfigIssue("", "file is not UTF-8 text", str(file), None)]) from exc
     return parse_config(text, file.name, os.environ if env is None else env)
@@ -186,15 +188,26 @@ def parse_config(text: str, filename: str, env: Mapping[str, str]) -> Config:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(
-            [ConfigIssue("", f"not valid YAML: {problem}", filename,
-                         mark.line + 1 if mark else None)]
+            [
+                ConfigIssue(
+                    "", f"not valid YAML: {problem}", filename, mark.line + 1 if mark else None
+                )
+            ]
         ) from exc
     finally:
         if loader is not None:
             loader.dispose()
     if not isinstance(data, dict):
-        raise ConfigError([ConfigIssue("", "expected a mapping with gateway, central, agencies,"
-                                       " routing and channels", filename, 1)])
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    "",
+                    "expected a mapping with gateway, central, agencies, routing and channels",
+                    filename,
+                    1,
+                )
+            ]
+        )
 
     model: ConfigModel | None = None
     try:
@@ -236,14 +249,20 @@ def _check_secret_source(tree: _Tree, path: PathKey, warnings: list[ConfigIssue]
     elif ":-" in raw:
         name = _ENV_REF.match(raw).group(1)  # type: ignore[union-attr]
         if name not in tree.env:
-            warnings.append(ConfigIssue(format_path(path),
-                                        f"{name} is not set; using the default written in the"
-                                        " file (fine for a demo, never in production)",
-                                        tree.filename, tree.line_of(path)))
+            warnings.append(
+                ConfigIssue(
+                    format_path(path),
+                    f"{name} is not set; using the default written in the"
+                    " file (fine for a demo, never in production)",
+                    tree.filename,
+                    tree.line_of(path),
+                )
+            )
 
 
-def _check_channels(tree: _Tree, raw_channels: Any, warnings: list[ConfigIssue]
-                    ) -> list[ChannelOptions]:
+def _check_channels(
+    tree: _Tree, raw_channels: Any, warnings: list[ConfigIssue]
+) -> list[ChannelOptions]:
     channels: list[ChannelOptions] = []
     if not isinstance(raw_channels, list):
         return channels
@@ -257,8 +276,11 @@ def _check_channels(tree: _Tree, raw_channels: Any, warnings: list[ConfigIssue]
             tree.issue((*path, "type"), "field required (the channel's adapter type)")
             continue
         if type_name not in known_types():
-            tree.issue((*path, "type"), f"unknown channel type {type_name!r}; known types: "
-                       + ", ".join(sorted(known_types())))
+            tree.issue(
+                (*path, "type"),
+                f"unknown channel type {type_name!r}; known types: "
+                + ", ".join(sorted(known_types())),
+            )
             continue
         try:
             adapter_cls = load_adapter_class(type_name)
@@ -273,8 +295,10 @@ def _check_channels(tree: _Tree, raw_channels: Any, warnings: list[ConfigIssue]
             _add_pydantic_issues(tree, path, exc)
             continue
         if options.name in names:
-            tree.issue((*path, "name"), f"channel name {options.name!r} is already used by"
-                       f" channels[{names[options.name]}]")
+            tree.issue(
+                (*path, "name"),
+                f"channel name {options.name!r} is already used by channels[{names[options.name]}]",
+            )
             continue
         names[options.name] = index
         channels.append(options)
@@ -289,8 +313,7 @@ def _section(model: Any, value: Any) -> Any:
         return None
 
 
-def _check_references(tree: _Tree, data: dict[str, Any], channels: list[ChannelOptions]
-                      ) -> None:
+def _check_references(tree: _Tree, data: dict[str, Any], channels: list[ChannelOptions]) -> None:
     """Every agency code used exists; the tree has no cycles; channel names in rules exist.
 
     Sections are checked one by one, so a broken section elsewhere does not hide these.
@@ -321,18 +344,21 @@ def _check_references(tree: _Tree, data: dict[str, Any], channels: list[ChannelO
             seen.add(node)
             node = parents[node]
     if central is not None and central.sandbox.return_agency not in (None, *parents):
-        tree.issue(("central", "sandbox", "return_agency"),
-                   f"unknown agency {central.sandbox.return_agency!r}")
+        tree.issue(
+            ("central", "sandbox", "return_agency"),
+            f"unknown agency {central.sandbox.return_agency!r}",
+        )
     if routing is None:
         return
     if routing.default not in parents:
-        tree.issue(("routing", "default"), f"unknown agency {routing.default!r}; agencies: "
-                   + ", ".join(parents))
+        tree.issue(
+            ("routing", "default"),
+            f"unknown agency {routing.default!r}; agencies: " + ", ".join(parents),
+        )
     channel_names = {c.name for c in channels}
     for i, rule in enumerate(routing.rules):
         if rule.agency not in parents:
             tree.issue(("routing", "rules", i, "agency"), f"unknown agency {rule.agency!r}")
         for name in rule.when.channel:
             if name not in channel_names:
-                tree.issue(("routing", "rules", i, "when", "channel"),
-                           f"unknown channel {name!r}")
+                tree.issue(("routing", "rules", i, "when", "channel"), f"unknown channel {name!r}")

@@ -155,8 +155,9 @@ class RuleCondition(_Section):
     @model_validator(mode="after")
     def _not_empty(self) -> RuleCondition:
         if not (self.keywords or self.kind or self.channel or self.category or self.region):
-            raise ValueError("a rule needs at least one of keywords, kind, channel, category,"
-                             " region")
+            raise ValueError(
+                "a rule needs at least one of keywords, kind, channel, category, region"
+            )
         return self
 
 

@@ -22,8 +22,14 @@ from gateway.store.models import ForwardItem, ReplyItem, Report, utcnow
 Item = TypeVar("Item", ForwardItem, ReplyItem)
 
 
-def backoff_delay(attempts: int, *, base: float, cap: float,
-                  retry_after: float | None = None, rng: random.Random | None = None) -> float:
+def backoff_delay(
+    attempts: int,
+    *,
+    base: float,
+    cap: float,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
     """Seconds to wait before attempt `attempts + 1`: exponential with full jitter, capped.
 
     Full jitter (a uniform pick below the exponential bound) spreads a burst of failures so
@@ -37,14 +43,24 @@ def backoff_delay(attempts: int, *, base: float, cap: float,
     return min(delay, cap)
 
 
-def claim_due(session: Session, model: type[Item], *, owner: str, limit: int,
-              lease_seconds: float, now: dt.datetime | None = None) -> list[Item]:
+def claim_due(
+    session: Session,
+    model: type[Item],
+    *,
+    owner: str,
+    limit: int,
+    lease_seconds: float,
+    now: dt.datetime | None = None,
+) -> list[Item]:
     """Lease up to `limit` due pending rows to `owner` and return them."""
     now = now or utcnow()
     query = (
         select(model)
-        .where(model.state == "pending", model.next_attempt_at <= now,
-               or_(model.lease_until.is_(None), model.lease_until < now))
+        .where(
+            model.state == "pending",
+            model.next_attempt_at <= now,
+            or_(model.lease_until.is_(None), model.lease_until < now),
+        )
         .order_by(model.next_attempt_at, model.id)
         .limit(limit)
     )
@@ -70,8 +86,9 @@ def release(item: ForwardItem | ReplyItem) -> None:
     item.lease_until = None
 
 
-def schedule_retry(item: ForwardItem | ReplyItem, error: str, delay: float,
-                   now: dt.datetime | None = None) -> None:
+def schedule_retry(
+    item: ForwardItem | ReplyItem, error: str, delay: float, now: dt.datetime | None = None
+) -> None:
     """Count a failed attempt and make the row due again after `delay` seconds."""
     now = now or utcnow()
     item.attempts += 1
@@ -92,7 +109,8 @@ def release_all_leases(session: Session) -> int:
     count = 0
     for model in (ForwardItem, ReplyItem):
         result = session.execute(
-            update(model).where(model.lease_owner.is_not(None))
+            update(model)
+            .where(model.lease_owner.is_not(None))
             .values(lease_owner=None, lease_until=None)
         )
         count += result.rowcount or 0  # type: ignore[attr-defined]
@@ -119,8 +137,13 @@ def requeue_report(session: Session, report_id: str) -> int:
     report = session.get(Report, report_id)
     if report is None:
         raise LookupError(f"no report with id {report_id}")
-    items = list(session.scalars(select(ForwardItem).where(
-        ForwardItem.report_id == report_id, ForwardItem.state != "done")))
+    items = list(
+        session.scalars(
+            select(ForwardItem).where(
+                ForwardItem.report_id == report_id, ForwardItem.state != "done"
+            )
+        )
+    )
     if not items and report.tracking_id is None:
         item = ForwardItem(report_id=report_id, action="submit")
         session.add(item)

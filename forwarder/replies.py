@@ -54,8 +54,11 @@ class ReplyTemplates:
             loaders.append(jinja2.FileSystemLoader(str(override_dir)))
         loaders.append(jinja2.FileSystemLoader(str(DEFAULT_TEMPLATES)))
         self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=False, autoescape=False)  # noqa: S701
+            loader=jinja2.ChoiceLoader(loaders),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=False,
+            autoescape=False,  # noqa: S701 (plain-text SMS/email, not HTML)
+        )
 
     def render(self, name: str, variant: str | None = None, **context: Any) -> str:
         """One message, whitespace tidied; `name.variant.txt` (e.g. `ack.sms.txt`) first.
@@ -75,9 +78,16 @@ class ReplyTemplates:
 
     def check(self) -> None:
         """Render every template once with sample values: a broken edit fails at start."""
-        sample = {"tracking_id": "LPR0000000", "agency": "contoh", "agency_name": "Contoh",
-                  "kind": "pengaduan", "status": "verified", "status_label": "diverifikasi",
-                  "note": None, "text": "contoh"}
+        sample = {
+            "tracking_id": "LPR0000000",
+            "agency": "contoh",
+            "agency_name": "Contoh",
+            "kind": "pengaduan",
+            "status": "verified",
+            "status_label": "diverifikasi",
+            "note": None,
+            "text": "contoh",
+        }
         for name in ("ack", "status", "response", "status_query"):
             for variant in (None, "sms", "email", "telegram", "twitter", "webform", "letter"):
                 self.render(name, variant, **sample, found=True, include_response=True)
@@ -86,11 +96,14 @@ class ReplyTemplates:
 class ReplyQueue:
     """Queues replies for a report's channel."""
 
-    def __init__(self, templates: ReplyTemplates, agency_names: Mapping[str, str],
-                 can_reply: Callable[[str, Mapping[str, str]], bool],
-                 channel_kinds: Mapping[str, str] | None = None,
-                 recipient_of: Callable[[str, Mapping[str, str]], str | None] | None = None,
-                 ) -> None:
+    def __init__(
+        self,
+        templates: ReplyTemplates,
+        agency_names: Mapping[str, str],
+        can_reply: Callable[[str, Mapping[str, str]], bool],
+        channel_kinds: Mapping[str, str] | None = None,
+        recipient_of: Callable[[str, Mapping[str, str]], str | None] | None = None,
+    ) -> None:
         self.templates = templates
         self.agency_names = dict(agency_names)
         self.can_reply = can_reply
@@ -99,77 +112,148 @@ class ReplyQueue:
 
     def _context(self, report: Report, **extra: Any) -> dict[str, Any]:
         agency = extra.pop("agency", None) or report.agency
-        return {"tracking_id": report.tracking_id, "kind": report.kind, "agency": agency,
-                "agency_name": self.agency_names.get(agency, agency), **extra}
+        return {
+            "tracking_id": report.tracking_id,
+            "kind": report.kind,
+            "agency": agency,
+            "agency_name": self.agency_names.get(agency, agency),
+            **extra,
+        }
 
-    def queue(self, session: Session, report: Report, event: str, template: str,
-              **extra: Any) -> ReplyItem | None:
+    def queue(
+        self, session: Session, report: Report, event: str, template: str, **extra: Any
+    ) -> ReplyItem | None:
         """Queue one reply unless this event was already queued for the report."""
-        existing = session.scalar(select(ReplyItem).where(ReplyItem.report_id == report.id,
-                                                          ReplyItem.event == event))
+        existing = session.scalar(
+            select(ReplyItem).where(ReplyItem.report_id == report.id, ReplyItem.event == event)
+        )
         if existing is not None:
             return None
-        text = self.templates.render(template, self.channel_kinds.get(report.channel),
-                                     **self._context(report, **extra))
-        return self._add(session, report.id, report.channel, event, text,
-                         report.reply_to or {}, override=False)
+        text = self.templates.render(
+            template, self.channel_kinds.get(report.channel), **self._context(report, **extra)
+        )
+        return self._add(
+            session, report.id, report.channel, event, text, report.reply_to or {}, override=False
+        )
 
-    def _add(self, session: Session, report_id: str | None, channel: str, event: str,
-             text: str, reply_to: Mapping[str, str], *, override: bool) -> ReplyItem:
+    def _add(
+        self,
+        session: Session,
+        report_id: str | None,
+        channel: str,
+        event: str,
+        text: str,
+        reply_to: Mapping[str, str],
+        *,
+        override: bool,
+    ) -> ReplyItem:
         state = "pending" if self.can_reply(channel, reply_to) else "manual"
-        item = ReplyItem(id=str(ULID()), report_id=report_id, channel=channel, event=event,
-                         text=text, state=state, next_attempt_at=utcnow(),
-                         reply_to=dict(reply_to) if override else None,
-                         recipient=recipient_hash(self.recipient_of(channel, reply_to)))
+        item = ReplyItem(
+            id=str(ULID()),
+            report_id=report_id,
+            channel=channel,
+            event=event,
+            text=text,
+            state=state,
+            next_attempt_at=utcnow(),
+            reply_to=dict(reply_to) if override else None,
+            recipient=recipient_hash(self.recipient_of(channel, reply_to)),
+        )
         session.add(item)
         return item
 
-    def answer_query(self, session: Session, channel: str, reply_to: Mapping[str, str],
-                     inbound_id: str, ident: str, report: Report | None, *,
-                     include_response: bool) -> ReplyItem:
+    def answer_query(
+        self,
+        session: Session,
+        channel: str,
+        reply_to: Mapping[str, str],
+        inbound_id: str,
+        ident: str,
+        report: Report | None,
+        *,
+        include_response: bool,
+    ) -> ReplyItem:
         """Answer "STATUS <tracking id>" to whoever asked, on their channel.
 
         Someone other than the reporter learns only the status and the agency: never the
         agency's answer, which may speak of the reporter.
         """
-        context: dict[str, Any] = {"tracking_id": ident, "found": report is not None,
-                                   "include_response": include_response, "text": None,
-                                   "note": None, "kind": None, "agency": None,
-                                   "agency_name": None, "status": None, "status_label": None}
+        context: dict[str, Any] = {
+            "tracking_id": ident,
+            "found": report is not None,
+            "include_response": include_response,
+            "text": None,
+            "note": None,
+            "kind": None,
+            "agency": None,
+            "agency_name": None,
+            "status": None,
+            "status_label": None,
+        }
         if report is not None:
             status = report.central_status if report.state == "submitted" else report.state
-            context.update(self._context(report), status=status,
-                           status_label=STATUS_LABELS.get(status or "", LOCAL_LABELS.get(
-                               status or "", status)),
-                           tracking_id=report.tracking_id or ident)
+            context.update(
+                self._context(report),
+                status=status,
+                status_label=STATUS_LABELS.get(
+                    status or "", LOCAL_LABELS.get(status or "", status)
+                ),
+                tracking_id=report.tracking_id or ident,
+            )
             if include_response:
                 context["text"] = self._latest_response(session, report.id)
         text = self.templates.render("status_query", self.channel_kinds.get(channel), **context)
-        return self._add(session, report.id if report else None, channel,
-                         f"query:{inbound_id}", text, reply_to, override=True)
+        return self._add(
+            session,
+            report.id if report else None,
+            channel,
+            f"query:{inbound_id}",
+            text,
+            reply_to,
+            override=True,
+        )
 
     @staticmethod
     def _latest_response(session: Session, report_id: str) -> str | None:
         from gateway.store.models import TimelineEvent  # noqa: PLC0415
 
-        event = session.scalar(select(TimelineEvent).where(
-            TimelineEvent.report_id == report_id, TimelineEvent.event == "response")
-            .order_by(TimelineEvent.id.desc()).limit(1))
+        event = session.scalar(
+            select(TimelineEvent)
+            .where(TimelineEvent.report_id == report_id, TimelineEvent.event == "response")
+            .order_by(TimelineEvent.id.desc())
+            .limit(1)
+        )
         return str(event.detail.get("text")) if event and event.detail.get("text") else None
 
     def acknowledge(self, session: Session, report: Report) -> ReplyItem | None:
         """The acknowledgement with the tracking id."""
         return self.queue(session, report, "ack", "ack")
 
-    def status_changed(self, session: Session, report: Report, status: str, at: str,
-                       agency: str | None, note: str | None) -> ReplyItem | None:
+    def status_changed(
+        self,
+        session: Session,
+        report: Report,
+        status: str,
+        at: str,
+        agency: str | None,
+        note: str | None,
+    ) -> ReplyItem | None:
         """A status change told to the citizen."""
-        return self.queue(session, report, f"status:{status}:{at}", "status", status=status,
-                          status_label=STATUS_LABELS.get(status, status), agency=agency,
-                          note=note)
+        return self.queue(
+            session,
+            report,
+            f"status:{status}:{at}",
+            "status",
+            status=status,
+            status_label=STATUS_LABELS.get(status, status),
+            agency=agency,
+            note=note,
+        )
 
-    def agency_response(self, session: Session, report: Report, response_id: str,
-                        agency: str | None, text: str) -> ReplyItem | None:
+    def agency_response(
+        self, session: Session, report: Report, response_id: str, agency: str | None, text: str
+    ) -> ReplyItem | None:
         """An agency's answer relayed to the citizen."""
-        return self.queue(session, report, f"response:{response_id}", "response",
-                          agency=agency, text=text)
+        return self.queue(
+            session, report, f"response:{response_id}", "response", agency=agency, text=text
+        )

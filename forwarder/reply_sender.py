@@ -41,9 +41,16 @@ class _Job:
 class ReplySender:
     """Drains the reply outbox one batch at a time."""
 
-    def __init__(self, sessions: sessionmaker[Session], adapters: Mapping[str, Adapter],
-                 settings: ForwarderSection, replies: RepliesSection | None = None, *,
-                 metrics: Metrics | None = None, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        adapters: Mapping[str, Adapter],
+        settings: ForwarderSection,
+        replies: RepliesSection | None = None,
+        *,
+        metrics: Metrics | None = None,
+        owner: str | None = None,
+    ) -> None:
         self.sessions = sessions
         self.adapters = adapters
         self.settings = settings
@@ -52,8 +59,9 @@ class ReplySender:
         self.metrics = metrics
         self.owner = owner or worker_identity("replies")
         self.stopping = threading.Event()
-        self.pool = ThreadPoolExecutor(max_workers=settings.concurrency,
-                                       thread_name_prefix="replies")
+        self.pool = ThreadPoolExecutor(
+            max_workers=settings.concurrency, thread_name_prefix="replies"
+        )
 
     def close(self) -> None:
         """Stop taking batches and wait for sends in flight."""
@@ -63,20 +71,36 @@ class ReplySender:
     def run_once(self) -> int:
         """Claim due replies, send them, record each outcome; returns how many were claimed."""
         with self.sessions.begin() as session:
-            items = outbox.claim_due(session, ReplyItem, owner=self.owner,
-                                     limit=self.settings.batch_size,
-                                     lease_seconds=self.settings.lease)
+            items = outbox.claim_due(
+                session,
+                ReplyItem,
+                owner=self.owner,
+                limit=self.settings.batch_size,
+                lease_seconds=self.settings.lease,
+            )
             jobs = []
             for item in items:
                 report = session.get(Report, item.report_id) if item.report_id else None
-                reply_to = item.reply_to if item.reply_to is not None else (
-                    report.reply_to if report else {})
-                jobs.append(_Job(OutgoingReply(
-                    reply_id=item.id, report_id=item.report_id or "",
-                    tracking_id=report.tracking_id if report else None,
-                    event=item.event, text=item.text, reply_to=dict(reply_to or {}),
-                    external_id=report.external_id if report else ""), item.channel,
-                    item.recipient))
+                reply_to = (
+                    item.reply_to
+                    if item.reply_to is not None
+                    else (report.reply_to if report else {})
+                )
+                jobs.append(
+                    _Job(
+                        OutgoingReply(
+                            reply_id=item.id,
+                            report_id=item.report_id or "",
+                            tracking_id=report.tracking_id if report else None,
+                            event=item.event,
+                            text=item.text,
+                            reply_to=dict(reply_to or {}),
+                            external_id=report.external_id if report else "",
+                        ),
+                        item.channel,
+                        item.recipient,
+                    )
+                )
             allowed = self._within_limits(session, items, jobs)
         groups: dict[tuple[str, str], list[_Job]] = {}
         for job in allowed:
@@ -84,8 +108,9 @@ class ReplySender:
         list(self.pool.map(self._send_in_order, groups.values()))
         return len(jobs)
 
-    def _within_limits(self, session: Session, items: Sequence[ReplyItem],
-                       jobs: Sequence[_Job]) -> list[_Job]:
+    def _within_limits(
+        self, session: Session, items: Sequence[ReplyItem], jobs: Sequence[_Job]
+    ) -> list[_Job]:
         """The jobs that may go; the others are held as `limited` in the claim's transaction.
 
         Counts come from one query per window for the whole batch; a reply let through in
@@ -99,9 +124,13 @@ class ReplySender:
         def sent_since(hours: int) -> dict[tuple[str, str], int]:
             rows = session.execute(
                 select(ReplyItem.channel, ReplyItem.recipient, func.count())
-                .where(ReplyItem.recipient.in_(recipients), ReplyItem.state == "sent",
-                       ReplyItem.sent_at >= now - dt.timedelta(hours=hours))
-                .group_by(ReplyItem.channel, ReplyItem.recipient))
+                .where(
+                    ReplyItem.recipient.in_(recipients),
+                    ReplyItem.state == "sent",
+                    ReplyItem.sent_at >= now - dt.timedelta(hours=hours),
+                )
+                .group_by(ReplyItem.channel, ReplyItem.recipient)
+            )
             return {(str(c), str(r)): int(n) for c, r, n in rows}
 
         hour, day = sent_since(1), sent_since(24)
@@ -112,18 +141,22 @@ class ReplySender:
                 continue
             key = (job.channel, job.recipient)
             in_hour, in_day = hour.get(key, 0), day.get(key, 0)
-            if in_hour < self.limits.max_per_recipient_hour \
-                    and in_day < self.limits.max_per_recipient_day:
+            if (
+                in_hour < self.limits.max_per_recipient_hour
+                and in_day < self.limits.max_per_recipient_day
+            ):
                 hour[key], day[key] = in_hour + 1, in_day + 1
                 allowed.append(job)
                 continue
             item.state = "limited"
-            item.last_error = (f"recipient limit reached: {in_hour} in the last hour,"
-                               f" {in_day} in the last day")
+            item.last_error = (
+                f"recipient limit reached: {in_hour} in the last hour, {in_day} in the last day"
+            )
             outbox.release(item)
             self._count(job.channel, "limited")
-            log.warning("reply %s on %s held: its recipient reached the reply limit",
-                        item.id, job.channel)
+            log.warning(
+                "reply %s on %s held: its recipient reached the reply limit", item.id, job.channel
+            )
         return allowed
 
     def _send_in_order(self, jobs: Sequence[_Job]) -> None:
@@ -141,8 +174,11 @@ class ReplySender:
         provider_id: str | None = None
         error: SendError | None = None
         if adapter is None:
-            error = SendError(f"channel {job.channel} is not configured or not enabled",
-                              retryable=True, code="no_channel")
+            error = SendError(
+                f"channel {job.channel} is not configured or not enabled",
+                retryable=True,
+                code="no_channel",
+            )
         else:
             try:
                 provider_id = adapter.send_reply(job.reply)
@@ -158,12 +194,14 @@ class ReplySender:
                 outbox.release(item)
                 self._count(job.channel, "sent")
             elif error.retryable and item.attempts + 1 < self.max_attempts:
-                delay = outbox.backoff_delay(item.attempts, base=self.settings.backoff_base,
-                                             cap=self.settings.backoff_max)
+                delay = outbox.backoff_delay(
+                    item.attempts, base=self.settings.backoff_base, cap=self.settings.backoff_max
+                )
                 outbox.schedule_retry(item, str(error), delay)
                 self._count(job.channel, "retry")
-                log.warning("reply %s on %s failed (%s); retry in %.1fs", item.id, job.channel,
-                            error, delay)
+                log.warning(
+                    "reply %s on %s failed (%s); retry in %.1fs", item.id, job.channel, error, delay
+                )
             else:
                 outbox.bury(item, f"{error.code or 'error'}: {error}")
                 self._count(job.channel, "dead")

@@ -41,8 +41,14 @@ def _iso(value: dt.datetime) -> str:
 class StatusSync:
     """One pass over the changes feed per call of `run_once`."""
 
-    def __init__(self, sessions: sessionmaker[Session], client: LaporClient, router: Router,
-                 replies: ReplyQueue, page_size: int = 100) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        client: LaporClient,
+        router: Router,
+        replies: ReplyQueue,
+        page_size: int = 100,
+    ) -> None:
         self.sessions = sessions
         self.client = client
         self.router = router
@@ -84,23 +90,25 @@ class StatusSync:
         if item.get("gateway_id"):
             report = session.get(Report, item["gateway_id"])
         if report is None:
-            report = session.scalar(select(Report).where(
-                Report.tracking_id == item["tracking_id"]))
+            report = session.scalar(select(Report).where(Report.tracking_id == item["tracking_id"]))
         if report is None:
             return False  # submitted by someone else, or not ours
         changed = False
         updated_at = _parse_time(str(item["updated_at"]))
         status = str(item["status"])
         if status != report.central_status and (
-                report.central_updated_at is None or updated_at >= report.central_updated_at):
+            report.central_updated_at is None or updated_at >= report.central_updated_at
+        ):
             changed = True
             note = self._latest_note(item, status)
             report.central_status = status
             report.central_updated_at = updated_at
-            record_event(session, report.id, "status", status=status,
-                         agency=item.get("agency"), note=note)
-            self.replies.status_changed(session, report, status, _iso(updated_at),
-                                        item.get("agency"), note)
+            record_event(
+                session, report.id, "status", status=status, agency=item.get("agency"), note=note
+            )
+            self.replies.status_changed(
+                session, report, status, _iso(updated_at), item.get("agency"), note
+            )
             if status == "returned":
                 self._reroute(session, report, item.get("agency"))
         for response in item.get("responses") or []:
@@ -108,10 +116,21 @@ class StatusSync:
                 changed = True
                 # The text is kept for the reporter's own status queries; the public
                 # status page shows only whitelisted details, never this one.
-                record_event(session, report.id, "response", id=str(response["id"]),
-                             agency=response.get("agency"), text=str(response["text"]))
-                self.replies.agency_response(session, report, str(response["id"]),
-                                             response.get("agency"), str(response["text"]))
+                record_event(
+                    session,
+                    report.id,
+                    "response",
+                    id=str(response["id"]),
+                    agency=response.get("agency"),
+                    text=str(response["text"]),
+                )
+                self.replies.agency_response(
+                    session,
+                    report,
+                    str(response["id"]),
+                    response.get("agency"),
+                    str(response["text"]),
+                )
         return changed
 
     @staticmethod
@@ -123,8 +142,11 @@ class StatusSync:
 
     @staticmethod
     def _new_response(session: Session, report_id: str, response_id: str) -> bool:
-        seen = session.scalars(select(TimelineEvent.detail).where(
-            TimelineEvent.report_id == report_id, TimelineEvent.event == "response"))
+        seen = session.scalars(
+            select(TimelineEvent.detail).where(
+                TimelineEvent.report_id == report_id, TimelineEvent.event == "response"
+            )
+        )
         return all(detail.get("id") != response_id for detail in seen)
 
     def _reroute(self, session: Session, report: Report, returned_by: str | None) -> None:
@@ -136,6 +158,12 @@ class StatusSync:
             log.error("report %s returned at the top of the agency tree: %s", report.id, exc)
             return
         apply_routing(report, routing)
-        record_event(session, report.id, "rerouted", agency=routing.agency,
-                     reason=routing.reason, hops=routing.hops)
+        record_event(
+            session,
+            report.id,
+            "rerouted",
+            agency=routing.agency,
+            reason=routing.reason,
+            hops=routing.hops,
+        )
         session.add(ForwardItem(report_id=report.id, action="reroute", next_attempt_at=utcnow()))

@@ -62,9 +62,16 @@ class Outcome:
 class Forwarder:
     """Drains the forward outbox with a pool of threads."""
 
-    def __init__(self, sessions: sessionmaker[Session], client: LaporClient, router: Router,
-                 replies: ReplyQueue, settings: ForwarderSection,
-                 metrics: Metrics | None = None, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        client: LaporClient,
+        router: Router,
+        replies: ReplyQueue,
+        settings: ForwarderSection,
+        metrics: Metrics | None = None,
+        owner: str | None = None,
+    ) -> None:
         self.sessions = sessions
         self.client = client
         self.router = router
@@ -73,8 +80,9 @@ class Forwarder:
         self.metrics = metrics
         self.owner = owner or worker_identity("forwarder")
         self.stopping = threading.Event()
-        self.pool = ThreadPoolExecutor(max_workers=settings.concurrency,
-                                       thread_name_prefix="forward")
+        self.pool = ThreadPoolExecutor(
+            max_workers=settings.concurrency, thread_name_prefix="forward"
+        )
 
     def close(self) -> None:
         """Stop taking new batches and wait for calls in flight."""
@@ -94,15 +102,27 @@ class Forwarder:
     def run_once(self) -> int:
         """Claim one batch and process it concurrently."""
         with self.sessions.begin() as session:
-            items = outbox.claim_due(session, ForwardItem, owner=self.owner,
-                                     limit=self.settings.batch_size,
-                                     lease_seconds=self.settings.lease)
+            items = outbox.claim_due(
+                session,
+                ForwardItem,
+                owner=self.owner,
+                limit=self.settings.batch_size,
+                lease_seconds=self.settings.lease,
+            )
             work = []
             for item in items:
                 report = session.get(Report, item.report_id)
                 assert report is not None  # a foreign key guarantees it
-                work.append(Job(item.id, item.action, report.id, item.payload,
-                                dict(report.payload), report.tracking_id))
+                work.append(
+                    Job(
+                        item.id,
+                        item.action,
+                        report.id,
+                        item.payload,
+                        dict(report.payload),
+                        report.tracking_id,
+                    )
+                )
         if not work:
             return 0
         list(self.pool.map(self._process, work))
@@ -115,8 +135,9 @@ class Forwarder:
                 self._record(session, job.item_id, job.action, outcome)
         except Exception:
             # The lease runs out and the row is tried again; never lose it over a bug here.
-            log.exception("forwarding outbox row %s (%s) failed unexpectedly", job.item_id,
-                          job.action)
+            log.exception(
+                "forwarding outbox row %s (%s) failed unexpectedly", job.item_id, job.action
+            )
 
     def _call(self, job: Job) -> Outcome:
         action, wire, tracking_id, payload = job.action, job.wire, job.tracking_id, job.payload
@@ -126,18 +147,21 @@ class Forwarder:
                 receipt = self.client.submit(wire)
                 return Outcome(receipt=receipt, seconds=time.monotonic() - started)
             if tracking_id is None:
-                raise SubmitError("report has no tracking id yet", code="not_submitted",
-                                  retryable=True)
+                raise SubmitError(
+                    "report has no tracking id yet", code="not_submitted", retryable=True
+                )
             if action == "reroute":
                 routing = wire["routing"]
-                self.client.reroute(tracking_id, routing["agency"], routing["reason"],
-                                    routing.get("hops", []))
+                self.client.reroute(
+                    tracking_id, routing["agency"], routing["reason"], routing.get("hops", [])
+                )
             elif action == "followup":
                 body = dict(payload or {})
                 self.client.followup(tracking_id, str(body["id"]), body)
             else:
-                raise SubmitError(f"unknown outbox action {action}", code="bad_action",
-                                  retryable=False)
+                raise SubmitError(
+                    f"unknown outbox action {action}", code="bad_action", retryable=False
+                )
             return Outcome(seconds=time.monotonic() - started)
         except SubmitError as exc:
             return Outcome(error=exc, seconds=time.monotonic() - started)
@@ -161,13 +185,21 @@ class Forwarder:
             item.next_attempt_at = utcnow() + dt.timedelta(seconds=self.settings.interval)
             outbox.release(item)
         elif err.retryable and item.attempts + 1 < self.settings.max_attempts:
-            delay = outbox.backoff_delay(item.attempts, base=self.settings.backoff_base,
-                                         cap=self.settings.backoff_max,
-                                         retry_after=err.retry_after)
+            delay = outbox.backoff_delay(
+                item.attempts,
+                base=self.settings.backoff_base,
+                cap=self.settings.backoff_max,
+                retry_after=err.retry_after,
+            )
             outbox.schedule_retry(item, err.describe(), delay)
             self._count(action, "retry")
-            log.warning("central refused %s of report %s for now (%s); retry in %.1fs",
-                        action, report.id, err.describe(), delay)
+            log.warning(
+                "central refused %s of report %s for now (%s); retry in %.1fs",
+                action,
+                report.id,
+                err.describe(),
+                delay,
+            )
         else:
             self._dead(session, item, report, action, err.describe())
 
@@ -175,8 +207,14 @@ class Forwarder:
         if self.metrics:
             self.metrics.forwarded.labels(action, result).inc()
 
-    def _succeeded(self, session: Session, item: ForwardItem, report: Report, action: str,
-                   receipt: Receipt | None) -> None:
+    def _succeeded(
+        self,
+        session: Session,
+        item: ForwardItem,
+        report: Report,
+        action: str,
+        receipt: Receipt | None,
+    ) -> None:
         item.state, item.done_at = "done", utcnow()
         outbox.release(item)
         self._count(action, "ok")
@@ -184,19 +222,25 @@ class Forwarder:
             report.tracking_id = receipt.tracking_id
             report.central_status = receipt.status
             report.state = "submitted"
-            record_event(session, report.id, "forwarded", tracking_id=receipt.tracking_id,
-                         agency=report.agency, attempts=item.attempts + 1,
-                         replayed=receipt.replayed)
+            record_event(
+                session,
+                report.id,
+                "forwarded",
+                tracking_id=receipt.tracking_id,
+                agency=report.agency,
+                attempts=item.attempts + 1,
+                replayed=receipt.replayed,
+            )
             self.replies.acknowledge(session, report)
             if self.metrics:
-                self.metrics.forward_latency.observe(
-                    (utcnow() - report.created_at).total_seconds())
+                self.metrics.forward_latency.observe((utcnow() - report.created_at).total_seconds())
             log.info("report %s accepted by the central as %s", report.id, receipt.tracking_id)
         else:
             record_event(session, report.id, f"{action}_sent", agency=report.agency)
 
-    def _escalate(self, session: Session, item: ForwardItem, report: Report, action: str,
-                  err: SubmitError) -> None:
+    def _escalate(
+        self, session: Session, item: ForwardItem, report: Report, action: str, err: SubmitError
+    ) -> None:
         current = Routing.model_validate(report.payload["routing"])
         try:
             routing = self.router.escalate(current)
@@ -204,17 +248,25 @@ class Forwarder:
             self._dead(session, item, report, action, f"{err.describe()}; {exc}")
             return
         apply_routing(report, routing)
-        record_event(session, report.id, "rerouted", agency=routing.agency,
-                     reason=routing.reason, hops=routing.hops)
+        record_event(
+            session,
+            report.id,
+            "rerouted",
+            agency=routing.agency,
+            reason=routing.reason,
+            hops=routing.hops,
+        )
         # Only a 2xx binds the idempotency key: the same key may now go to the parent.
         item.next_attempt_at = utcnow()
         outbox.release(item)
         self._count(action, "out_of_authority")
-        log.info("report %s returned by %s; sent on to %s", report.id, current.agency,
-                 routing.agency)
+        log.info(
+            "report %s returned by %s; sent on to %s", report.id, current.agency, routing.agency
+        )
 
-    def _dead(self, session: Session, item: ForwardItem, report: Report, action: str,
-              reason: str) -> None:
+    def _dead(
+        self, session: Session, item: ForwardItem, report: Report, action: str, reason: str
+    ) -> None:
         outbox.bury(item, reason)
         if action == "submit":
             report.state = "dead"

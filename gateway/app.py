@@ -15,9 +15,11 @@ MAX_REQUEST_BYTES = 64 * 1024 * 1024
 def create_app(runtime: Runtime, *, scheduler_stale_after: float | None = None) -> Flask:
     """The web app for a runtime; `scheduler_stale_after` makes /readyz watch the scheduler."""
     app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
-                      SP4N_SCHEDULER_STALE_AFTER=scheduler_stale_after,
-                      JSON_SORT_KEYS=False)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        SP4N_SCHEDULER_STALE_AFTER=scheduler_stale_after,
+        JSON_SORT_KEYS=False,
+    )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["sp4n"] = runtime
     app.register_blueprint(webhooks.bp)

@@ -17,9 +17,13 @@ from config.loader import Config, ConfigError, load_config
 
 log = logging.getLogger("sp4n")
 
-CONFIG_OPTION = click.option("--config", "config_path", required=True,
-                             type=click.Path(dir_okay=False, path_type=Path),
-                             help="The gateway's YAML config file.")
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The gateway's YAML config file.",
+)
 
 
 def _load(config_path: Path) -> Config:
@@ -55,9 +59,13 @@ def _sandbox_settings(config: Config, base: Path) -> Any:
     sb = config.model.central.sandbox
     db = Path(sb.db) if Path(sb.db).is_absolute() else base / sb.db
     return SandboxSettings(
-        token=config.model.central.token.get_secret_value(), db_path=str(db),
-        fail_rate=sb.fail_rate, latency_ms=sb.latency_ms, return_agency=sb.return_agency,
-        agencies=[a.model_dump() for a in config.model.agencies])
+        token=config.model.central.token.get_secret_value(),
+        db_path=str(db),
+        fail_rate=sb.fail_rate,
+        latency_ms=sb.latency_ms,
+        return_agency=sb.return_agency,
+        agencies=[a.model_dump() for a in config.model.agencies],
+    )
 
 
 def _wait_for_signal() -> None:
@@ -91,16 +99,16 @@ def run(config_path: Path, host: str, port: int) -> None:
         from forwarder.sandbox import SandboxServer  # noqa: PLC0415
 
         sb = config.model.central.sandbox
-        sandbox = SandboxServer(_sandbox_settings(config, runtime.base_dir), host=sb.host,
-                                port=sb.port)
+        sandbox = SandboxServer(
+            _sandbox_settings(config, runtime.base_dir), host=sb.host, port=sb.port
+        )
         sandbox.start()
         log.info("sandbox central listening on %s", sandbox.url)
     jobs = Jobs(runtime)
     jobs.start()
     stale = max(60.0, 3 * config.model.forwarder.interval)
     app = create_app(runtime, scheduler_stale_after=stale)
-    log.info("gateway listening on http://%s:%d (%d channel(s))", host, port,
-             len(runtime.adapters))
+    log.info("gateway listening on http://%s:%d (%d channel(s))", host, port, len(runtime.adapters))
     try:
         serve_web(app, host, port)
     finally:
@@ -129,8 +137,12 @@ def web(config_path: Path, host: str, port: int, threads: int) -> None:
 
 @main.command()
 @CONFIG_OPTION
-@click.option("--metrics-port", type=int, default=None,
-              help="Serve this worker's /metrics on 127.0.0.1 at this port.")
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Serve this worker's /metrics on 127.0.0.1 at this port.",
+)
 def worker(config_path: Path, metrics_port: int | None) -> None:
     """Only the scheduled jobs (forward, replies, sync): run one or more beside `web`."""
     from gateway.runner import Jobs  # noqa: PLC0415
@@ -154,23 +166,49 @@ def worker(config_path: Path, metrics_port: int | None) -> None:
 @click.option("--port", default=8700, show_default=True, type=int)
 @click.option("--token", default="sandbox", show_default=True, help="Bearer token it expects.")
 @click.option("--db", "db_path", default="data/sandbox.db", show_default=True)
-@click.option("--fail-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
-              help="Share of submissions answered 503/429 (half of them after storing).")
+@click.option(
+    "--fail-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of submissions answered 503/429 (half of them after storing).",
+)
 @click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0))
-@click.option("--return-agency", default=None,
-              help="Answer out_of_authority for reports addressed to this agency code.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Take the agency tree from this gateway config.")
-def sandbox(host: str, port: int, token: str, db_path: str, fail_rate: float,
-            latency_ms: int, return_agency: str | None, config_path: Path | None) -> None:
+@click.option(
+    "--return-agency",
+    default=None,
+    help="Answer out_of_authority for reports addressed to this agency code.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Take the agency tree from this gateway config.",
+)
+def sandbox(
+    host: str,
+    port: int,
+    token: str,
+    db_path: str,
+    fail_rate: float,
+    latency_ms: int,
+    return_agency: str | None,
+    config_path: Path | None,
+) -> None:
     """The reference central (contracts/central-api.yaml) on its own SQLite."""
     from forwarder.sandbox import SandboxSettings  # noqa: PLC0415
     from forwarder.sandbox.server import serve  # noqa: PLC0415
     from gateway.logging_setup import configure_logging  # noqa: PLC0415
 
     configure_logging("INFO")
-    settings = SandboxSettings(token=token, db_path=db_path, fail_rate=fail_rate,
-                               latency_ms=latency_ms, return_agency=return_agency)
+    settings = SandboxSettings(
+        token=token,
+        db_path=db_path,
+        fail_rate=fail_rate,
+        latency_ms=latency_ms,
+        return_agency=return_agency,
+    )
     if config_path is not None:
         settings.agencies = [a.model_dump() for a in _load(config_path).model.agencies]
     click.echo(f"sandbox central on http://{host}:{port} (token {token!r})")
@@ -187,9 +225,11 @@ def config_group() -> None:
 def config_check(file: Path) -> None:
     """Exit 0 when FILE is a usable config, 1 with every problem listed otherwise."""
     config = _load(file)
-    click.echo(f"{file}: OK ({len(config.channels)} channel(s),"
-               f" {len(config.model.agencies)} agencies, {len(config.model.routing.rules)}"
-               " routing rule(s))")
+    click.echo(
+        f"{file}: OK ({len(config.channels)} channel(s),"
+        f" {len(config.model.agencies)} agencies, {len(config.model.routing.rules)}"
+        " routing rule(s))"
+    )
 
 
 @main.command()
@@ -251,9 +291,14 @@ def quarantine_list(config_path: Path, rejected: bool, limit: int) -> None:
     runtime = _runtime(_load(config_path))
     try:
         with runtime.sessions() as session:
-            rows = list(session.scalars(
-                select(InboundMessage).where(InboundMessage.state == state)
-                .order_by(InboundMessage.stored_at.desc()).limit(limit)))
+            rows = list(
+                session.scalars(
+                    select(InboundMessage)
+                    .where(InboundMessage.state == state)
+                    .order_by(InboundMessage.stored_at.desc())
+                    .limit(limit)
+                )
+            )
         for row in rows:
             when = row.received_at.strftime("%Y-%m-%d %H:%M")
             click.echo(f"{row.id}  {row.channel:20} {when}  {row.error or '-'}")
@@ -278,7 +323,8 @@ def quarantine_release(config_path: Path, inbound_ids: tuple[str, ...]) -> None:
                 if row is None or adapter is None:
                     raise click.ClickException(
                         f"{inbound_id}: tidak ada pesan karantina dengan id ini (atau kanalnya"
-                        " tidak aktif)")
+                        " tidak aktif)"
+                    )
                 try:
                     report_id = runtime.intake.release(session, inbound_id, adapter)
                 except (LookupError, PayloadInvalid) as exc:
@@ -295,26 +341,43 @@ def letter() -> None:
 
 @letter.command("add")
 @CONFIG_OPTION
-@click.option("--channel", "channel_name", default=None,
-              help="The letter channel (default: the only one configured).")
+@click.option(
+    "--channel",
+    "channel_name",
+    default=None,
+    help="The letter channel (default: the only one configured).",
+)
 @click.option("--sender-name", default=None)
 @click.option("--organisation", "sender_organisation", default=None)
 @click.option("--address", default=None)
 @click.option("--phone", default=None)
 @click.option("--email", default=None)
 @click.option("--number", default=None, help="The letter's own number.")
-@click.option("--date", "letter_date", default=None, type=click.DateTime(["%Y-%m-%d"]),
-              help="The date on the letter (YYYY-MM-DD).")
+@click.option(
+    "--date",
+    "letter_date",
+    default=None,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The date on the letter (YYYY-MM-DD).",
+)
 @click.option("--title", default=None)
 @click.option("--body", default=None, help="The letter's text.")
 @click.option("--body-file", default=None, type=click.File("r", encoding="utf-8"))
-@click.option("--kind", default=None,
-              type=click.Choice(["pengaduan", "aspirasi", "permintaan_informasi",
-                                 "whistleblowing"]))
+@click.option(
+    "--kind",
+    default=None,
+    type=click.Choice(["pengaduan", "aspirasi", "permintaan_informasi", "whistleblowing"]),
+)
 @click.option("--anonymous", is_flag=True)
 @click.option("--entered-by", default=None, help="Who typed it in.")
-def letter_add(config_path: Path, channel_name: str | None, body: str | None,
-               body_file: Any, letter_date: dt.datetime | None, **fields: Any) -> None:
+def letter_add(
+    config_path: Path,
+    channel_name: str | None,
+    body: str | None,
+    body_file: Any,
+    letter_date: dt.datetime | None,
+    **fields: Any,
+) -> None:
     """Record one paper letter as a report; the running gateway forwards it."""
     from adapters.letter.adapter import LetterAdapter, LetterEntry  # noqa: PLC0415
 
@@ -328,20 +391,30 @@ def letter_add(config_path: Path, channel_name: str | None, body: str | None,
             letters = [a for a in letters if a.name == channel_name]
         if len(letters) != 1:
             raise click.ClickException(
-                "tidak ada kanal surat (type: letter) yang cocok di konfigurasi" if not letters
-                else "ada beberapa kanal surat; pilih dengan --channel")
+                "tidak ada kanal surat (type: letter) yang cocok di konfigurasi"
+                if not letters
+                else "ada beberapa kanal surat; pilih dengan --channel"
+            )
         adapter = letters[0]
-        entry = LetterEntry(body=text, received_at=dt.datetime.now(dt.UTC),
-                            date=letter_date.date() if letter_date else None, **fields)
+        entry = LetterEntry(
+            body=text,
+            received_at=dt.datetime.now(dt.UTC),
+            date=letter_date.date() if letter_date else None,
+            **fields,
+        )
         try:
             outcome = runtime.intake.accept(adapter, [adapter.message_from_entry(entry)])[0]
         except PayloadInvalid as exc:
             raise click.ClickException(f"surat tidak dapat dicatat: {exc}") from None
         if outcome.created:
-            click.echo(f"Surat dicatat sebagai laporan {outcome.report_id}; gateway yang"
-                       " berjalan akan meneruskannya ke LAPOR!.")
+            click.echo(
+                f"Surat dicatat sebagai laporan {outcome.report_id}; gateway yang"
+                " berjalan akan meneruskannya ke LAPOR!."
+            )
         else:
-            click.echo(f"Surat ini sudah pernah dicatat sebagai laporan {outcome.report_id}"
-                       f" (status: {outcome.status}).")
+            click.echo(
+                f"Surat ini sudah pernah dicatat sebagai laporan {outcome.report_id}"
+                f" (status: {outcome.status})."
+            )
     finally:
         runtime.close()

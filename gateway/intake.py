@@ -80,8 +80,9 @@ def draft_from_record(record: dict[str, Any], store: AttachmentStore) -> Message
     if values.get("incident_date"):
         values["incident_date"] = dt.date.fromisoformat(values["incident_date"])
     values["attachments"] = [
-        AttachmentData(filename=a["filename"], content_type=a["content_type"],
-                       content=store.get(a["sha256"]))
+        AttachmentData(
+            filename=a["filename"], content_type=a["content_type"], content=store.get(a["sha256"])
+        )
         for a in values.get("attachments") or []
     ]
     known = {f.name for f in dataclasses.fields(MessageDraft)}
@@ -111,23 +112,35 @@ class _Rows:
     forward: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
 
-    def outbox(self, report_id: str, action: str,
-               payload: dict[str, Any] | None = None) -> None:
+    def outbox(self, report_id: str, action: str, payload: dict[str, Any] | None = None) -> None:
         now = utcnow()
-        self.forward.append({"report_id": report_id, "action": action, "payload": payload,
-                             "state": "pending", "attempts": 0, "next_attempt_at": now,
-                             "created_at": now})
+        self.forward.append(
+            {
+                "report_id": report_id,
+                "action": action,
+                "payload": payload,
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
 
     def event(self, report_id: str, event: str, **detail: Any) -> None:
-        self.events.append({"report_id": report_id, "event": event, "detail": detail,
-                            "at": utcnow()})
+        self.events.append(
+            {"report_id": report_id, "event": event, "detail": detail, "at": utcnow()}
+        )
 
     def write(self, session: Session) -> None:
         """Insert everything collected, parents first."""
         session.flush()
         conn = session.connection()  # Core, not the ORM's bulk path: the column types apply
-        for model, values in ((InboundMessage, self.inbound), (Report, self.reports),
-                              (ForwardItem, self.forward), (TimelineEvent, self.events)):
+        for model, values in (
+            (InboundMessage, self.inbound),
+            (Report, self.reports),
+            (ForwardItem, self.forward),
+            (TimelineEvent, self.events),
+        ):
             if values:
                 conn.execute(insert(cast(Table, model.__table__)), values)
         self.inbound, self.reports, self.forward, self.events = [], [], [], []
@@ -156,11 +169,17 @@ class Intake:
     holds; the fsync and the write lock are paid once per batch instead of once per request.
     """
 
-    def __init__(self, sessions: sessionmaker[Session], router: Router,
-                 settings_for: Callable[[Adapter], NormalizerSettings],
-                 attachments: AttachmentStore, metrics: Metrics | None = None,
-                 replies: ReplyQueue | None = None, max_batch: int = 64,
-                 links: FileLinks | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        router: Router,
+        settings_for: Callable[[Adapter], NormalizerSettings],
+        attachments: AttachmentStore,
+        metrics: Metrics | None = None,
+        replies: ReplyQueue | None = None,
+        max_batch: int = 64,
+        links: FileLinks | None = None,
+    ) -> None:
         self.sessions = sessions
         self.router = router
         self.settings_for = settings_for
@@ -175,8 +194,13 @@ class Intake:
 
     # --- the public entry ---------------------------------------------------------------
 
-    def accept(self, adapter: Adapter, messages: Sequence[RawMessage], *,
-               cursor: tuple[str, str] | None = None) -> list[StoredOutcome]:
+    def accept(
+        self,
+        adapter: Adapter,
+        messages: Sequence[RawMessage],
+        *,
+        cursor: tuple[str, str] | None = None,
+    ) -> list[StoredOutcome]:
         """Store every message in one transaction; raise PayloadInvalid before storing any.
 
         Returns once the messages are committed. `cursor` (key, value) is saved in the same
@@ -197,14 +221,25 @@ class Intake:
             raise job.error
         assert job.outcomes is not None
         for outcome in job.outcomes:
-            self._count(adapter.name, "duplicate" if not outcome.created else outcome.status
-                        if outcome.status in ("quarantined", "query", "followup")
-                        else "accepted")
+            self._count(
+                adapter.name,
+                "duplicate"
+                if not outcome.created
+                else outcome.status
+                if outcome.status in ("quarantined", "query", "followup")
+                else "accepted",
+            )
         return job.outcomes
 
-    def reject(self, adapter_name: str, raw: dict[str, Any], error: PayloadInvalid,
-               received_at: dt.datetime | None = None, external_id: str | None = None,
-               cursor: tuple[str, str] | None = None) -> str:
+    def reject(
+        self,
+        adapter_name: str,
+        raw: dict[str, Any],
+        error: PayloadInvalid,
+        received_at: dt.datetime | None = None,
+        external_id: str | None = None,
+        cursor: tuple[str, str] | None = None,
+    ) -> str:
         """Keep input that could not be read, with its error; returns the inbound row id.
 
         A webhook's rejected input has no key (a corrected resend is not a repeat); a polled
@@ -213,21 +248,33 @@ class Intake:
         inbound_id = new_id()
         try:
             with self.sessions.begin() as session:
-                session.add(InboundMessage(
-                    id=inbound_id, channel=adapter_name, external_id=external_id,
-                    received_at=received_at or utcnow(), state="rejected", error=str(error),
-                    error_field=error.field, raw=raw))
+                session.add(
+                    InboundMessage(
+                        id=inbound_id,
+                        channel=adapter_name,
+                        external_id=external_id,
+                        received_at=received_at or utcnow(),
+                        state="rejected",
+                        error=str(error),
+                        error_field=error.field,
+                        raw=raw,
+                    )
+                )
                 if cursor is not None:
                     save_cursor(session, *cursor)
         except IntegrityError:
             with self.sessions() as session:
-                existing = session.scalar(select(InboundMessage.id).where(
-                    InboundMessage.channel == adapter_name,
-                    InboundMessage.external_id == external_id))
+                existing = session.scalar(
+                    select(InboundMessage.id).where(
+                        InboundMessage.channel == adapter_name,
+                        InboundMessage.external_id == external_id,
+                    )
+                )
             return existing or inbound_id
         self._count(adapter_name, "rejected")
-        log.warning("channel %s: input rejected and kept as %s: %s", adapter_name, inbound_id,
-                    error)
+        log.warning(
+            "channel %s: input rejected and kept as %s: %s", adapter_name, inbound_id, error
+        )
         return inbound_id
 
     def release(self, session: Session, inbound_id: str, adapter: Adapter) -> str:
@@ -236,8 +283,12 @@ class Intake:
         if row is None or row.state != "quarantined" or row.draft is None:
             raise LookupError(f"no quarantined message {inbound_id}")
         draft = draft_from_record(row.draft, self.attachments)
-        message = RawMessage(external_id=row.external_id or inbound_id,
-                             received_at=row.received_at, raw=row.raw, draft=draft)
+        message = RawMessage(
+            external_id=row.external_id or inbound_id,
+            received_at=row.received_at,
+            raw=row.raw,
+            draft=draft,
+        )
         plan = self._plan(adapter, message, ignore_hold=True)
         plan.action = "report"
         rows = _Rows()
@@ -249,8 +300,7 @@ class Intake:
 
     # --- phase 1: read and check, no database -------------------------------------------
 
-    def _plan(self, adapter: Adapter, message: RawMessage, *,
-              ignore_hold: bool = False) -> _Plan:
+    def _plan(self, adapter: Adapter, message: RawMessage, *, ignore_hold: bool = False) -> _Plan:
         draft = message.draft
         if message.problem is not None:
             raise message.problem
@@ -259,8 +309,7 @@ class Intake:
         elif draft.status_query:
             return _Plan(message, "query")
         else:
-            action: Action = "followup" if (draft.in_reply_to or draft.thread_refs) \
-                else "report"
+            action: Action = "followup" if (draft.in_reply_to or draft.thread_refs) else "report"
             plan = _Plan(message, action, normalize_draft(draft, self.settings_for(adapter)))
         plan.attachments = [self._store_attachment(a) for a in draft.attachments]
         return plan
@@ -268,10 +317,14 @@ class Intake:
     def _store_attachment(self, data: AttachmentData) -> Attachment:
         """Keep the file by its hash; the central gets a signed link to it."""
         sha256 = self.attachments.put(data.content)
-        url = self.links.url_for(sha256, data.filename, data.content_type) \
-            if self.links else None
-        return Attachment(filename=data.filename, content_type=data.content_type,
-                          size=len(data.content), sha256=sha256, url=url)
+        url = self.links.url_for(sha256, data.filename, data.content_type) if self.links else None
+        return Attachment(
+            filename=data.filename,
+            content_type=data.content_type,
+            size=len(data.content),
+            sha256=sha256,
+            url=url,
+        )
 
     # --- phase 2: the group-commit writer -------------------------------------------------
 
@@ -280,8 +333,9 @@ class Intake:
             return
         with self._writer_lock:
             if self._writer is None or not self._writer.is_alive():
-                self._writer = threading.Thread(target=self._write_forever,
-                                                name="intake-writer", daemon=True)
+                self._writer = threading.Thread(
+                    target=self._write_forever, name="intake-writer", daemon=True
+                )
                 self._writer.start()
 
     def _write_forever(self) -> None:
@@ -330,59 +384,98 @@ class Intake:
         rows = _Rows()
         for job in jobs:
             assert job.plans is not None
-            job.outcomes = [self._store_plan(session, job.adapter, plan, existing, rows)
-                            for plan in job.plans]
+            job.outcomes = [
+                self._store_plan(session, job.adapter, plan, existing, rows) for plan in job.plans
+            ]
             if job.cursor is not None:
                 save_cursor(session, *job.cursor)
         rows.write(session)
 
     @staticmethod
-    def _existing(session: Session,
-                  keys: set[tuple[str, str]]) -> dict[tuple[str, str], StoredOutcome]:
+    def _existing(
+        session: Session, keys: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredOutcome]:
         found: dict[tuple[str, str], StoredOutcome] = {}
         if not keys:
             return found
         inbound, report = InboundMessage.__table__.c, Report.__table__.c
         rows = session.connection().execute(
-            select(inbound.channel, inbound.external_id, inbound.id, inbound.state,
-                   inbound.report_id, report.state, report.central_status)
-            .select_from(InboundMessage.__table__.outerjoin(
-                Report.__table__, report.id == inbound.report_id))
-            .where(inbound.channel.in_({c for c, _ in keys}),
-                   inbound.external_id.in_({e for _, e in keys})))
+            select(
+                inbound.channel,
+                inbound.external_id,
+                inbound.id,
+                inbound.state,
+                inbound.report_id,
+                report.state,
+                report.central_status,
+            )
+            .select_from(
+                InboundMessage.__table__.outerjoin(Report.__table__, report.id == inbound.report_id)
+            )
+            .where(
+                inbound.channel.in_({c for c, _ in keys}),
+                inbound.external_id.in_({e for _, e in keys}),
+            )
+        )
         for channel, ext, inbound_id, state, report_id, rstate, cstatus in rows:
             if ext is not None and (channel, ext) in keys:
                 found[(channel, ext)] = StoredOutcome(
-                    report_id=report_id or inbound_id, external_id=ext, created=False,
-                    status=_public_status(rstate, cstatus, state))
+                    report_id=report_id or inbound_id,
+                    external_id=ext,
+                    created=False,
+                    status=_public_status(rstate, cstatus, state),
+                )
         return found
 
-    def _store_plan(self, session: Session, adapter: Adapter, plan: _Plan,
-                    existing: dict[tuple[str, str], StoredOutcome],
-                    rows: _Rows) -> StoredOutcome:
+    def _store_plan(
+        self,
+        session: Session,
+        adapter: Adapter,
+        plan: _Plan,
+        existing: dict[tuple[str, str], StoredOutcome],
+        rows: _Rows,
+    ) -> StoredOutcome:
         message = plan.message
         key = (adapter.name, message.external_id)
         if key in existing:
             return existing[key]
         inbound_id = new_id()
         inbound: dict[str, Any] = {
-            "id": inbound_id, "channel": adapter.name, "external_id": message.external_id,
-            "received_at": message.received_at, "state": "accepted", "error": None,
-            "error_field": None, "raw": message.raw, "report_id": None, "draft": None}
+            "id": inbound_id,
+            "channel": adapter.name,
+            "external_id": message.external_id,
+            "received_at": message.received_at,
+            "state": "accepted",
+            "error": None,
+            "error_field": None,
+            "raw": message.raw,
+            "report_id": None,
+            "draft": None,
+        }
         rows.inbound.append(inbound)  # written before the report rows that point at it
         if plan.action == "quarantine":
-            inbound.update(state="quarantined", error=message.hold,
-                           draft=draft_to_record(message.draft, plan.attachments))
-            log.info("channel %s: message %s held in quarantine (%s)", adapter.name,
-                     inbound_id, message.hold)
+            inbound.update(
+                state="quarantined",
+                error=message.hold,
+                draft=draft_to_record(message.draft, plan.attachments),
+            )
+            log.info(
+                "channel %s: message %s held in quarantine (%s)",
+                adapter.name,
+                inbound_id,
+                message.hold,
+            )
             outcome = StoredOutcome(inbound_id, message.external_id, True, "quarantined")
         elif plan.action == "query":
             asked = self._answer_query(session, adapter, message.draft, inbound_id)
             inbound.update(state="query", report_id=asked)
             outcome = StoredOutcome(asked or inbound_id, message.external_id, True, "query")
         else:
-            target = self._followup_target(session, adapter, message.draft) \
-                if plan.action == "followup" else None
+            target = (
+                self._followup_target(session, adapter, message.draft)
+                if plan.action == "followup"
+                else None
+            )
             if target is not None:
                 inbound.update(state="followup", report_id=target.id)
                 self._add_followup(target, plan, inbound_id, rows)
@@ -400,23 +493,43 @@ class Intake:
         normalized = plan.normalized
         assert normalized is not None
         message = plan.message
-        routing = self.router.route(RoutingFacts(
-            text=f"{normalized.title}\n{normalized.body}", kind=normalized.kind,
-            channel=adapter.name, category=normalized.category,
-            region=normalized.location.region_code if normalized.location else None))
+        routing = self.router.route(
+            RoutingFacts(
+                text=f"{normalized.title}\n{normalized.body}",
+                kind=normalized.kind,
+                channel=adapter.name,
+                category=normalized.category,
+                region=normalized.location.region_code if normalized.location else None,
+            )
+        )
         report_id = new_id()
         canonical = build_report(
-            normalized, report_id=report_id,
+            normalized,
+            report_id=report_id,
             channel=ChannelRef(name=adapter.name, type=adapter.type),
-            external_id=message.external_id, received_at=message.received_at,
-            routing=routing, attachments=plan.attachments)
+            external_id=message.external_id,
+            received_at=message.received_at,
+            routing=routing,
+            attachments=plan.attachments,
+        )
         now = utcnow()
-        rows.reports.append({
-            "id": report_id, "inbound_id": inbound_id, "channel": adapter.name,
-            "channel_type": adapter.type, "external_id": message.external_id,
-            "kind": canonical.kind, "agency": routing.agency, "hops": [],
-            "payload": canonical.to_wire(), "reply_to": dict(message.draft.reply_to),
-            "state": "queued", "created_at": now, "updated_at": now})
+        rows.reports.append(
+            {
+                "id": report_id,
+                "inbound_id": inbound_id,
+                "channel": adapter.name,
+                "channel_type": adapter.type,
+                "external_id": message.external_id,
+                "kind": canonical.kind,
+                "agency": routing.agency,
+                "hops": [],
+                "payload": canonical.to_wire(),
+                "reply_to": dict(message.draft.reply_to),
+                "state": "queued",
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         rows.outbox(report_id, "submit")
         rows.event(report_id, "received", channel=adapter.name, kind=canonical.kind)
         rows.event(report_id, "routed", agency=routing.agency, reason=routing.reason)
@@ -424,30 +537,40 @@ class Intake:
             rows.event(report_id, "normalizer_note", note=note)
         return report_id
 
-    def _followup_target(self, session: Session, adapter: Adapter,
-                         draft: MessageDraft) -> Report | None:
+    def _followup_target(
+        self, session: Session, adapter: Adapter, draft: MessageDraft
+    ) -> Report | None:
         """The earlier report of the same sender this message continues, if any."""
         candidates: list[Report] = []
         if draft.in_reply_to:
             ident = draft.in_reply_to.strip()
-            candidates += session.scalars(select(Report).where(
-                or_(Report.tracking_id == ident, Report.id == ident)))
+            candidates += session.scalars(
+                select(Report).where(or_(Report.tracking_id == ident, Report.id == ident))
+            )
         if draft.thread_refs:
             refs = list(dict.fromkeys(draft.thread_refs))
-            candidates += session.scalars(select(Report).join(
-                ReplyItem, ReplyItem.report_id == Report.id).where(
-                ReplyItem.provider_id.in_(refs)))
-            candidates += session.scalars(select(Report).join(
-                InboundMessage, InboundMessage.report_id == Report.id).where(
-                InboundMessage.channel == adapter.name, InboundMessage.external_id.in_(refs)))
+            candidates += session.scalars(
+                select(Report)
+                .join(ReplyItem, ReplyItem.report_id == Report.id)
+                .where(ReplyItem.provider_id.in_(refs))
+            )
+            candidates += session.scalars(
+                select(Report)
+                .join(InboundMessage, InboundMessage.report_id == Report.id)
+                .where(InboundMessage.channel == adapter.name, InboundMessage.external_id.in_(refs))
+            )
         sender = adapter.recipient_key(draft.reply_to)
         for report in candidates:
-            if sender and report.channel == adapter.name \
-                    and adapter.recipient_key(report.reply_to or {}) == sender:
+            if (
+                sender
+                and report.channel == adapter.name
+                and adapter.recipient_key(report.reply_to or {}) == sender
+            ):
                 return report
         if candidates:
-            log.info("channel %s: message names report(s) of another sender; new report",
-                     adapter.name)
+            log.info(
+                "channel %s: message names report(s) of another sender; new report", adapter.name
+            )
         return None
 
     @staticmethod
@@ -457,27 +580,40 @@ class Intake:
         payload = {
             "id": inbound_id,
             "body": normalized.body,
-            "received_at": plan.message.received_at.astimezone(dt.UTC).isoformat()
+            "received_at": plan.message.received_at.astimezone(dt.UTC)
+            .isoformat()
             .replace("+00:00", "Z"),
             "attachments": [a.model_dump(mode="json") for a in plan.attachments],
         }
         rows.outbox(target.id, "followup", payload)
-        rows.event(target.id, "followup", inbound_id=inbound_id,
-                   attachments=len(plan.attachments))
+        rows.event(target.id, "followup", inbound_id=inbound_id, attachments=len(plan.attachments))
 
-    def _answer_query(self, session: Session, adapter: Adapter, draft: MessageDraft,
-                      inbound_id: str) -> str | None:
+    def _answer_query(
+        self, session: Session, adapter: Adapter, draft: MessageDraft, inbound_id: str
+    ) -> str | None:
         """Queue the answer to "STATUS <tracking id>"; returns the report asked about."""
         ident = (draft.status_query or "").strip().upper()
-        report = session.scalar(select(Report).where(
-            or_(Report.tracking_id == ident, Report.id == ident)))
+        report = session.scalar(
+            select(Report).where(or_(Report.tracking_id == ident, Report.id == ident))
+        )
         if self.replies is None:
             return report.id if report else None
         sender = adapter.recipient_key(draft.reply_to)
-        own = bool(report and sender and report.channel == adapter.name
-                   and adapter.recipient_key(report.reply_to or {}) == sender)
-        self.replies.answer_query(session, adapter.name, dict(draft.reply_to), inbound_id,
-                                  ident, report, include_response=own)
+        own = bool(
+            report
+            and sender
+            and report.channel == adapter.name
+            and adapter.recipient_key(report.reply_to or {}) == sender
+        )
+        self.replies.answer_query(
+            session,
+            adapter.name,
+            dict(draft.reply_to),
+            inbound_id,
+            ident,
+            report,
+            include_response=own,
+        )
         return report.id if report else None
 
     def _count(self, channel: str, result: str) -> None:
@@ -500,8 +636,7 @@ def save_cursor(session: Session, key: str, value: str) -> None:
         row.value = value
 
 
-def _public_status(report_state: str | None, central_status: str | None,
-                   inbound_state: str) -> str:
+def _public_status(report_state: str | None, central_status: str | None, inbound_state: str) -> str:
     if report_state is None:
         return inbound_state
     if report_state == "submitted":

@@ -34,16 +34,28 @@ class FileLinks:
         message = f"{sha256}\n{expires}\n{name}\n{content_type}".encode()
         return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
 
-    def url_for(self, sha256: str, name: str, content_type: str,
-                now: float | None = None) -> str:
+    def url_for(self, sha256: str, name: str, content_type: str, now: float | None = None) -> str:
         """The link, valid for `ttl` seconds from `now`."""
         expires = int((now if now is not None else time.time()) + self.ttl)
-        query = urlencode({"exp": expires, "name": name, "type": content_type,
-                           "sig": self._signature(sha256, expires, name, content_type)})
+        query = urlencode(
+            {
+                "exp": expires,
+                "name": name,
+                "type": content_type,
+                "sig": self._signature(sha256, expires, name, content_type),
+            }
+        )
         return f"{self.public_url}/files/{sha256}?{query}"
 
-    def check(self, sha256: str, expires: str, name: str, content_type: str, signature: str,
-              now: float | None = None) -> str | None:
+    def check(
+        self,
+        sha256: str,
+        expires: str,
+        name: str,
+        content_type: str,
+        signature: str,
+        now: float | None = None,
+    ) -> str | None:
         """None when the link is good; otherwise why not (for the 403 answer)."""
         try:
             when = int(expires)

@@ -23,8 +23,7 @@ class RedactingFormatter(logging.Formatter):
 def configure_logging(level: str = "INFO", stream: object = None) -> None:
     """One redacting handler on the root logger; replaces handlers set before."""
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
-    handler.setFormatter(RedactingFormatter(
-        "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -21,10 +21,12 @@ class QueueCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """Yield the gauges (nothing when the database is unreachable)."""
-        depth = GaugeMetricFamily("sp4n_outbox_depth", "Outbox rows by queue and state",
-                                  labels=["queue", "state"])
-        dead = GaugeMetricFamily("sp4n_dead_letters", "Dead-lettered rows by queue",
-                                 labels=["queue"])
+        depth = GaugeMetricFamily(
+            "sp4n_outbox_depth", "Outbox rows by queue and state", labels=["queue", "state"]
+        )
+        dead = GaugeMetricFamily(
+            "sp4n_dead_letters", "Dead-lettered rows by queue", labels=["queue"]
+        )
         try:
             counts = self.read()
         except Exception:  # noqa: BLE001 (a scrape must not fail because the DB is down)
@@ -47,23 +49,47 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.inbound = Counter("sp4n_inbound_messages", "Inbound messages by channel and result",
-                               ["channel", "result"], registry=self.registry)
-        self.forwarded = Counter("sp4n_forward_attempts", "Calls to the central by result",
-                                 ["action", "result"], registry=self.registry)
+        self.inbound = Counter(
+            "sp4n_inbound_messages",
+            "Inbound messages by channel and result",
+            ["channel", "result"],
+            registry=self.registry,
+        )
+        self.forwarded = Counter(
+            "sp4n_forward_attempts",
+            "Calls to the central by result",
+            ["action", "result"],
+            registry=self.registry,
+        )
         self.forward_latency = Histogram(
-            "sp4n_forward_latency_seconds", "Time from intake to the central's receipt",
+            "sp4n_forward_latency_seconds",
+            "Time from intake to the central's receipt",
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600),
-            registry=self.registry)
+            registry=self.registry,
+        )
         self.call_latency = Histogram(
-            "sp4n_central_call_seconds", "Duration of one HTTP call to the central",
-            registry=self.registry)
-        self.dead_letters = Counter("sp4n_dead_lettered", "Rows moved to the dead letters",
-                                    ["queue"], registry=self.registry)
-        self.replies = Counter("sp4n_replies_sent", "Replies sent to citizens by channel",
-                               ["channel", "result"], registry=self.registry)
-        self.poll_errors = Counter("sp4n_poll_errors", "Polls that could not reach the source",
-                                   ["channel"], registry=self.registry)
+            "sp4n_central_call_seconds",
+            "Duration of one HTTP call to the central",
+            registry=self.registry,
+        )
+        self.dead_letters = Counter(
+            "sp4n_dead_lettered",
+            "Rows moved to the dead letters",
+            ["queue"],
+            registry=self.registry,
+        )
+        self.replies = Counter(
+            "sp4n_replies_sent",
+            "Replies sent to citizens by channel",
+            ["channel", "result"],
+            registry=self.registry,
+        )
+        self.poll_errors = Counter(
+            "sp4n_poll_errors",
+            "Polls that could not reach the source",
+            ["channel"],
+            registry=self.registry,
+        )
 
     def watch_queues(self, read: Callable[[], dict[str, dict[str, int]]]) -> None:
         """Register the scrape-time queue gauges."""

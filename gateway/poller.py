@@ -43,8 +43,14 @@ def advisory_key(channel: str) -> int:
 class Poller:
     """Polls one channel; `run_once` is what the scheduler calls at the channel's interval."""
 
-    def __init__(self, adapter: Adapter, engine: Engine, sessions: sessionmaker[Session],
-                 intake: Intake, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        adapter: Adapter,
+        engine: Engine,
+        sessions: sessionmaker[Session],
+        intake: Intake,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.adapter = adapter
         self.engine = engine
         self.sessions = sessions
@@ -68,8 +74,9 @@ class Poller:
                 return
             with self.engine.connect() as conn:
                 lock = advisory_key(self.adapter.name)
-                got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                                        {"k": lock}).scalar())
+                got = bool(
+                    conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock}).scalar()
+                )
                 conn.commit()
                 try:
                     yield got
@@ -110,8 +117,9 @@ class Poller:
         messages = [m for m, _ in batch]
         last = batch[-1][1]
         try:
-            self.intake.accept(self.adapter, messages,
-                               cursor=(self.key, last) if last is not None else None)
+            self.intake.accept(
+                self.adapter, messages, cursor=(self.key, last) if last is not None else None
+            )
         except PayloadInvalid:
             for message, cursor in batch:  # find the bad one(s); keep them, never drop
                 self._store_one(message, cursor)
@@ -123,8 +131,14 @@ class Poller:
         try:
             self.intake.accept(self.adapter, [message], cursor=position)
         except PayloadInvalid as exc:
-            self.intake.reject(self.adapter.name, message.raw, exc, message.received_at,
-                               external_id=message.external_id, cursor=position)
+            self.intake.reject(
+                self.adapter.name,
+                message.raw,
+                exc,
+                message.received_at,
+                external_id=message.external_id,
+                cursor=position,
+            )
 
     def _count_error(self) -> None:
         if self.metrics:

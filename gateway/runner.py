@@ -45,31 +45,58 @@ class Jobs:
                 log.warning("%s: central unavailable: %s", name, exc.describe())
             except Exception:
                 log.exception("%s failed; it runs again at its next interval", name)
+
         return run
 
     def start(self) -> None:
         """Schedule the jobs (each never overlaps itself) and start ticking."""
         cfg = self.runtime.config.model.forwarder
         common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-        self.scheduler.add_job(self._job("forward", lambda: self.forwarder.drain(30.0)),
-                               "interval", seconds=cfg.interval, id="forward", **common)
-        self.scheduler.add_job(self._job("replies", self.reply_sender.run_once), "interval",
-                               seconds=cfg.reply_interval, id="replies", **common)
-        self.scheduler.add_job(self._job("sync", self.sync.run_once), "interval",
-                               seconds=cfg.sync_interval, id="sync", **common)
-        self.scheduler.add_job(self._job("heartbeat", lambda: None), "interval", seconds=5,
-                               id="heartbeat", **common)
+        self.scheduler.add_job(
+            self._job("forward", lambda: self.forwarder.drain(30.0)),
+            "interval",
+            seconds=cfg.interval,
+            id="forward",
+            **common,
+        )
+        self.scheduler.add_job(
+            self._job("replies", self.reply_sender.run_once),
+            "interval",
+            seconds=cfg.reply_interval,
+            id="replies",
+            **common,
+        )
+        self.scheduler.add_job(
+            self._job("sync", self.sync.run_once),
+            "interval",
+            seconds=cfg.sync_interval,
+            id="sync",
+            **common,
+        )
+        self.scheduler.add_job(
+            self._job("heartbeat", lambda: None), "interval", seconds=5, id="heartbeat", **common
+        )
         for poller in self.pollers:
             options = poller.adapter.options
             every = options.poll if isinstance(options, PollOptions) else 10.0
-            self.scheduler.add_job(self._job(f"poll:{poller.adapter.name}", poller.run_once),
-                                   "interval", seconds=every, id=f"poll:{poller.adapter.name}",
-                                   next_run_time=dt.datetime.now(dt.UTC), **common)
+            self.scheduler.add_job(
+                self._job(f"poll:{poller.adapter.name}", poller.run_once),
+                "interval",
+                seconds=every,
+                id=f"poll:{poller.adapter.name}",
+                next_run_time=dt.datetime.now(dt.UTC),
+                **common,
+            )
         self.runtime.heartbeats["scheduler"] = time.monotonic()
         self.scheduler.start()
-        log.info("scheduled jobs started: forward every %.1fs, replies every %.1fs,"
-                 " status sync every %.1fs, %d polled channel(s)", cfg.interval,
-                 cfg.reply_interval, cfg.sync_interval, len(self.pollers))
+        log.info(
+            "scheduled jobs started: forward every %.1fs, replies every %.1fs,"
+            " status sync every %.1fs, %d polled channel(s)",
+            cfg.interval,
+            cfg.reply_interval,
+            cfg.sync_interval,
+            len(self.pollers),
+        )
 
     def stop(self) -> None:
         """Stop ticking and let calls in flight finish (their rows stay leased otherwise)."""
@@ -98,5 +125,12 @@ def serve_web(app: Any, host: str, port: int, threads: int = 8) -> None:
 
     runtime: Runtime = app.extensions["sp4n"]
     caps = [a.options.max_body_bytes for a in runtime.adapters.values()] or [1024 * 1024]
-    serve(app, host=host, port=port, threads=threads, ident="sp4n-gateway",
-          clear_untrusted_proxy_headers=True, max_request_body_size=4 * max(caps))
+    serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="sp4n-gateway",
+        clear_untrusted_proxy_headers=True,
+        max_request_body_size=4 * max(caps),
+    )

@@ -61,13 +61,24 @@ class Runtime:
 
     def forwarder(self) -> Forwarder:
         """A forward worker on this runtime."""
-        return Forwarder(self.sessions, self.client, self.router, self.replies,
-                         self.config.model.forwarder, metrics=self.metrics)
+        return Forwarder(
+            self.sessions,
+            self.client,
+            self.router,
+            self.replies,
+            self.config.model.forwarder,
+            metrics=self.metrics,
+        )
 
     def reply_sender(self) -> ReplySender:
         """A reply sender on this runtime."""
-        return ReplySender(self.sessions, self.adapters, self.config.model.forwarder,
-                           self.config.model.replies, metrics=self.metrics)
+        return ReplySender(
+            self.sessions,
+            self.adapters,
+            self.config.model.forwarder,
+            self.config.model.replies,
+            metrics=self.metrics,
+        )
 
     def status_sync(self) -> StatusSync:
         """A status sync on this runtime."""
@@ -75,8 +86,11 @@ class Runtime:
 
     def pollers(self) -> list[Poller]:
         """One poller per enabled polled channel."""
-        return [Poller(adapter, self.engine, self.sessions, self.intake, self.metrics)
-                for adapter in self.adapters.values() if "poll" in adapter.modes]
+        return [
+            Poller(adapter, self.engine, self.sessions, self.intake, self.metrics)
+            for adapter in self.adapters.values()
+            if "poll" in adapter.modes
+        ]
 
     def queue_counts(self) -> dict[str, dict[str, int]]:
         """Rows per state in both outboxes (for /metrics)."""
@@ -88,7 +102,8 @@ class Runtime:
             held = session.execute(
                 select(InboundMessage.state, func.count())
                 .where(InboundMessage.state.in_(("quarantined", "rejected")))
-                .group_by(InboundMessage.state))
+                .group_by(InboundMessage.state)
+            )
             counts["inbound"] = {state: int(n) for state, n in held}
         return counts
 
@@ -105,15 +120,17 @@ def build_adapters(config: Config) -> dict[str, Adapter]:
         if not options.enabled:
             continue
         try:
-            adapters[options.name] = load_adapter_class(options.type)(options,
-                                                                      public_url=public_url)
+            adapters[options.name] = load_adapter_class(options.type)(
+                options, public_url=public_url
+            )
         except AdapterUnavailable as exc:
             log.error("channel %s is not started: %s", options.name, exc)
     return adapters
 
 
-def build_runtime(config: Config, *, base_dir: Path | None = None,
-                  apply_migrations: bool = True) -> Runtime:
+def build_runtime(
+    config: Config, *, base_dir: Path | None = None, apply_migrations: bool = True
+) -> Runtime:
     """Wire a runtime; migrations are applied unless told otherwise."""
     base = base_dir or Path.cwd()
     model = config.model
@@ -135,24 +152,52 @@ def build_runtime(config: Config, *, base_dir: Path | None = None,
         adapter = adapters.get(channel)
         return adapter.recipient_key(reply_to) if adapter else None
 
-    replies = ReplyQueue(templates, {a.code: a.name for a in model.agencies}, can_reply,
-                         {name: adapter.kind for name, adapter in adapters.items()},
-                         recipient_of)
+    replies = ReplyQueue(
+        templates,
+        {a.code: a.name for a in model.agencies},
+        can_reply,
+        {name: adapter.kind for name, adapter in adapters.items()},
+        recipient_of,
+    )
 
     def settings_for(adapter: Adapter) -> NormalizerSettings:
-        return NormalizerSettings(region=model.normalizer.region, kinds=model.normalizer.kinds,
-                                  default_kind=adapter.options.kind)
+        return NormalizerSettings(
+            region=model.normalizer.region,
+            kinds=model.normalizer.kinds,
+            default_kind=adapter.options.kind,
+        )
 
     data_dir = Path(model.gateway.data_dir)
     data_dir = data_dir if data_dir.is_absolute() else base / data_dir
-    links = FileLinks(load_or_create_secret(sessions), model.gateway.public_url,
-                      model.gateway.attachment_link_ttl)
-    intake = Intake(sessions, router, settings_for, AttachmentStore(data_dir / "attachments"),
-                    metrics, replies, links=links)
-    client = LaporClient(model.central.base_url, model.central.token.get_secret_value(),
-                         timeout=model.central.timeout)
-    runtime = Runtime(config=config, base_dir=base, engine=engine, sessions=sessions,
-                      adapters=adapters, router=router, metrics=metrics, replies=replies,
-                      intake=intake, client=client, links=links)
+    links = FileLinks(
+        load_or_create_secret(sessions), model.gateway.public_url, model.gateway.attachment_link_ttl
+    )
+    intake = Intake(
+        sessions,
+        router,
+        settings_for,
+        AttachmentStore(data_dir / "attachments"),
+        metrics,
+        replies,
+        links=links,
+    )
+    client = LaporClient(
+        model.central.base_url,
+        model.central.token.get_secret_value(),
+        timeout=model.central.timeout,
+    )
+    runtime = Runtime(
+        config=config,
+        base_dir=base,
+        engine=engine,
+        sessions=sessions,
+        adapters=adapters,
+        router=router,
+        metrics=metrics,
+        replies=replies,
+        intake=intake,
+        client=client,
+        links=links,
+    )
     metrics.watch_queues(runtime.queue_counts)
     return runtime

@@ -113,13 +113,23 @@ class GatewayHarness:
         self.client = self.app.test_client()
         self.forwarder = runtime.forwarder()
 
-    def post(self, channel: str, payload: Any = None, *, data: bytes | str | None = None,
-             headers: dict[str, str] | None = None,
-             content_type: str = "application/json") -> Any:
+    def post(
+        self,
+        channel: str,
+        payload: Any = None,
+        *,
+        data: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> Any:
         """POST to a channel's webhook."""
         body = data if data is not None else json.dumps(payload).encode()
-        return self.client.post(f"/channels/{channel}/inbound", data=body,
-                                headers=headers or {}, content_type=content_type)
+        return self.client.post(
+            f"/channels/{channel}/inbound",
+            data=body,
+            headers=headers or {},
+            content_type=content_type,
+        )
 
     def drain(self) -> int:
         """Forward everything due now."""

@@ -25,20 +25,39 @@ GOLDEN_ID = "01GOLDEN00000000000000000R"
 def canonical_report(adapter: Adapter, message: RawMessage, config: Config) -> dict[str, Any]:
     """The report the gateway would forward for this message (fixed id)."""
     model = config.model
-    settings = NormalizerSettings(region=model.normalizer.region, kinds=model.normalizer.kinds,
-                                  default_kind=adapter.options.kind)
+    settings = NormalizerSettings(
+        region=model.normalizer.region,
+        kinds=model.normalizer.kinds,
+        default_kind=adapter.options.kind,
+    )
     normalized = normalize_draft(message.draft, settings)
-    routing = Router(model.routing, config.agency_parents).route(RoutingFacts(
-        text=f"{normalized.title}\n{normalized.body}", kind=normalized.kind,
-        channel=adapter.name, category=normalized.category,
-        region=normalized.location.region_code if normalized.location else None))
-    attachments = [Attachment(filename=a.filename, content_type=a.content_type,
-                              size=len(a.content), sha256=hashlib.sha256(a.content).hexdigest())
-                   for a in message.draft.attachments]
-    report = build_report(normalized, report_id=GOLDEN_ID,
-                          channel=ChannelRef(name=adapter.name, type=adapter.type),
-                          external_id=message.external_id, received_at=message.received_at,
-                          routing=routing, attachments=attachments)
+    routing = Router(model.routing, config.agency_parents).route(
+        RoutingFacts(
+            text=f"{normalized.title}\n{normalized.body}",
+            kind=normalized.kind,
+            channel=adapter.name,
+            category=normalized.category,
+            region=normalized.location.region_code if normalized.location else None,
+        )
+    )
+    attachments = [
+        Attachment(
+            filename=a.filename,
+            content_type=a.content_type,
+            size=len(a.content),
+            sha256=hashlib.sha256(a.content).hexdigest(),
+        )
+        for a in message.draft.attachments
+    ]
+    report = build_report(
+        normalized,
+        report_id=GOLDEN_ID,
+        channel=ChannelRef(name=adapter.name, type=adapter.type),
+        external_id=message.external_id,
+        received_at=message.received_at,
+        routing=routing,
+        attachments=attachments,
+    )
     wire = report.to_wire()
     validate_reports([wire])
     return {"report": wire, "notes": normalized.notes, "hold": message.hold}

@@ -44,20 +44,29 @@ def start_sandbox(tmp_path: Path, port: int = 0, **settings: Any) -> Any:
     from forwarder.sandbox import SandboxServer, SandboxSettings
 
     settings.setdefault("agencies", AGENCIES)
-    server = SandboxServer(SandboxSettings(token="test-token",
-                                           db_path=str(tmp_path / f"sandbox-{port}.db"),
-                                           **settings), host="127.0.0.1", port=port)
+    server = SandboxServer(
+        SandboxSettings(
+            token="test-token", db_path=str(tmp_path / f"sandbox-{port}.db"), **settings
+        ),
+        host="127.0.0.1",
+        port=port,
+    )
     server.start()
     return server
 
 
-def config_text(db_url: str, central_url: str, *, channels: str = "", extra: str = "",
-                data_dir: str = "data") -> str:
+def config_text(
+    db_url: str, central_url: str, *, channels: str = "", extra: str = "", data_dir: str = "data"
+) -> str:
     """A complete gateway config for tests; `channels` are more list entries ("- {...}")."""
     agencies = "\n".join(
         f"  - {{code: {a['code']}, name: {a['name']!r}"
-        + (f", parent: {a['parent']}" if a["parent"] else "") + "}" for a in AGENCIES)
-    return textwrap.dedent("""\
+        + (f", parent: {a['parent']}" if a["parent"] else "")
+        + "}"
+        for a in AGENCIES
+    )
+    return (
+        textwrap.dedent("""\
         gateway: {{database: "{db}", public_url: "http://127.0.0.1:8000", data_dir: "{data}"}}
         central: {{url: "{central}", token: "${{CENTRAL_TOKEN}}", timeout: 5s}}
         agencies:
@@ -74,9 +83,12 @@ def config_text(db_url: str, central_url: str, *, channels: str = "", extra: str
               fields: {{body: isi_aduan, name: nama, phone: no_hp, email: surel,
                        "external id": nomor, location: lokasi}}}}
           - {{name: surat, type: letter}}
-        """).format(db=db_url, central=central_url, agencies=agencies.replace("\n", "\n"),
-                    data=data_dir) + textwrap.indent(textwrap.dedent(channels), "  ") \
+        """).format(
+            db=db_url, central=central_url, agencies=agencies.replace("\n", "\n"), data=data_dir
+        )
+        + textwrap.indent(textwrap.dedent(channels), "  ")
         + textwrap.dedent(extra)
+    )
 
 
 WEB_SECRET = "test-web-secret-0123456789"
@@ -86,8 +98,9 @@ def load_test_config(text: str, **env: str) -> Any:
     """Parse a config with the test environment (plus `env`)."""
     from config.loader import parse_config
 
-    return parse_config(text, "test.yaml",
-                        {"WEB_SECRET": WEB_SECRET, "CENTRAL_TOKEN": "test-token", **env})
+    return parse_config(
+        text, "test.yaml", {"WEB_SECRET": WEB_SECRET, "CENTRAL_TOKEN": "test-token", **env}
+    )
 
 
 def validate_reports(payloads: list[dict[str, Any]]) -> None:
@@ -99,7 +112,8 @@ def validate_reports(payloads: list[dict[str, Any]]) -> None:
 
     schema = json.loads(path.read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
     for payload in payloads:
         errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.path))
         assert not errors, f"report {payload.get('id')} breaks the schema: {errors[0].message}"

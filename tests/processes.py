@@ -28,9 +28,13 @@ class Process:
 
     def start(self) -> Process:
         handle = self.log.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "gateway", *self.args],
-                                     cwd=ROOT, env=self.env, stdout=handle,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway", *self.args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
         handle.close()
         return self
 
@@ -46,8 +50,7 @@ class Process:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def wait_for(check: Callable[[], Any], timeout: float, what: str,
-             interval: float = 0.1) -> Any:
+def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
     """Poll until `check()` is truthy; fail with `what` otherwise."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -66,6 +69,7 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str,
 def http_up(url: str) -> Callable[[], bool]:
     def check() -> bool:
         return requests.get(url, timeout=1).status_code < 500
+
     return check
 
 

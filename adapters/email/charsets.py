@@ -13,8 +13,22 @@ from typing import Final
 from charset_normalizer import from_bytes
 
 WESTERN_SINGLE_BYTE: Final = frozenset(
-    ["cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2", "iso8859_9", "iso8859_15",
-     "iso8859_13", "mac_roman", "mac_latin2", "cp850", "cp437"])
+    [
+        "cp1250",
+        "cp1252",
+        "cp1254",
+        "cp1257",
+        "latin_1",
+        "iso8859_2",
+        "iso8859_9",
+        "iso8859_15",
+        "iso8859_13",
+        "mac_roman",
+        "mac_latin2",
+        "cp850",
+        "cp437",
+    ]
+)
 
 
 def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:

@@ -118,15 +118,18 @@ class ImapAdapter(Adapter):
         self.limits = MimeLimits(
             max_attachment_bytes=o.max_attachment_bytes,
             allowed_types=tuple(o.allowed_types) if o.allowed_types is not None else None,
-            forbidden_types=tuple(o.forbidden_types), tracking_pattern=o.tracking_pattern)
+            forbidden_types=tuple(o.forbidden_types),
+            tracking_pattern=o.tracking_pattern,
+        )
 
     # --- IMAP connection ---------------------------------------------------------------
     def _connect(self) -> IMAPClient:
         o = self.options
         context = ssl.create_default_context(cafile=o.ca_file)
         port = o.port or (993 if o.tls == "imaps" else 143)
-        client = IMAPClient(o.host, port=port, ssl=o.tls == "imaps", ssl_context=context,
-                            timeout=o.timeout)
+        client = IMAPClient(
+            o.host, port=port, ssl=o.tls == "imaps", ssl_context=context, timeout=o.timeout
+        )
         client.normalise_times = False  # INTERNALDATE with its zone, not local naive time
         if o.tls == "starttls":
             client.starttls(context)
@@ -180,8 +183,7 @@ class ImapAdapter(Adapter):
                     self._wait_idle(client)  # nothing new: wait for the server to say so
                 found = False
                 for folder in self.options.folders:
-                    for message, next_state in self._poll_folder(client, folder, state,
-                                                                 budget):
+                    for message, next_state in self._poll_folder(client, folder, state, budget):
                         state, found = next_state, True
                         yield message, json.dumps(state, sort_keys=True)
                 if found:
@@ -189,20 +191,23 @@ class ImapAdapter(Adapter):
         except (IMAPClientError, OSError) as exc:
             raise self._unavailable(exc) from exc
 
-    def _poll_folder(self, client: IMAPClient, folder: str, state: Cursor,
-                     budget: list[int]) -> Iterator[tuple[RawMessage, Cursor]]:
+    def _poll_folder(
+        self, client: IMAPClient, folder: str, state: Cursor, budget: list[int]
+    ) -> Iterator[tuple[RawMessage, Cursor]]:
         validity = self._select(client, folder)
         known = state.get(folder)
         last = 0
         if known and known.get("uidvalidity") == validity:
             last = int(known.get("last_uid", 0))
         elif known:
-            log.warning("channel %s: folder %s has a new UIDVALIDITY; rescanning it",
-                        self.name, folder)
+            log.warning(
+                "channel %s: folder %s has a new UIDVALIDITY; rescanning it", self.name, folder
+            )
         new = [u for u in client.search(["UID", f"{last + 1}:*"]) if u > last]
         # Read earlier but never confirmed (crash between commit and confirm): again.
-        pending_criteria = ["UID", f"1:{last}"] + ([] if self.options.processed_folder
-                                                    else ["UNSEEN"])
+        pending_criteria = ["UID", f"1:{last}"] + (
+            [] if self.options.processed_folder else ["UNSEEN"]
+        )
         pending = client.search(pending_criteria) if last else []
         uids = sorted({*pending, *new})[: max(budget[0], 0)]
         for start in range(0, len(uids), 25):
@@ -210,8 +215,11 @@ class ImapAdapter(Adapter):
             if self._select(client, folder, again=False) != validity:
                 return  # renumbered while we were reading: the next poll rescans
             sizes = client.fetch(chunk, ["RFC822.SIZE"])
-            small = [u for u in chunk if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0))
-                     <= self.options.max_message_bytes]
+            small = [
+                u
+                for u in chunk
+                if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= self.options.max_message_bytes
+            ]
             data = client.fetch(small, ["BODY.PEEK[]", "INTERNALDATE"]) if small else {}
             big = [u for u in chunk if u in sizes and u not in small]
             if big:
@@ -226,20 +234,27 @@ class ImapAdapter(Adapter):
                     state = {**state, folder: {"uidvalidity": validity, "last_uid": uid}}
                 yield message, state
 
-    def _message(self, folder: str, validity: int, uid: int,
-                 item: Mapping[bytes, Any]) -> RawMessage:
+    def _message(
+        self, folder: str, validity: int, uid: int, item: Mapping[bytes, Any]
+    ) -> RawMessage:
         received = item.get(b"INTERNALDATE")
-        at = received.astimezone(dt.UTC) if isinstance(received, dt.datetime) \
-            and received.tzinfo else dt.datetime.now(dt.UTC)
+        at = (
+            received.astimezone(dt.UTC)
+            if isinstance(received, dt.datetime) and received.tzinfo
+            else dt.datetime.now(dt.UTC)
+        )
         extra = {"folder": folder, "uid": uid, "uidvalidity": validity}
         if b"BODY[]" in item:
             return parse_email(bytes(item[b"BODY[]"]), at, self.limits, extra)
-        message = parse_email(bytes(item[b"BODY[HEADER]"]), at, self.limits,
-                              {**extra, "headers_only": True})
+        message = parse_email(
+            bytes(item[b"BODY[HEADER]"]), at, self.limits, {**extra, "headers_only": True}
+        )
         message.hold = HOLD_TOO_LARGE
-        message.draft.notes.append(f"message larger than max_message_bytes"
-                                   f" ({self.options.max_message_bytes}); only its headers"
-                                   " were read, the whole message stays on the mail server")
+        message.draft.notes.append(
+            f"message larger than max_message_bytes"
+            f" ({self.options.max_message_bytes}); only its headers"
+            " were read, the whole message stays on the mail server"
+        )
         return message
 
     def _wait_idle(self, client: IMAPClient) -> None:
@@ -288,11 +303,16 @@ class ImapAdapter(Adapter):
         if not o.smtp_host:
             return None
         return SmtpSettings(
-            host=o.smtp_host, port=o.smtp_port or (465 if o.smtp_tls == "ssl" else 587),
-            tls=o.smtp_tls, from_address=o.from_address or o.user, from_name=o.from_name,
+            host=o.smtp_host,
+            port=o.smtp_port or (465 if o.smtp_tls == "ssl" else 587),
+            tls=o.smtp_tls,
+            from_address=o.from_address or o.user,
+            from_name=o.from_name,
             user=o.smtp_user,
             password=o.smtp_password.get_secret_value() if o.smtp_password else None,
-            ca_file=o.ca_file, timeout=o.timeout)
+            ca_file=o.ca_file,
+            timeout=o.timeout,
+        )
 
     def recipient_key(self, reply_to: Mapping[str, str]) -> str | None:
         """The citizen's address, lower-cased."""
@@ -301,18 +321,24 @@ class ImapAdapter(Adapter):
 
     def can_reply(self, reply_to: Mapping[str, str]) -> bool:
         """Only with an address to write to and an SMTP server to write through."""
-        return bool(self.options.replies and self.smtp_settings() and "@" in
-                    reply_to.get("email", ""))
+        return bool(
+            self.options.replies and self.smtp_settings() and "@" in reply_to.get("email", "")
+        )
 
     def send_reply(self, reply: OutgoingReply) -> str | None:
         """Send the reply in the citizen's thread; return our Message-ID."""
         settings = self.smtp_settings()
         if settings is None or not self.can_reply(reply.reply_to):
-            raise SendError("channel has no SMTP server or the report no email address",
-                            retryable=False, code="no_route")
+            raise SendError(
+                "channel has no SMTP server or the report no email address",
+                retryable=False,
+                code="no_route",
+            )
         message_id = new_message_id(settings)
-        send(settings, build_reply(settings, reply, message_id=message_id,
-                                   now=dt.datetime.now(dt.UTC)))
+        send(
+            settings,
+            build_reply(settings, reply, message_id=message_id, now=dt.datetime.now(dt.UTC)),
+        )
         return message_id
 
 
@@ -326,7 +352,10 @@ def _load_cursor(cursor: str | None) -> Cursor:
         return {}
     if not isinstance(data, dict):
         return {}
-    return {str(k): {"uidvalidity": int(v["uidvalidity"]), "last_uid": int(v["last_uid"])}
-            for k, v in data.items()
-            if isinstance(v, dict) and isinstance(v.get("uidvalidity"), int)
-            and isinstance(v.get("last_uid"), int)}
+    return {
+        str(k): {"uidvalidity": int(v["uidvalidity"]), "last_uid": int(v["last_uid"])}
+        for k, v in data.items()
+        if isinstance(v, dict)
+        and isinstance(v.get("uidvalidity"), int)
+        and isinstance(v.get("last_uid"), int)
+    }

@@ -22,8 +22,9 @@ HOLD_BULK: Final = "bulk"
 HOLD_EMPTY: Final = "empty"
 HOLD_UNREADABLE: Final = "unreadable"
 
-_BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@",
-                             re.IGNORECASE)
+_BOUNCE_SENDERS = re.compile(
+    r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE
+)
 _AUTO_SUBJECT = re.compile(
     r"^\s*(automatic reply|auto(matic)?[- ]?reply|autoreply|auto response|out of (the )?office"
     r"|balasan otomatis|jawaban otomatis|balas otomatis|sedang tidak di kantor|"
@@ -40,8 +41,9 @@ _BOUNCE_SUBJECT = re.compile(
 _AUTOREPLY_FLAGS = ("x-autoreply", "x-autorespond", "x-autoresponder", "x-auto-reply")
 
 
-def hold_reason(message: EmailMessage, header: Callable[[str], str | None],
-                sender: str | None, subject: str) -> str | None:
+def hold_reason(
+    message: EmailMessage, header: Callable[[str], str | None], sender: str | None, subject: str
+) -> str | None:
     """Why this message must be held rather than reported, or None for a citizen's mail.
 
     `header` reads one decoded header (None when absent) without ever raising; `sender` is

@@ -37,15 +37,42 @@ from adapters.email.quotes import strip_quotes
 from normalizer.text import clean_text, html_to_text, looks_like_html
 
 DEFAULT_FORBIDDEN: Final = (
-    ".exe", ".bat", ".cmd", ".com", ".scr", ".pif", ".js", ".jse", ".vbs", ".vbe", ".wsf",
-    ".wsh", ".msi", ".msp", ".jar", ".ps1", ".sh", ".dll", ".lnk", ".hta", ".cpl", ".reg",
-    "application/x-msdownload", "application/x-dosexec", "application/x-msdos-program",
-    "application/x-ms-installer", "application/x-sh", "application/javascript",
-    "application/x-javascript", "application/java-archive", "application/hta",
+    ".exe",
+    ".bat",
+    ".cmd",
+    ".com",
+    ".scr",
+    ".pif",
+    ".js",
+    ".jse",
+    ".vbs",
+    ".vbe",
+    ".wsf",
+    ".wsh",
+    ".msi",
+    ".msp",
+    ".jar",
+    ".ps1",
+    ".sh",
+    ".dll",
+    ".lnk",
+    ".hta",
+    ".cpl",
+    ".reg",
+    "application/x-msdownload",
+    "application/x-dosexec",
+    "application/x-msdos-program",
+    "application/x-ms-installer",
+    "application/x-sh",
+    "application/javascript",
+    "application/x-javascript",
+    "application/java-archive",
+    "application/hta",
 )
 _MSGID = re.compile(r"<[^<>\s]{1,500}>")
 _REPLY_PREFIX = re.compile(
-    r"^\s*((re|fwd?|fw|aw|tr|wg|balas|bls|terusan|trs)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+    r"^\s*((re|fwd?|fw|aw|tr|wg|balas|bls|terusan|trs)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE
+)
 _FORWARD_PREFIX = re.compile(r"^\s*(fwd?|fw|tr|wg|terusan|trs)\s*:", re.IGNORECASE)
 _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 _MAX_DEPTH = 30
@@ -87,8 +114,9 @@ def external_id_for(message_id: str | None, raw: bytes) -> str:
     if not message_id:
         return f"sha256:{digest}"
     if len(message_id) > _MAX_ID:
-        message_id = "mid-sha256:" + hashlib.sha256(message_id.encode("utf-8", "replace")) \
-            .hexdigest()[:32]
+        message_id = (
+            "mid-sha256:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()[:32]
+        )
     return f"{message_id}#{digest}"
 
 
@@ -156,41 +184,56 @@ def _refusal(filename: str, content_type: str, size: int, limits: MimeLimits) ->
         if (rule.startswith(".") and suffix == rule) or _type_matches(content_type, rule):
             return "type not allowed"
     if limits.allowed_types is not None and not any(
-            _type_matches(content_type, p) for p in limits.allowed_types):
+        _type_matches(content_type, p) for p in limits.allowed_types
+    ):
         return "type not in allowed_types"
     if size > limits.max_attachment_bytes:
         return f"larger than {limits.max_attachment_bytes} bytes"
     return None
 
 
-def _add_attachment(part: Message, out: _Collected, limits: MimeLimits,
-                    content: bytes | None = None, filename: str | None = None) -> None:
+def _add_attachment(
+    part: Message,
+    out: _Collected,
+    limits: MimeLimits,
+    content: bytes | None = None,
+    filename: str | None = None,
+) -> None:
     out.seen_attachments += 1
     number = out.seen_attachments
     content_type = part.get_content_type()
     if content is None:
         payload = part.get_payload(decode=True)
         content = payload if isinstance(payload, bytes) else b""
-    name = filename or _filename(part) or \
-        f"lampiran-{number}{mimetypes.guess_extension(content_type) or ''}"
+    name = (
+        filename
+        or _filename(part)
+        or f"lampiran-{number}{mimetypes.guess_extension(content_type) or ''}"
+    )
     refusal = _refusal(name, content_type, len(content), limits)
     if refusal:
         suffix = PurePosixPath(name.lower()).suffix[:10] or "no extension"
-        out.notes.append(f"attachment {number} ({content_type}, {suffix}, {len(content)} bytes)"
-                         f" skipped: {refusal}")
+        out.notes.append(
+            f"attachment {number} ({content_type}, {suffix}, {len(content)} bytes)"
+            f" skipped: {refusal}"
+        )
         return
     out.attachments.append(AttachmentData(name, content_type, content))
 
 
 def _best_alternative(parts: Sequence[Message]) -> Message | None:
     """The part of a multipart/alternative a person reads: plain text, else HTML, else any."""
+
     def has_text(part: Message, subtype: str) -> bool:
         if part.is_multipart():
-            return any(has_text(p, subtype) for p in part.get_payload()
-                       if isinstance(p, Message))
+            return any(has_text(p, subtype) for p in part.get_payload() if isinstance(p, Message))
         payload = part.get_payload(decode=True)
-        return part.get_content_type() == f"text/{subtype}" and isinstance(payload, bytes) \
+        return (
+            part.get_content_type() == f"text/{subtype}"
+            and isinstance(payload, bytes)
             and bool(payload.strip())
+        )
+
     for subtype in ("plain", "html"):
         for part in parts:
             if has_text(part, subtype):
@@ -219,8 +262,11 @@ def _collect(part: Message, out: _Collected, limits: MimeLimits, depth: int = 0)
             _collect(child, out, limits, depth + 1)
         return
     disposition = part.get_content_disposition()
-    if content_type in ("text/plain", "text/html") and disposition != "attachment" \
-            and not _filename(part):
+    if (
+        content_type in ("text/plain", "text/html")
+        and disposition != "attachment"
+        and not _filename(part)
+    ):
         out.texts.append((content_type, _part_text(part, out.notes)))
         return
     if content_type.startswith("multipart/"):
@@ -270,27 +316,44 @@ def _address(value: str | None) -> tuple[str | None, str | None]:
     return (name.strip() or None), (address or None)
 
 
-def parse_email(raw: bytes, received_at: dt.datetime, limits: MimeLimits,
-                extra_raw: dict[str, Any] | None = None) -> RawMessage:
+def parse_email(
+    raw: bytes,
+    received_at: dt.datetime,
+    limits: MimeLimits,
+    extra_raw: dict[str, Any] | None = None,
+) -> RawMessage:
     """Read one message; never raises: the unreadable is held with its raw bytes."""
     try:
         return _parse(raw, received_at, limits, extra_raw or {})
     except Exception as exc:  # noqa: BLE001 - a citizen's message is never lost to a parser bug
         external_id = external_id_for(None, raw)
-        draft = MessageDraft(external_id=external_id, received_at=received_at, body="",
-                             notes=[f"message could not be read ({type(exc).__name__});"
-                                    " the raw message is kept"])
-        return RawMessage(external_id, received_at, _raw_record(raw, None, extra_raw or {}),
-                          draft, hold=HOLD_UNREADABLE)
+        draft = MessageDraft(
+            external_id=external_id,
+            received_at=received_at,
+            body="",
+            notes=[f"message could not be read ({type(exc).__name__}); the raw message is kept"],
+        )
+        return RawMessage(
+            external_id,
+            received_at,
+            _raw_record(raw, None, extra_raw or {}),
+            draft,
+            hold=HOLD_UNREADABLE,
+        )
 
 
 def _raw_record(raw: bytes, message_id: str | None, extra: dict[str, Any]) -> dict[str, Any]:
-    return {**extra, "message_id": message_id, "size": len(raw),
-            "rfc822_base64": base64.b64encode(raw).decode("ascii")}
+    return {
+        **extra,
+        "message_id": message_id,
+        "size": len(raw),
+        "rfc822_base64": base64.b64encode(raw).decode("ascii"),
+    }
 
 
-def _parse(raw: bytes, received_at: dt.datetime, limits: MimeLimits,
-           extra_raw: dict[str, Any]) -> RawMessage:
+def _parse(
+    raw: bytes, received_at: dt.datetime, limits: MimeLimits, extra_raw: dict[str, Any]
+) -> RawMessage:
     message = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)
     headers = _Headers(message)
@@ -321,18 +384,31 @@ def _parse(raw: bytes, received_at: dt.datetime, limits: MimeLimits,
         else:
             hold = HOLD_EMPTY
 
-    refs = list(dict.fromkeys(
-        [*_message_ids(headers.get("in-reply-to")), *_message_ids(headers.get("references"))]))
+    refs = list(
+        dict.fromkeys(
+            [*_message_ids(headers.get("in-reply-to")), *_message_ids(headers.get("references"))]
+        )
+    )
     tracking = re.search(limits.tracking_pattern, subject)
     draft = MessageDraft(
-        external_id=external_id, received_at=received_at, body=body, title=title,
-        name=name, email=address, attachments=out.attachments, notes=notes,
-        thread_refs=refs[-_MAX_REFS:], in_reply_to=tracking.group(0) if tracking else None,
+        external_id=external_id,
+        received_at=received_at,
+        body=body,
+        title=title,
+        name=name,
+        email=address,
+        attachments=out.attachments,
+        notes=notes,
+        thread_refs=refs[-_MAX_REFS:],
+        in_reply_to=tracking.group(0) if tracking else None,
     )
     reply_to = reply_address or address
     if reply_to:
-        draft.reply_to = {"email": reply_to, "message_id": message_id or "",
-                          "subject": subject[:300]}
-    return RawMessage(external_id, received_at, _raw_record(raw, message_id, extra_raw),
-                      draft, hold=hold)
-
+        draft.reply_to = {
+            "email": reply_to,
+            "message_id": message_id or "",
+            "subject": subject[:300],
+        }
+    return RawMessage(
+        external_id, received_at, _raw_record(raw, message_id, extra_raw), draft, hold=hold
+    )

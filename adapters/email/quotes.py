@@ -34,8 +34,7 @@ _ORIGINAL_MESSAGE = re.compile(
 _FORWARD_MARK = re.compile(r"forwarded message|diteruskan|terusan", re.IGNORECASE)
 _UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
 _HEADER_FROM = re.compile(r"^\s*\*?(from|dari)\s*:\*?\s*\S", re.IGNORECASE)
-_HEADER_SENT = re.compile(r"^\s*\*?(sent|date|dikirim|tanggal|terkirim)\s*:\*?\s*\S",
-                          re.IGNORECASE)
+_HEADER_SENT = re.compile(r"^\s*\*?(sent|date|dikirim|tanggal|terkirim)\s*:\*?\s*\S", re.IGNORECASE)
 _HEADER_TO = re.compile(r"^\s*\*?(to|kepada|subject|perihal|subjek)\s*:\*?", re.IGNORECASE)
 _SIGNATURE = re.compile(r"^--\s?$")
 _FOOTER = re.compile(
@@ -59,8 +58,11 @@ def _is_reply_header(lines: list[str], index: int) -> int:
     line = lines[index]
     if _REPLY_HEADER.match(line):
         return 1
-    if _REPLY_HEADER_START.match(line) and index + 1 < len(lines) \
-            and _REPLY_HEADER.match(f"{line} {lines[index + 1]}"):
+    if (
+        _REPLY_HEADER_START.match(line)
+        and index + 1 < len(lines)
+        and _REPLY_HEADER.match(f"{line} {lines[index + 1]}")
+    ):
         return 2
     return 0
 
@@ -70,8 +72,7 @@ def _is_outlook_block(lines: list[str], index: int) -> bool:
     if not _HEADER_FROM.match(lines[index]):
         return False
     window = lines[index + 1 : index + 1 + _HEADER_BLOCK_LINES]
-    return any(_HEADER_SENT.match(x) for x in window) and any(_HEADER_TO.match(x)
-                                                              for x in window)
+    return any(_HEADER_SENT.match(x) for x in window) and any(_HEADER_TO.match(x) for x in window)
 
 
 def _next_text_line(lines: list[str], index: int) -> str:
@@ -105,9 +106,14 @@ def strip_quotes(text: str, *, forwarded: bool = False) -> StrippedBody:
             if not forwarded:
                 quoted = True
                 break
-        if not forwarded and (_is_outlook_block(lines, index) or (
-                _UNDERSCORES.match(line) and index + 1 < len(lines)
-                and _is_outlook_block(lines, index + 1))):
+        if not forwarded and (
+            _is_outlook_block(lines, index)
+            or (
+                _UNDERSCORES.match(line)
+                and index + 1 < len(lines)
+                and _is_outlook_block(lines, index + 1)
+            )
+        ):
             quoted = True
             break
         if line.lstrip().startswith(">"):

@@ -64,8 +64,9 @@ def new_message_id(settings: SmtpSettings) -> str:
     return make_msgid(domain=settings.domain)
 
 
-def build_reply(settings: SmtpSettings, reply: OutgoingReply, *, message_id: str,
-                now: dt.datetime) -> EmailMessage:
+def build_reply(
+    settings: SmtpSettings, reply: OutgoingReply, *, message_id: str, now: dt.datetime
+) -> EmailMessage:
     """The reply as a UTF-8 text/plain message threaded onto the citizen's one."""
     to: Mapping[str, str] = reply.reply_to
     message = EmailMessage(policy=policy.SMTP)
@@ -89,17 +90,19 @@ def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
 
 
 def _error_for_code(code: int, what: str) -> SendError:
-    return SendError(f"SMTP server answered {code} to {what}", retryable=code < 500,
-                     code=str(code))
+    return SendError(f"SMTP server answered {code} to {what}", retryable=code < 500, code=str(code))
 
 
 def send(settings: SmtpSettings, message: EmailMessage) -> None:
     """Deliver one message to the SMTP server; raise SendError(retryable=...) on failure."""
     try:
         if settings.tls == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port,
-                                                    timeout=settings.timeout,
-                                                    context=_tls_context(settings))
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                settings.host,
+                settings.port,
+                timeout=settings.timeout,
+                context=_tls_context(settings),
+            )
         else:
             client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
         with client:
@@ -113,10 +116,12 @@ def send(settings: SmtpSettings, message: EmailMessage) -> None:
         raise _error_for_code(min(codes) if codes else 550, "the recipient") from None
     except smtplib.SMTPAuthenticationError as exc:
         # Our credentials, not the citizen's address: retried until an admin fixes the env.
-        raise SendError(f"SMTP login refused ({exc.smtp_code})", retryable=True,
-                        code="auth") from None
+        raise SendError(
+            f"SMTP login refused ({exc.smtp_code})", retryable=True, code="auth"
+        ) from None
     except smtplib.SMTPResponseException as exc:
         raise _error_for_code(exc.smtp_code, "the message") from None
     except (smtplib.SMTPException, OSError) as exc:  # no connection, TLS failure, timeout
-        raise SendError(f"SMTP server unreachable: {type(exc).__name__}", retryable=True,
-                        code="connection") from None
+        raise SendError(
+            f"SMTP server unreachable: {type(exc).__name__}", retryable=True, code="connection"
+        ) from None

@@ -57,13 +57,17 @@ class LetterAdapter(Adapter):
         Different senders may number their letters alike; the sender keeps them apart. A
         letter without a number is keyed by its content.
         """
-        sender = re.sub(r"\s+", " ", (entry.sender_organisation or entry.sender_name
-                                      or "anonim").strip().lower())
+        sender = re.sub(
+            r"\s+",
+            " ",
+            (entry.sender_organisation or entry.sender_name or "anonim").strip().lower(),
+        )
         if entry.number:
             return f"{entry.number.strip()} / {sender}"
         digest = hashlib.sha256(
-            "\x00".join([sender, entry.date.isoformat() if entry.date else "",
-                         entry.body.strip()]).encode()
+            "\x00".join(
+                [sender, entry.date.isoformat() if entry.date else "", entry.body.strip()]
+            ).encode()
         ).hexdigest()
         return f"tanpa-nomor:{digest[:32]}"
 
@@ -92,7 +96,9 @@ class LetterAdapter(Adapter):
         )
         raw = {
             "entered_by": entry.entered_by,
-            "letter": {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v)
-                       for k, v in entry.__dict__.items()},
+            "letter": {
+                k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v)
+                for k, v in entry.__dict__.items()
+            },
         }
         return RawMessage(external_id, entry.received_at, raw, draft)

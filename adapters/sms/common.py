@@ -54,14 +54,24 @@ class SmsFields(BaseModel):
 
     def grammar(self) -> Grammar:
         """The channel's SMS grammar."""
-        return Grammar(prefixes=tuple(self.prefixes), status_keywords=tuple(self.status_keywords),
-                       tracking_pattern=self.tracking_id_pattern,
-                       templates=tuple(Template.parse(t) for t in self.templates))
+        return Grammar(
+            prefixes=tuple(self.prefixes),
+            status_keywords=tuple(self.status_keywords),
+            tracking_pattern=self.tracking_id_pattern,
+            templates=tuple(Template.parse(t) for t in self.templates),
+        )
 
 
-def sms_draft(*, external_id: str, received_at: dt.datetime, sender: str, text: str,
-              grammar: Grammar, region: str = "ID",
-              reply_extra: Mapping[str, str] | None = None) -> MessageDraft:
+def sms_draft(
+    *,
+    external_id: str,
+    received_at: dt.datetime,
+    sender: str,
+    text: str,
+    grammar: Grammar,
+    region: str = "ID",
+    reply_extra: Mapping[str, str] | None = None,
+) -> MessageDraft:
     """The draft of one complete SMS: grammar applied, sender in E.164, reply coordinates.
 
     `reply_to["phone"]` is the sender as received (`whatsapp:+62…`, `0812…`, `1708`): the
@@ -69,14 +79,18 @@ def sms_draft(*, external_id: str, received_at: dt.datetime, sender: str, text: 
     """
     parsed = grammar.parse(text)
     e164 = to_e164(sender, region)
-    draft = MessageDraft(external_id=external_id, received_at=received_at, body=parsed.body,
-                         phone=e164, status_query=parsed.status_query,
-                         in_reply_to=parsed.in_reply_to)
+    draft = MessageDraft(
+        external_id=external_id,
+        received_at=received_at,
+        body=parsed.body,
+        phone=e164,
+        status_query=parsed.status_query,
+        in_reply_to=parsed.in_reply_to,
+    )
     for name, value in parsed.fields.items():
         setattr(draft, name, value)
     if e164 is None:
-        draft.notes.append("sender is not a phone number (short code or name): no reporter"
-                           " phone")
+        draft.notes.append("sender is not a phone number (short code or name): no reporter phone")
     if parsed.keyword:
         draft.notes.append(f"SMS keyword {parsed.keyword}")
     draft.reply_to = {"phone": sender.strip(), **(reply_extra or {})}

@@ -36,17 +36,50 @@ SUPPORTED_VERSIONS = frozenset({17, 18})
 TRUE: sa.ColumnClause[Any] = sa.literal_column("'true'")
 FALSE: sa.ColumnClause[Any] = sa.literal_column("'false'")
 
-INBOX = sa.table("inbox", *(sa.column(c) for c in (
-    "ID", "ReceivingDateTime", "SenderNumber", "Coding", "UDH", "TextDecoded", "Processed",
-    "RecipientID", "SMSCNumber", "Class")))
-OUTBOX = sa.table("outbox", *(sa.column(c) for c in (
-    "ID", "DestinationNumber", "TextDecoded", "Coding", "UDH", "MultiPart", "CreatorID",
-    "SenderID", "Class")))
-OUTBOX_MULTIPART = sa.table("outbox_multipart", *(sa.column(c) for c in (
-    "ID", "SequencePosition", "TextDecoded", "Coding", "UDH", "Class")))
+INBOX = sa.table(
+    "inbox",
+    *(
+        sa.column(c)
+        for c in (
+            "ID",
+            "ReceivingDateTime",
+            "SenderNumber",
+            "Coding",
+            "UDH",
+            "TextDecoded",
+            "Processed",
+            "RecipientID",
+            "SMSCNumber",
+            "Class",
+        )
+    ),
+)
+OUTBOX = sa.table(
+    "outbox",
+    *(
+        sa.column(c)
+        for c in (
+            "ID",
+            "DestinationNumber",
+            "TextDecoded",
+            "Coding",
+            "UDH",
+            "MultiPart",
+            "CreatorID",
+            "SenderID",
+            "Class",
+        )
+    ),
+)
+OUTBOX_MULTIPART = sa.table(
+    "outbox_multipart",
+    *(sa.column(c) for c in ("ID", "SequencePosition", "TextDecoded", "Coding", "UDH", "Class")),
+)
 # Schema 18 (Gammu 1.44) groups the parts of a long SMS in the inbox itself.
-INBOX_18 = sa.table("inbox", *(sa.column(c) for c in (
-    *INBOX.c.keys(), "MessageID", "SequencePosition", "PartCount")))
+INBOX_18 = sa.table(
+    "inbox",
+    *(sa.column(c) for c in (*INBOX.c.keys(), "MessageID", "SequencePosition", "PartCount")),
+)
 SENTITEMS = sa.table("sentitems", sa.column("ID"), sa.column("CreatorID"))
 GAMMU = sa.table("gammu", sa.column("Version"))
 
@@ -69,8 +102,9 @@ class GammuOptions(PollOptions, SmsFields):
         try:
             make_url(value)
         except ArgumentError:
-            raise ValueError("expected an SQLAlchemy URL such as"
-                             " mysql+pymysql://gammu@localhost/smsd") from None
+            raise ValueError(
+                "expected an SQLAlchemy URL such as mysql+pymysql://gammu@localhost/smsd"
+            ) from None
         return value
 
     @field_validator("time_zone")
@@ -90,8 +124,13 @@ class GammuSmsdAdapter(SmsAdapter):
     docs_url: ClassVar[str] = "https://docs.gammu.org/smsd/tables.html"
     options: GammuOptions
 
-    def __init__(self, options: ChannelOptions, *, public_url: str = "",
-                 clock: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(
+        self,
+        options: ChannelOptions,
+        *,
+        public_url: str = "",
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
         super().__init__(options, public_url=public_url)
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.zone = ZoneInfo(self.options.time_zone)
@@ -104,19 +143,25 @@ class GammuSmsdAdapter(SmsAdapter):
             url = make_url(self.options.database)
             if self.options.password is not None:
                 url = url.set(password=self.options.password.get_secret_value())
-            engine = sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2) \
-                if url.get_backend_name() != "sqlite" else sa.create_engine(url)
+            engine = (
+                sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
+                if url.get_backend_name() != "sqlite"
+                else sa.create_engine(url)
+            )
             try:
                 with engine.connect() as conn:
                     version = conn.execute(sa.select(sa.func.max(GAMMU.c.Version))).scalar()
             except SQLAlchemyError as exc:
                 engine.dispose()
-                raise AdapterUnavailable(f"Gammu database unreachable or not a Gammu schema:"
-                                         f" {type(exc).__name__}") from None
+                raise AdapterUnavailable(
+                    f"Gammu database unreachable or not a Gammu schema: {type(exc).__name__}"
+                ) from None
             if version not in SUPPORTED_VERSIONS:
                 engine.dispose()
-                raise AdapterUnavailable(f"Gammu schema version {version} is not supported"
-                                         f" (supported: {sorted(SUPPORTED_VERSIONS)})")
+                raise AdapterUnavailable(
+                    f"Gammu schema version {version} is not supported"
+                    f" (supported: {sorted(SUPPORTED_VERSIONS)})"
+                )
             self._engine, self.schema_version = engine, int(version)
         return self._engine
 
@@ -129,29 +174,42 @@ class GammuSmsdAdapter(SmsAdapter):
         known = _groups(cursor)
         engine = self.engine()
         inbox = INBOX_18 if (self.schema_version or 0) >= 18 else INBOX
-        query = (sa.select(*inbox.c).where(inbox.c.Processed == FALSE)
-                 .order_by(inbox.c.ID).limit(self.options.window))
+        query = (
+            sa.select(*inbox.c)
+            .where(inbox.c.Processed == FALSE)
+            .order_by(inbox.c.ID)
+            .limit(self.options.window)
+        )
         try:
             with engine.connect() as conn:
                 rows = [dict(r._mapping) for r in conn.execute(query)]
         except SQLAlchemyError as exc:
             raise AdapterUnavailable(f"Gammu inbox unreadable: {type(exc).__name__}") from None
         by_id = {int(r["ID"]): r for r in rows}
-        parts = [Part(i, str(r["SenderNumber"] or ""), self._utc(r["ReceivingDateTime"]),
-                      str(r["TextDecoded"] or ""), str(r["UDH"] or "") or _udh_from_group(r))
-                 for i, r in by_id.items()]
-        ready = assemble(parts, known, self.clock(),
-                         dt.timedelta(seconds=self.options.multipart_wait))
+        parts = [
+            Part(
+                i,
+                str(r["SenderNumber"] or ""),
+                self._utc(r["ReceivingDateTime"]),
+                str(r["TextDecoded"] or ""),
+                str(r["UDH"] or "") or _udh_from_group(r),
+            )
+            for i, r in by_id.items()
+        ]
+        ready = assemble(
+            parts, known, self.clock(), dt.timedelta(seconds=self.options.multipart_wait)
+        )
         pending = [g for g in known if all(i in by_id for i in g)]
         for message in ready[: self.options.batch_size]:
             if list(message.ids) not in pending:
                 pending.append(list(message.ids))
-            yield self._message(message, [by_id[i] for i in message.ids]), \
-                json.dumps({"groups": pending})
+            yield (
+                self._message(message, [by_id[i] for i in message.ids]),
+                json.dumps({"groups": pending}),
+            )
 
     def _utc(self, value: Any) -> dt.datetime:
-        moment = value if isinstance(value, dt.datetime) else \
-            dt.datetime.fromisoformat(str(value))
+        moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.zone)
         return moment.astimezone(dt.UTC)
@@ -165,17 +223,30 @@ class GammuSmsdAdapter(SmsAdapter):
         elif not text.strip():
             text, hold = "[SMS kosong]", "empty"
         extra = {"phone_id": str(first["RecipientID"])} if first.get("RecipientID") else None
-        draft = sms_draft(external_id=external_id, received_at=message.received_at,
-                          sender=message.parts[0].sender, text=text, grammar=self.grammar,
-                          region=self.options.region, reply_extra=extra)
+        draft = sms_draft(
+            external_id=external_id,
+            received_at=message.received_at,
+            sender=message.parts[0].sender,
+            text=text,
+            grammar=self.grammar,
+            region=self.options.region,
+            reply_extra=extra,
+        )
         if not message.complete:
             draft.notes.append(
                 f"long SMS incomplete: part(s) {', '.join(map(str, message.missing()))} of"
-                f" {message.total} never arrived within {self.options.multipart_wait:g}s")
-        raw = {"source": "gammu_smsd", "schema_version": self.schema_version,
-               "inbox_ids": list(message.ids), "complete": message.complete,
-               "rows": [{k: (v.isoformat() if isinstance(v, dt.datetime) else v)
-                         for k, v in r.items()} for r in rows]}
+                f" {message.total} never arrived within {self.options.multipart_wait:g}s"
+            )
+        raw = {
+            "source": "gammu_smsd",
+            "schema_version": self.schema_version,
+            "inbox_ids": list(message.ids),
+            "complete": message.complete,
+            "rows": [
+                {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in r.items()}
+                for r in rows
+            ],
+        }
         return RawMessage(external_id, message.received_at, raw, draft, hold=hold)
 
     def confirm(self, messages: Sequence[RawMessage]) -> None:
@@ -184,8 +255,11 @@ class GammuSmsdAdapter(SmsAdapter):
         try:
             with self.engine().begin() as conn:
                 for start in range(0, len(ids), 500):
-                    conn.execute(sa.update(INBOX).where(INBOX.c.ID.in_(ids[start:start + 500]))
-                                 .values(Processed=TRUE))
+                    conn.execute(
+                        sa.update(INBOX)
+                        .where(INBOX.c.ID.in_(ids[start : start + 500]))
+                        .values(Processed=TRUE)
+                    )
         except SQLAlchemyError as exc:
             raise AdapterUnavailable(f"Gammu inbox not updated: {type(exc).__name__}") from None
 
@@ -194,7 +268,6 @@ class GammuSmsdAdapter(SmsAdapter):
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
-
 
     def send_reply(self, reply: OutgoingReply) -> str | None:
         """Queue the reply in Gammu's outbox; long texts as multipart with a concat UDH.
@@ -206,22 +279,31 @@ class GammuSmsdAdapter(SmsAdapter):
         creator = f"{self.options.creator_id}:{reply.reply_id}"
         text = sms_reply_text(reply.text, self.options.max_reply_parts)
         parts = split_parts(text) or [text]
-        coding = "Default_No_Compression" if encoding_of(text) == "gsm7" else \
-            "Unicode_No_Compression"
+        coding = (
+            "Default_No_Compression" if encoding_of(text) == "gsm7" else "Unicode_No_Compression"
+        )
         # The reference is derived from the reply id: a retried reply carries the same one.
         ref = hashlib.sha256(reply.reply_id.encode()).digest()[0]
-        udh = [build_udh(ref, len(parts), n) if len(parts) > 1 else ""
-               for n in range(1, len(parts) + 1)]
-        first = {"DestinationNumber": reply.reply_to["phone"], "TextDecoded": parts[0],
-                 "Coding": coding, "UDH": udh[0], "Class": -1,
-                 "MultiPart": TRUE if len(parts) > 1 else FALSE,
-                 "CreatorID": creator,
-                 "SenderID": self.options.sender_id or reply.reply_to.get("phone_id")}
+        udh = [
+            build_udh(ref, len(parts), n) if len(parts) > 1 else ""
+            for n in range(1, len(parts) + 1)
+        ]
+        first = {
+            "DestinationNumber": reply.reply_to["phone"],
+            "TextDecoded": parts[0],
+            "Coding": coding,
+            "UDH": udh[0],
+            "Class": -1,
+            "MultiPart": TRUE if len(parts) > 1 else FALSE,
+            "CreatorID": creator,
+            "SenderID": self.options.sender_id or reply.reply_to.get("phone_id"),
+        }
         try:
             with self.engine().begin() as conn:
                 for table, where in (("outbox", OUTBOX), ("sent", SENTITEMS)):
-                    earlier = conn.execute(sa.select(where.c.ID).where(
-                        where.c.CreatorID == creator).limit(1)).scalar()
+                    earlier = conn.execute(
+                        sa.select(where.c.ID).where(where.c.CreatorID == creator).limit(1)
+                    ).scalar()
                     if earlier is not None:
                         return f"{table}:{earlier}"
                 insert = sa.insert(OUTBOX).values(**first)
@@ -230,13 +312,21 @@ class GammuSmsdAdapter(SmsAdapter):
                 else:
                     outbox_id = conn.execute(insert).lastrowid
                 for n, part in enumerate(parts[1:], start=2):
-                    conn.execute(sa.insert(OUTBOX_MULTIPART).values(
-                        ID=outbox_id, SequencePosition=n, TextDecoded=part, Coding=coding,
-                        UDH=udh[n - 1], Class=-1))
+                    conn.execute(
+                        sa.insert(OUTBOX_MULTIPART).values(
+                            ID=outbox_id,
+                            SequencePosition=n,
+                            TextDecoded=part,
+                            Coding=coding,
+                            UDH=udh[n - 1],
+                            Class=-1,
+                        )
+                    )
         except DBAPIError as exc:
-            raise SendError(f"Gammu outbox insert failed: {type(exc).__name__}",
-                            retryable=exc.connection_invalidated or isinstance(
-                                exc, sa.exc.OperationalError)) from None
+            raise SendError(
+                f"Gammu outbox insert failed: {type(exc).__name__}",
+                retryable=exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError),
+            ) from None
         except AdapterUnavailable as exc:
             raise SendError(str(exc), retryable=True) from None
         return f"outbox:{outbox_id}"

@@ -25,13 +25,24 @@ DEFAULT_TRACKING_PATTERN: Final = r"LPR\d{7}"
 
 # Template part names, in Indonesian or as the draft's own field names.
 TEMPLATE_FIELDS: Final = {
-    "nama": "name", "name": "name",
-    "alamat": "address", "address": "address",
-    "isi": "body", "pesan": "body", "body": "body", "laporan": "body",
-    "judul": "title", "title": "title",
-    "lokasi": "location_text", "location": "location_text", "location_text": "location_text",
-    "nik": "identity_number", "identity_number": "identity_number",
-    "email": "email", "kategori": "category", "category": "category",
+    "nama": "name",
+    "name": "name",
+    "alamat": "address",
+    "address": "address",
+    "isi": "body",
+    "pesan": "body",
+    "body": "body",
+    "laporan": "body",
+    "judul": "title",
+    "title": "title",
+    "lokasi": "location_text",
+    "location": "location_text",
+    "location_text": "location_text",
+    "nik": "identity_number",
+    "identity_number": "identity_number",
+    "email": "email",
+    "kategori": "category",
+    "category": "category",
 }
 TEMPLATE_SEPARATORS: Final = "#*|;/"
 
@@ -56,8 +67,10 @@ class Template:
             raise ValueError(f"template {spec!r} must be KEYWORD{sep}field{sep}field...")
         unknown = [n for n in names if n.lower() not in TEMPLATE_FIELDS]
         if unknown:
-            raise ValueError(f"template {spec!r}: unknown field(s) {', '.join(unknown)}; use "
-                             + ", ".join(sorted(TEMPLATE_FIELDS)))
+            raise ValueError(
+                f"template {spec!r}: unknown field(s) {', '.join(unknown)}; use "
+                + ", ".join(sorted(TEMPLATE_FIELDS))
+            )
         fields = tuple(TEMPLATE_FIELDS[n.lower()] for n in names)
         if len(set(fields)) != len(fields):
             raise ValueError(f"template {spec!r} names a field twice")
@@ -79,15 +92,26 @@ class Grammar:
 
     @cached_property
     def _status(self) -> re.Pattern[str]:
-        words = sorted((re.escape(k.strip()).replace(r"\ ", r"\s+")
-                        for k in self.status_keywords if k.strip()), key=len, reverse=True)
-        return re.compile(rf"^(?:{'|'.join(words)})\b[\s:#.,-]*(?P<id>{self.tracking_pattern})"
-                          r"[\s.!?]*$", re.IGNORECASE)
+        words = sorted(
+            (
+                re.escape(k.strip()).replace(r"\ ", r"\s+")
+                for k in self.status_keywords
+                if k.strip()
+            ),
+            key=len,
+            reverse=True,
+        )
+        return re.compile(
+            rf"^(?:{'|'.join(words)})\b[\s:#.,-]*(?P<id>{self.tracking_pattern})"
+            r"[\s.!?]*$",
+            re.IGNORECASE,
+        )
 
     @cached_property
     def _prefix(self) -> re.Pattern[str]:
-        words = sorted((re.escape(p.strip()) for p in self.prefixes if p.strip()), key=len,
-                       reverse=True)
+        words = sorted(
+            (re.escape(p.strip()) for p in self.prefixes if p.strip()), key=len, reverse=True
+        )
         return re.compile(rf"^(?:{'|'.join(words)})(?:[\s:#.,-]+|$)", re.IGNORECASE)
 
     def parse(self, text: str) -> ParsedSms:
@@ -102,12 +126,12 @@ class Grammar:
                 return parsed
         rest, keyword = stripped, None
         prefix = self._prefix.match(stripped) if self.prefixes else None
-        if prefix and stripped[prefix.end():].strip():
-            rest = stripped[prefix.end():].strip()
+        if prefix and stripped[prefix.end() :].strip():
+            rest = stripped[prefix.end() :].strip()
             keyword = prefix.group(0).strip(" :#.,-").upper()
         tracking = self._tracking.match(rest)
         if tracking:
-            after = rest[tracking.end():]
+            after = rest[tracking.end() :]
             if not after or not after[0].isalnum():
                 tracking_id = tracking.group(0).upper()
                 remainder = after.strip(" \t\r\n:#.,-")
@@ -120,9 +144,12 @@ class Grammar:
         head = template.keyword + template.separator
         if not text.upper().startswith(head):
             return None
-        pieces = text[len(head):].split(template.separator, len(template.fields) - 1)
-        values = {name: piece.strip() for name, piece in zip(template.fields, pieces, strict=False)
-                  if piece.strip()}
+        pieces = text[len(head) :].split(template.separator, len(template.fields) - 1)
+        values = {
+            name: piece.strip()
+            for name, piece in zip(template.fields, pieces, strict=False)
+            if piece.strip()
+        }
         body = values.pop("body", None)
         # Without an `isi` part the whole message is the complaint: nothing is lost.
         return ParsedSms(body=body or text, fields=values, keyword=template.keyword)

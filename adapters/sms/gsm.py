@@ -26,12 +26,38 @@ SINGLE_UCS2, PART_UCS2 = 70, 67
 
 # Look-alikes that phones and word processors put into text, with their GSM-7 stand-ins.
 _LOOKALIKES: Final = {  # curly quotes, dashes, ellipsis, odd spaces...
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
-    "\u00b4": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-    "\u00ab": '"', "\u00bb": '"', "\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2015": "-",
-    "\u2010": "-", "\u2011": "-", "\u2212": "-", "\u2026": "...", "\u2022": "*", "\u00b7": ".",
-    "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u200b": "", "\ufeff": "", "\t": " ",
-    "\u00d7": "x", "\u00f7": "/",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u2032": "'",
+    "`": "'",
+    "\u00b4": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u201f": '"',
+    "\u2033": '"',
+    "\u00ab": '"',
+    "\u00bb": '"',
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2012": "-",
+    "\u2015": "-",
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2212": "-",
+    "\u2026": "...",
+    "\u2022": "*",
+    "\u00b7": ".",
+    "\u00a0": " ",
+    "\u2009": " ",
+    "\u202f": " ",
+    "\u200b": "",
+    "\ufeff": "",
+    "\t": " ",
+    "\u00d7": "x",
+    "\u00f7": "/",
 }
 
 
@@ -53,8 +79,9 @@ def to_gsm7(text: str) -> str:
         elif ch in _LOOKALIKES:
             out.append(_LOOKALIKES[ch])
         else:
-            base = "".join(c for c in unicodedata.normalize("NFKD", ch)
-                           if not unicodedata.combining(c))
+            base = "".join(
+                c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
+            )
             out.append(base if base and is_gsm7(base) else ch)
     return "".join(out)
 

@@ -54,13 +54,13 @@ class KannelParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sender: str = "sender"      # %p
+    sender: str = "sender"  # %p
     receiver: str = "receiver"  # %P
-    text: str = "text"          # %a (or %b)
-    time: str = "time"          # %t, or %T for a Unix time
-    id: str = "id"              # %I
-    charset: str = "charset"    # %C
-    coding: str = "coding"      # %c
+    text: str = "text"  # %a (or %b)
+    time: str = "time"  # %t, or %T for a Unix time
+    id: str = "id"  # %I
+    charset: str = "charset"  # %C
+    coding: str = "coding"  # %c
 
 
 class KannelOptions(ChannelOptions, SmsFields):
@@ -72,8 +72,9 @@ class KannelOptions(ChannelOptions, SmsFields):
     secret_header: str = "X-Kannel-Secret"  # noqa: S105
     params: KannelParams = Field(default_factory=KannelParams)
     time_zone: str = "UTC"  # Kannel's %t is written in UTC
-    sendsms_url: str = Field(default="http://127.0.0.1:13013/cgi-bin/sendsms",
-                             pattern=r"^https?://[^/\s]+")
+    sendsms_url: str = Field(
+        default="http://127.0.0.1:13013/cgi-bin/sendsms", pattern=r"^https?://[^/\s]+"
+    )
     username: str | None = None
     password: SecretStr | None = None
     number: str | None = None  # `from` of replies; default: the number the citizen wrote to
@@ -92,8 +93,10 @@ class KannelOptions(ChannelOptions, SmsFields):
 
 def _raw_params(text: str) -> dict[str, bytes]:
     """URL-encoded pairs with their values as raw bytes (Kannel's %b is binary)."""
-    return {k: v.encode("latin-1")
-            for k, v in parse_qsl(text, keep_blank_values=True, encoding="latin-1")}
+    return {
+        k: v.encode("latin-1")
+        for k, v in parse_qsl(text, keep_blank_values=True, encoding="latin-1")
+    }
 
 
 class KannelSmsAdapter(SmsAdapter):
@@ -104,11 +107,14 @@ class KannelSmsAdapter(SmsAdapter):
     methods: ClassVar[frozenset[str]] = frozenset({"GET", "POST"})
     Options: ClassVar[builtins.type[ChannelOptions]] = KannelOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset({"secret", "password"})
-    docs_url: ClassVar[str] = "https://www.kannel.org/download/kannel-userguide-snapshot/userguide.html"
+    docs_url: ClassVar[str] = (
+        "https://www.kannel.org/download/kannel-userguide-snapshot/userguide.html"
+    )
     options: KannelOptions
 
-    def __init__(self, options: ChannelOptions, *, public_url: str = "",
-                 http: requests.Session | None = None) -> None:
+    def __init__(
+        self, options: ChannelOptions, *, public_url: str = "", http: requests.Session | None = None
+    ) -> None:
         super().__init__(options, public_url=public_url)
         self.http = http or requests.Session()
         self.zone = ZoneInfo(self.options.time_zone)
@@ -120,8 +126,7 @@ class KannelSmsAdapter(SmsAdapter):
 
     def _params(self, request: InboundRequest) -> dict[str, bytes]:
         params = _raw_params(urlsplit(request.url).query)
-        if request.method == "POST" and request.content_type == \
-                "application/x-www-form-urlencoded":
+        if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
             params.update(_raw_params(request.body.decode("latin-1")))
         return params
 
@@ -141,17 +146,22 @@ class KannelSmsAdapter(SmsAdapter):
         record = request.to_record(self.redact_headers)
         name = self.options.secret_param
         parts = urlsplit(request.url)
-        query = [(k, REDACTED if k == name else v)
-                 for k, v in parse_qsl(parts.query, keep_blank_values=True, encoding="latin-1")]
+        query = [
+            (k, REDACTED if k == name else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True, encoding="latin-1")
+        ]
         record["url"] = urlunsplit(parts._replace(query=urlencode(query, encoding="latin-1")))
         # Binary (%b, UCS-2) values hold NUL bytes that JSON columns refuse; the URL above
         # keeps them exactly, percent-encoded.
-        record["query"] = {k: (REDACTED if k == name else str(v).replace("\x00", "\ufffd"))
-                           for k, v in record["query"].items()}
-        if request.content_type == "application/x-www-form-urlencoded" and "text" in \
-                record["body"]:
-            form = [(k, REDACTED if k == name else v) for k, v in
-                    parse_qsl(record["body"]["text"], keep_blank_values=True)]
+        record["query"] = {
+            k: (REDACTED if k == name else str(v).replace("\x00", "\ufffd"))
+            for k, v in record["query"].items()
+        }
+        if request.content_type == "application/x-www-form-urlencoded" and "text" in record["body"]:
+            form = [
+                (k, REDACTED if k == name else v)
+                for k, v in parse_qsl(record["body"]["text"], keep_blank_values=True)
+            ]
             record["body"] = {"text": urlencode(form)}
         return record
 
@@ -159,32 +169,44 @@ class KannelSmsAdapter(SmsAdapter):
         """One Kannel callback -> one SMS."""
         p = self.options.params
         params = self._params(request)
-        if request.method == "POST" and request.content_type != \
-                "application/x-www-form-urlencoded":
+        if request.method == "POST" and request.content_type != "application/x-www-form-urlencoded":
             # post-url: the text is the body, the rest comes in X-Kannel-* headers.
             params.setdefault(p.text, request.body)
-            for name, header in ((p.sender, "x-kannel-from"), (p.receiver, "x-kannel-to"),
-                                 (p.time, "x-kannel-time"), (p.coding, "x-kannel-coding")):
+            for name, header in (
+                (p.sender, "x-kannel-from"),
+                (p.receiver, "x-kannel-to"),
+                (p.time, "x-kannel-time"),
+                (p.coding, "x-kannel-coding"),
+            ):
                 if request.headers.get(header) and name not in params:
                     params[name] = str(request.headers.get(header)).encode("utf-8")
             if p.charset not in params and request.headers.get("content-type"):
                 params[p.charset] = request.charset.encode("ascii", "replace")
         sender = _ascii(params.get(p.sender), p.sender)
         if not sender:
-            raise PayloadInvalid(f"parameter {p.sender!r} (Kannel %p) is required",
-                                 field=p.sender)
+            raise PayloadInvalid(f"parameter {p.sender!r} (Kannel %p) is required", field=p.sender)
         receiver = _ascii(params.get(p.receiver), p.receiver) or ""
         if p.text not in params:
             raise PayloadInvalid(f"parameter {p.text!r} (Kannel %a) is required", field=p.text)
         text = self._decode(params[p.text], params)
         stamp = _ascii(params.get(p.time), p.time)
         received_at = self._time(stamp) or request.received_at
-        external_id = _ascii(params.get(p.id), p.id) or "sha256:" + hashlib.sha256(
-            "\x1f".join((sender, receiver, stamp or "", text)).encode("utf-8")
-        ).hexdigest()[:40]
-        draft = sms_draft(external_id=external_id, received_at=received_at, sender=sender,
-                          text=text, grammar=self.grammar, region=self.options.region,
-                          reply_extra={"to": receiver} if receiver else None)
+        external_id = (
+            _ascii(params.get(p.id), p.id)
+            or "sha256:"
+            + hashlib.sha256(
+                "\x1f".join((sender, receiver, stamp or "", text)).encode("utf-8")
+            ).hexdigest()[:40]
+        )
+        draft = sms_draft(
+            external_id=external_id,
+            received_at=received_at,
+            sender=sender,
+            text=text,
+            grammar=self.grammar,
+            region=self.options.region,
+            reply_extra={"to": receiver} if receiver else None,
+        )
         raw = self.raw_record(request)
         return InboundResult([RawMessage(external_id, received_at, raw, draft)])
 
@@ -210,29 +232,34 @@ class KannelSmsAdapter(SmsAdapter):
             return None
         if re.fullmatch(r"[0-9]{1,11}", stamp):
             return dt.datetime.fromtimestamp(int(stamp), dt.UTC)
-        for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d+%H:%M:%S",
-                    "%Y-%m-%dT%H:%M:%S"):
+        for fmt in (
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%d+%H:%M:%S",
+            "%Y-%m-%dT%H:%M:%S",
+        ):
             try:
                 moment = dt.datetime.strptime(stamp.strip(), fmt)  # zone set below
             except ValueError:
                 continue
             return moment.replace(tzinfo=self.zone).astimezone(dt.UTC)
-        raise PayloadInvalid(f"parameter {self.options.params.time!r} is not a time",
-                             field=self.options.params.time)
+        raise PayloadInvalid(
+            f"parameter {self.options.params.time!r} is not a time", field=self.options.params.time
+        )
 
     def answer(self, outcomes: list[StoredOutcome]) -> HttpAnswer:
         """An empty 200: nothing for Kannel to send back."""
         return HttpAnswer(200, b"", "text/plain")
-
 
     def send_reply(self, reply: OutgoingReply) -> str | None:
         """Queue the reply at Kannel's sendsms interface (UCS-2 for non-GSM text)."""
         text = sms_reply_text(reply.text, self.options.max_reply_parts)
         params: dict[str, str] = {
             "username": self.options.username or "",
-            "password": self.options.password.get_secret_value() if self.options.password
-            else "",
-            "to": reply.reply_to["phone"], "text": text, "charset": "UTF-8",
+            "password": self.options.password.get_secret_value() if self.options.password else "",
+            "to": reply.reply_to["phone"],
+            "text": text,
+            "charset": "UTF-8",
         }
         sender = self.options.number or reply.reply_to.get("to")
         if sender:
@@ -242,19 +269,22 @@ class KannelSmsAdapter(SmsAdapter):
         if self.options.smsc:
             params["smsc"] = self.options.smsc
         if self.options.dlr_url:
-            params["dlr-url"], params["dlr-mask"] = self.options.dlr_url, str(
-                self.options.dlr_mask)
+            params["dlr-url"], params["dlr-mask"] = self.options.dlr_url, str(self.options.dlr_mask)
         try:
-            response = self.http.get(self.options.sendsms_url, params=params,
-                                     timeout=self.options.timeout)
+            response = self.http.get(
+                self.options.sendsms_url, params=params, timeout=self.options.timeout
+            )
         except requests.RequestException as exc:
             # The exception text holds the URL, password included: only its type is told.
-            raise SendError(f"Kannel sendsms unreachable: {type(exc).__name__}",
-                            retryable=True) from None
+            raise SendError(
+                f"Kannel sendsms unreachable: {type(exc).__name__}", retryable=True
+            ) from None
         if response.status_code >= 300:
-            raise SendError(f"Kannel sendsms answered {response.status_code}",
-                            retryable=is_retryable_status(response.status_code),
-                            code=str(response.status_code))
+            raise SendError(
+                f"Kannel sendsms answered {response.status_code}",
+                retryable=is_retryable_status(response.status_code),
+                code=str(response.status_code),
+            )
         return None
 
 

@@ -81,8 +81,9 @@ def _seq(part: Part) -> int:
     return concat.seq if concat else 1
 
 
-def assemble(parts: Iterable[Part], known: Sequence[Sequence[int]], now: dt.datetime,
-             wait: dt.timedelta) -> list[Assembled]:
+def assemble(
+    parts: Iterable[Part], known: Sequence[Sequence[int]], now: dt.datetime, wait: dt.timedelta
+) -> list[Assembled]:
     """The messages ready to hand out, oldest first.
 
     `known` are groups handed out before (by part id): they are formed again as they were,

@@ -72,8 +72,9 @@ class TwilioOptions(ChannelOptions, SmsFields):
     @model_validator(mode="after")
     def _reply_sender(self) -> TwilioOptions:
         if self.replies and not (self.number or self.messaging_service_sid):
-            raise ValueError("replies need `number` (the From of replies) or"
-                             " `messaging_service_sid`")
+            raise ValueError(
+                "replies need `number` (the From of replies) or `messaging_service_sid`"
+            )
         return self
 
 
@@ -110,12 +111,18 @@ class TwilioSmsAdapter(SmsAdapter):
     Options: ClassVar[builtins.type[ChannelOptions]] = TwilioOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token"})
     redact_headers: ClassVar[frozenset[str]] = frozenset(
-        {"authorization", "cookie", "x-twilio-signature"})
+        {"authorization", "cookie", "x-twilio-signature"}
+    )
     docs_url: ClassVar[str] = "https://www.twilio.com/docs/messaging/guides/webhook-request"
     options: TwilioOptions
 
-    def __init__(self, options: ChannelOptions, *, public_url: str = "",
-                 http_client: TwilioHttpClient | None = None) -> None:
+    def __init__(
+        self,
+        options: ChannelOptions,
+        *,
+        public_url: str = "",
+        http_client: TwilioHttpClient | None = None,
+    ) -> None:
         super().__init__(options, public_url=public_url)
         self.validator = RequestValidator(self.options.auth_token.get_secret_value())
         self._http_client = http_client
@@ -134,8 +141,9 @@ class TwilioSmsAdapter(SmsAdapter):
         """One incoming message -> one draft; a status callback is ignored."""
         form = {key: values[-1] for key, values in _form(request).items()}
         if not form:
-            raise PayloadInvalid("expected an application/x-www-form-urlencoded UTF-8 form",
-                                 field="Content-Type")
+            raise PayloadInvalid(
+                "expected an application/x-www-form-urlencoded UTF-8 form", field="Content-Type"
+            )
         if "MessageStatus" in form and "Body" not in form:
             raise Ignored(f"status callback ({form['MessageStatus'] or 'no status'})")
         sid = form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid")
@@ -146,16 +154,24 @@ class TwilioSmsAdapter(SmsAdapter):
             raise PayloadInvalid("field 'From' is required", field="From")
         media = _media(form)
         body = form.get("Body", "")
-        place = ", ".join(form[k] for k in ("Label", "Address") if form.get(k)) or \
-            f"{form.get('Latitude', '')}, {form.get('Longitude', '')}"
+        place = (
+            ", ".join(form[k] for k in ("Label", "Address") if form.get(k))
+            or f"{form.get('Latitude', '')}, {form.get('Longitude', '')}"
+        )
         if not body.strip() and media:
             body = MEDIA_ONLY_BODY.format(n=len(media))
         elif not body.strip() and form.get("Latitude") and form.get("Longitude"):
             body = LOCATION_ONLY_BODY.format(place=place)
         extra = {"to": form["To"]} if form.get("To") else {}
-        draft = sms_draft(external_id=sid, received_at=request.received_at, sender=sender,
-                          text=body, grammar=self.grammar, region=self.options.region,
-                          reply_extra=extra)
+        draft = sms_draft(
+            external_id=sid,
+            received_at=request.received_at,
+            sender=sender,
+            text=body,
+            grammar=self.grammar,
+            region=self.options.region,
+            reply_extra=extra,
+        )
         if form.get("Latitude") and form.get("Longitude"):
             draft.lat, draft.lon = _float(form["Latitude"]), _float(form["Longitude"])
             draft.location_text = place
@@ -184,12 +200,16 @@ class TwilioSmsAdapter(SmsAdapter):
                 except _MediaProblem as exc:
                     problem = str(exc)
                 else:
-                    message.draft.attachments.append(AttachmentData(
-                        f"media-{index}{mimetypes.guess_extension(ctype) or ''}", ctype,
-                        content))
+                    message.draft.attachments.append(
+                        AttachmentData(
+                            f"media-{index}{mimetypes.guess_extension(ctype) or ''}", ctype, content
+                        )
+                    )
                     continue
-            message.draft.notes.append(f"media {index} ({ctype}) not attached: {problem};"
-                                       " its Twilio URL is in the raw message")
+            message.draft.notes.append(
+                f"media {index} ({ctype}) not attached: {problem};"
+                " its Twilio URL is in the raw message"
+            )
 
     def _download(self, url: str, auth: tuple[str, str], timeout: float) -> bytes:
         limit = self.options.max_media_bytes
@@ -213,13 +233,15 @@ class TwilioSmsAdapter(SmsAdapter):
         """Empty TwiML: Twilio sends nothing back now (the acknowledgement follows)."""
         return HttpAnswer(200, EMPTY_TWIML, "text/xml")
 
-
     def client(self) -> Client:
         """The Twilio REST client, pointed at `api_base_url` (created on first use)."""
         if self._client is None:
             http = self._http_client or TwilioHttpClient(timeout=self.options.timeout)
-            self._client = Client(self.options.account_sid,
-                                  self.options.auth_token.get_secret_value(), http_client=http)
+            self._client = Client(
+                self.options.account_sid,
+                self.options.auth_token.get_secret_value(),
+                http_client=http,
+            )
             self._client.api.base_url = self.options.api_base_url.rstrip("/")
         return self._client
 
@@ -227,8 +249,10 @@ class TwilioSmsAdapter(SmsAdapter):
         """Send through the Messages API; returns the message SID."""
         to = reply.reply_to["phone"]
         whatsapp = to.lower().startswith("whatsapp:")
-        args: dict[str, Any] = {"to": to, "body": sms_reply_text(
-            reply.text, 10 if whatsapp else self.options.max_reply_parts)}
+        args: dict[str, Any] = {
+            "to": to,
+            "body": sms_reply_text(reply.text, 10 if whatsapp else self.options.max_reply_parts),
+        }
         if self.options.messaging_service_sid and not whatsapp:
             args["messaging_service_sid"] = self.options.messaging_service_sid
         else:
@@ -239,9 +263,11 @@ class TwilioSmsAdapter(SmsAdapter):
         try:
             message = self.client().messages.create(**args)
         except TwilioRestException as exc:
-            raise SendError(f"Twilio answered {exc.status} (error {exc.code})",
-                            retryable=is_retryable_status(exc.status),
-                            code=str(exc.code or exc.status)) from exc
+            raise SendError(
+                f"Twilio answered {exc.status} (error {exc.code})",
+                retryable=is_retryable_status(exc.status),
+                code=str(exc.code or exc.status),
+            ) from exc
         except (requests.RequestException, TwilioException) as exc:
             raise SendError(f"Twilio unreachable: {type(exc).__name__}", retryable=True) from exc
         return str(message.sid)
@@ -252,9 +278,14 @@ def _media(form: Mapping[str, str]) -> list[dict[str, str]]:
         count = min(int(form.get("NumMedia", "0") or 0), MAX_MEDIA)
     except ValueError:
         raise PayloadInvalid("field 'NumMedia' must be a number", field="NumMedia") from None
-    return [{"url": form[f"MediaUrl{i}"],
-             "content_type": form.get(f"MediaContentType{i}", "application/octet-stream")}
-            for i in range(count) if form.get(f"MediaUrl{i}")]
+    return [
+        {
+            "url": form[f"MediaUrl{i}"],
+            "content_type": form.get(f"MediaContentType{i}", "application/octet-stream"),
+        }
+        for i in range(count)
+        if form.get(f"MediaUrl{i}")
+    ]
 
 
 def _float(value: str) -> float | None:

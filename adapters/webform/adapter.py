@@ -34,18 +34,42 @@ from adapters.base import (
 from adapters.errors import InvalidSignature, PayloadInvalid, SendError, is_retryable_status
 
 REPORT_FIELDS = (
-    "body", "title", "name", "phone", "email", "address", "location_text", "lat", "lon",
-    "kind", "anonymous", "confidential", "external_id", "category", "region_code",
-    "identity_number", "incident_date", "received_at",
+    "body",
+    "title",
+    "name",
+    "phone",
+    "email",
+    "address",
+    "location_text",
+    "lat",
+    "lon",
+    "kind",
+    "anonymous",
+    "confidential",
+    "external_id",
+    "category",
+    "region_code",
+    "identity_number",
+    "incident_date",
+    "received_at",
 )
-FIELD_ALIASES = {"location": "location_text", "external id": "external_id",
-                 "region": "region_code", "nik": "identity_number"}
+FIELD_ALIASES = {
+    "location": "location_text",
+    "external id": "external_id",
+    "region": "region_code",
+    "nik": "identity_number",
+}
 KIND_ALIASES = {
-    "pengaduan": "pengaduan", "aduan": "pengaduan", "keluhan": "pengaduan",
-    "aspirasi": "aspirasi", "saran": "aspirasi",
-    "permintaan_informasi": "permintaan_informasi", "informasi": "permintaan_informasi",
+    "pengaduan": "pengaduan",
+    "aduan": "pengaduan",
+    "keluhan": "pengaduan",
+    "aspirasi": "aspirasi",
+    "saran": "aspirasi",
+    "permintaan_informasi": "permintaan_informasi",
+    "informasi": "permintaan_informasi",
     "permintaan informasi": "permintaan_informasi",
-    "whistleblowing": "whistleblowing", "wbs": "whistleblowing",
+    "whistleblowing": "whistleblowing",
+    "wbs": "whistleblowing",
 }
 TRUE_WORDS = {"1", "true", "ya", "y", "yes", "on"}
 FALSE_WORDS = {"0", "false", "tidak", "t", "no", "off", "n", ""}
@@ -73,8 +97,10 @@ def field_map(value: Mapping[str, str]) -> dict[str, str]:
     for key, source in value.items():
         target = FIELD_ALIASES.get(key, key)
         if target not in REPORT_FIELDS:
-            raise ValueError(f"unknown report field {key!r}; use one of "
-                             + ", ".join(("location", *REPORT_FIELDS)))
+            raise ValueError(
+                f"unknown report field {key!r}; use one of "
+                + ", ".join(("location", *REPORT_FIELDS))
+            )
         mapped[target] = source
     mapped.setdefault("body", "body")
     return mapped
@@ -91,8 +117,9 @@ class WebformAdapter(Adapter):
     docs_url: ClassVar[str] = "README.md#web-form-channel-webform"
     options: WebformOptions
 
-    def __init__(self, options: ChannelOptions, *, public_url: str = "",
-                 http: requests.Session | None = None) -> None:
+    def __init__(
+        self, options: ChannelOptions, *, public_url: str = "", http: requests.Session | None = None
+    ) -> None:
         super().__init__(options, public_url=public_url)
         self.http = http or requests.Session()
 
@@ -114,8 +141,9 @@ class WebformAdapter(Adapter):
         given = request.headers.get(self.options.signature_header)
         if not given:
             raise InvalidSignature(f"missing {self.options.signature_header} header")
-        if not hmac.compare_digest(str(given).strip().encode(), self.signature_for(request.body)
-                                   .encode()):
+        if not hmac.compare_digest(
+            str(given).strip().encode(), self.signature_for(request.body).encode()
+        ):
             raise InvalidSignature(f"{self.options.signature_header} does not match the body")
 
     def parse_inbound(self, request: InboundRequest) -> InboundResult:
@@ -133,32 +161,43 @@ class WebformAdapter(Adapter):
 
     def send_reply(self, reply: OutgoingReply) -> str | None:
         """POST the reply as signed JSON to the site's reply URL."""
-        payload = json.dumps({
-            "report_id": reply.report_id,
-            "external_id": reply.external_id,
-            "tracking_id": reply.tracking_id,
-            "event": reply.event,
-            "text": reply.text,
-        }, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json; charset=utf-8",
-                   "Idempotency-Key": reply.reply_id}
+        payload = json.dumps(
+            {
+                "report_id": reply.report_id,
+                "external_id": reply.external_id,
+                "tracking_id": reply.tracking_id,
+                "event": reply.event,
+                "text": reply.text,
+            },
+            ensure_ascii=False,
+        ).encode("utf-8")
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Idempotency-Key": reply.reply_id,
+        }
         if self.options.secret is not None:
             headers[self.options.signature_header] = self.signature_for(payload)
         try:
-            response = self.http.post(reply.reply_to["url"], data=payload, headers=headers,
-                                      timeout=self.options.reply_timeout)
+            response = self.http.post(
+                reply.reply_to["url"],
+                data=payload,
+                headers=headers,
+                timeout=self.options.reply_timeout,
+            )
         except requests.RequestException as exc:
-            raise SendError(f"reply URL unreachable: {type(exc).__name__}", retryable=True) \
-                from exc
+            raise SendError(f"reply URL unreachable: {type(exc).__name__}", retryable=True) from exc
         if response.status_code >= 300:
-            raise SendError(f"reply URL answered {response.status_code}",
-                            retryable=is_retryable_status(response.status_code),
-                            code=str(response.status_code))
+            raise SendError(
+                f"reply URL answered {response.status_code}",
+                retryable=is_retryable_status(response.status_code),
+                code=str(response.status_code),
+            )
         return None
 
 
-def draft_from_fields(data: Mapping[str, Any], fields: Mapping[str, str],
-                      received_at: dt.datetime) -> tuple[str, MessageDraft]:
+def draft_from_fields(
+    data: Mapping[str, Any], fields: Mapping[str, str], received_at: dt.datetime
+) -> tuple[str, MessageDraft]:
     """A site's record (JSON object, form, database row) as a draft, by a `fields:` mapping.
 
     Raises PayloadInvalid naming the site's own field when a value is unusable.
@@ -169,8 +208,10 @@ def draft_from_fields(data: Mapping[str, Any], fields: Mapping[str, str],
 
     body = _text(values["body"], source_of["body"])
     if body is None or not body.strip():
-        raise PayloadInvalid(f"field {source_of['body']!r} is required and must not be"
-                             " empty", field=source_of["body"])
+        raise PayloadInvalid(
+            f"field {source_of['body']!r} is required and must not be empty",
+            field=source_of["body"],
+        )
     external_id = _text(values["external_id"], source_of["external_id"])
     if not external_id:
         # A site that sends no id of its own: the same submission posted twice (a
@@ -210,8 +251,9 @@ def _decode_payload(request: InboundRequest) -> dict[str, Any]:
         except UnicodeDecodeError as exc:
             raise PayloadInvalid("JSON body is not UTF-8") from exc
         except json.JSONDecodeError as exc:
-            raise PayloadInvalid(f"malformed JSON at line {exc.lineno} column {exc.colno}:"
-                                 f" {exc.msg}") from exc
+            raise PayloadInvalid(
+                f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            ) from exc
         if not isinstance(data, dict):
             raise PayloadInvalid("JSON body must be an object")
         return data
@@ -221,9 +263,11 @@ def _decode_payload(request: InboundRequest) -> dict[str, Any]:
         except (LookupError, UnicodeDecodeError) as exc:
             raise PayloadInvalid(f"form body is not valid {request.charset}") from exc
         return dict(parse_qsl(text, keep_blank_values=True, encoding=request.charset))
-    raise PayloadInvalid(f"unsupported Content-Type {ctype or '(none)'!r}; send"
-                         " application/json or application/x-www-form-urlencoded",
-                         field="Content-Type")
+    raise PayloadInvalid(
+        f"unsupported Content-Type {ctype or '(none)'!r}; send"
+        " application/json or application/x-www-form-urlencoded",
+        field="Content-Type",
+    )
 
 
 def _lookup(data: Mapping[str, Any], source: str) -> Any:
@@ -255,8 +299,9 @@ def _bool(value: Any, field: str) -> bool | None:
         return True
     if word in FALSE_WORDS:
         return False
-    raise PayloadInvalid(f"field {field!r} must be yes/no (true, false, 1, 0, ya, tidak)",
-                         field=field)
+    raise PayloadInvalid(
+        f"field {field!r} must be yes/no (true, false, 1, 0, ya, tidak)", field=field
+    )
 
 
 def _coordinate(value: Any, field: str, limit: int) -> float | None:
@@ -267,8 +312,7 @@ def _coordinate(value: Any, field: str, limit: int) -> float | None:
     except (TypeError, ValueError):
         raise PayloadInvalid(f"field {field!r} must be a number", field=field) from None
     if not math.isfinite(number) or abs(number) > limit:
-        raise PayloadInvalid(f"field {field!r} must be between -{limit} and {limit}",
-                             field=field)
+        raise PayloadInvalid(f"field {field!r} must be between -{limit} and {limit}", field=field)
     return number
 
 
@@ -278,8 +322,11 @@ def _kind(value: Any, field: str) -> str | None:
         return None
     kind = KIND_ALIASES.get(text.lower().replace("-", "_").strip())
     if kind is None:
-        raise PayloadInvalid(f"field {field!r} must be one of pengaduan, aspirasi,"
-                             " permintaan_informasi, whistleblowing", field=field)
+        raise PayloadInvalid(
+            f"field {field!r} must be one of pengaduan, aspirasi,"
+            " permintaan_informasi, whistleblowing",
+            field=field,
+        )
     return kind
 
 

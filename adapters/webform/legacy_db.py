@@ -59,18 +59,17 @@ class LegacyDbAdapter(Adapter):
     def _source(self) -> tuple[Engine, Table]:
         if self._engine is None or self._table is None:
             try:
-                engine = create_engine(self.options.database.get_secret_value(),
-                                       pool_pre_ping=True)
+                engine = create_engine(self.options.database.get_secret_value(), pool_pre_ping=True)
                 schema, _, name = self.options.table.rpartition(".")
                 table = Table(name, MetaData(), schema=schema or None, autoload_with=engine)
             except NoSuchTableError as exc:
                 raise AdapterUnavailable(f"table {self.options.table} not found") from exc
             except (SQLAlchemyError, ImportError) as exc:
-                raise AdapterUnavailable(f"database unreachable: {type(exc).__name__}") \
-                    from exc
+                raise AdapterUnavailable(f"database unreachable: {type(exc).__name__}") from exc
             if self.options.id_column not in table.c:
-                raise AdapterUnavailable(f"table {self.options.table} has no column"
-                                         f" {self.options.id_column}")
+                raise AdapterUnavailable(
+                    f"table {self.options.table} has no column {self.options.id_column}"
+                )
             self._engine, self._table = engine, table
         return self._engine, self._table
 
@@ -87,8 +86,9 @@ class LegacyDbAdapter(Adapter):
                 with engine.connect() as conn:
                     rows = [dict(row._mapping) for row in conn.execute(query)]
             except SQLAlchemyError as exc:
-                raise AdapterUnavailable(f"reading {self.options.table} failed:"
-                                         f" {type(exc).__name__}") from exc
+                raise AdapterUnavailable(
+                    f"reading {self.options.table} failed: {type(exc).__name__}"
+                ) from exc
             for row in rows:
                 last = _jsonable(row[self.options.id_column])
                 yield self.message_from_row(row), json.dumps({"last": last})
@@ -105,9 +105,13 @@ class LegacyDbAdapter(Adapter):
             if "external_id" not in self.options.fields:
                 external_id = draft.external_id = row_key
         except PayloadInvalid as exc:
-            return RawMessage(row_key, now, {"row": record},
-                              MessageDraft(external_id=row_key, received_at=now, body=""),
-                              problem=exc)
+            return RawMessage(
+                row_key,
+                now,
+                {"row": record},
+                MessageDraft(external_id=row_key, received_at=now, body=""),
+                problem=exc,
+            )
         return RawMessage(external_id, draft.received_at, {"row": record}, draft)
 
     def close(self) -> None:

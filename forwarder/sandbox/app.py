@@ -30,8 +30,16 @@ from forwarder.sandbox.store import SandboxStore, normalize_time
 
 HERE = Path(__file__).parent
 MAX_BODY = 2 * 1024 * 1024
-STATUSES = ("received", "verified", "dispositioned", "in_progress", "completed", "closed",
-            "returned", "archived")
+STATUSES = (
+    "received",
+    "verified",
+    "dispositioned",
+    "in_progress",
+    "completed",
+    "closed",
+    "returned",
+    "archived",
+)
 
 
 @dataclass
@@ -43,20 +51,33 @@ class SandboxSettings:
     fail_rate: float = 0.0
     latency_ms: int = 0
     return_agency: str | None = None
-    agencies: list[dict[str, Any]] = field(default_factory=lambda: [
-        {"code": "nasional", "name": "Admin Nasional LAPOR!", "parent": None}])
+    agencies: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {"code": "nasional", "name": "Admin Nasional LAPOR!", "parent": None}
+        ]
+    )
     seed: int | None = None
 
 
 def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(payload, ensure_ascii=False), status=status, headers=headers,
-                    content_type="application/json; charset=utf-8")
+    return Response(
+        json.dumps(payload, ensure_ascii=False),
+        status=status,
+        headers=headers,
+        content_type="application/json; charset=utf-8",
+    )
 
 
-def _error(status: int, code: str, message: str, field_name: str | None = None,
-           headers: dict[str, str] | None = None) -> Response:
-    return _json({"error": {"code": code, "message": message, "field": field_name}}, status,
-                 headers)
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    field_name: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return _json(
+        {"error": {"code": code, "message": message, "field": field_name}}, status, headers
+    )
 
 
 def _hash(body: Any) -> str:
@@ -79,28 +100,38 @@ class SandboxCentral:
         self.rng_lock = threading.Lock()
         schema = json.loads((HERE / "report.schema.json").read_text(encoding="utf-8"))
         self.validator = jsonschema.Draft202012Validator(
-            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        )
         self.templates = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
-        self.urls = Map([
-            Rule("/", endpoint="index", methods=["GET"]),
-            Rule("/api/v1/reports", endpoint="submit", methods=["POST"]),
-            Rule("/api/v1/reports", endpoint="changes", methods=["GET"]),
-            Rule("/api/v1/reports/<tracking_id>", endpoint="status", methods=["GET"]),
-            Rule("/api/v1/reports/<tracking_id>/followups", endpoint="followup",
-                 methods=["POST"]),
-            Rule("/api/v1/reports/<tracking_id>/reroute", endpoint="reroute", methods=["POST"]),
-            Rule("/api/v1/agencies", endpoint="agencies", methods=["GET"]),
-            Rule("/sandbox/stats", endpoint="stats", methods=["GET"]),
-            Rule("/sandbox/reports.json", endpoint="reports_json", methods=["GET"]),
-            Rule("/sandbox/reports/<tracking_id>/status", endpoint="set_status",
-                 methods=["POST"]),
-            Rule("/sandbox/reports/<tracking_id>/responses", endpoint="add_response",
-                 methods=["POST"]),
-        ])
+            loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True
+        )
+        self.urls = Map(
+            [
+                Rule("/", endpoint="index", methods=["GET"]),
+                Rule("/api/v1/reports", endpoint="submit", methods=["POST"]),
+                Rule("/api/v1/reports", endpoint="changes", methods=["GET"]),
+                Rule("/api/v1/reports/<tracking_id>", endpoint="status", methods=["GET"]),
+                Rule(
+                    "/api/v1/reports/<tracking_id>/followups", endpoint="followup", methods=["POST"]
+                ),
+                Rule("/api/v1/reports/<tracking_id>/reroute", endpoint="reroute", methods=["POST"]),
+                Rule("/api/v1/agencies", endpoint="agencies", methods=["GET"]),
+                Rule("/sandbox/stats", endpoint="stats", methods=["GET"]),
+                Rule("/sandbox/reports.json", endpoint="reports_json", methods=["GET"]),
+                Rule(
+                    "/sandbox/reports/<tracking_id>/status", endpoint="set_status", methods=["POST"]
+                ),
+                Rule(
+                    "/sandbox/reports/<tracking_id>/responses",
+                    endpoint="add_response",
+                    methods=["POST"],
+                ),
+            ]
+        )
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
-                 ) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         """Answer one WSGI request."""
         request = Request(environ)
         request.max_content_length = MAX_BODY
@@ -142,8 +173,9 @@ class SandboxCentral:
         self.store.bump("submissions")
         key = request.headers.get("Idempotency-Key")
         if not key:
-            return _error(422, "invalid_report", "Idempotency-Key header is required",
-                          "Idempotency-Key")
+            return _error(
+                422, "invalid_report", "Idempotency-Key header is required", "Idempotency-Key"
+            )
         report = self._body(request)
         if not isinstance(report, dict):
             return _error(422, "invalid_report", "body must be a JSON object")
@@ -152,8 +184,7 @@ class SandboxCentral:
             path = "/".join(str(p) for p in errors[0].absolute_path) or None
             return _error(422, "invalid_report", errors[0].message, path)
         if report["id"] != key:
-            return _error(422, "invalid_report", "Idempotency-Key must equal the report id",
-                          "id")
+            return _error(422, "invalid_report", "Idempotency-Key must equal the report id", "id")
         body_hash = _hash(report)
         fail = self.settings.fail_rate and self._roll() < self.settings.fail_rate
         after_commit = fail and self._roll() < 0.5
@@ -163,13 +194,20 @@ class SandboxCentral:
             existing = self.store.by_gateway_id(key)
             if existing is not None:
                 if existing["body_hash"] != body_hash:
-                    return _error(409, "conflict", "this Idempotency-Key was used with another"
-                                  " body")
+                    return _error(
+                        409, "conflict", "this Idempotency-Key was used with another body"
+                    )
                 return _json(self._receipt(existing), 200)
-            if self.settings.return_agency and \
-                    report["routing"]["agency"] == self.settings.return_agency:
-                return _error(422, "out_of_authority", f"{self.settings.return_agency} cannot"
-                              " act on this report", "routing.agency")
+            if (
+                self.settings.return_agency
+                and report["routing"]["agency"] == self.settings.return_agency
+            ):
+                return _error(
+                    422,
+                    "out_of_authority",
+                    f"{self.settings.return_agency} cannot act on this report",
+                    "routing.agency",
+                )
             row = self.store.create(report, body_hash)
         if after_commit:
             return self._injected_failure()
@@ -178,30 +216,39 @@ class SandboxCentral:
     def _injected_failure(self) -> Response:
         self.store.bump("failures_injected")
         if self._roll() < 0.5:
-            return _error(429, "rate_limited", "slow down (sandbox fail-rate)",
-                          headers={"Retry-After": "1"})
+            return _error(
+                429, "rate_limited", "slow down (sandbox fail-rate)", headers={"Retry-After": "1"}
+            )
         return _error(503, "unavailable", "temporarily unavailable (sandbox fail-rate)")
 
     @staticmethod
     def _receipt(row: Any) -> dict[str, str]:
-        return {"tracking_id": row["tracking_id"], "status": "received",
-                "received_at": row["created_at"]}
+        return {
+            "tracking_id": row["tracking_id"],
+            "status": "received",
+            "received_at": row["created_at"],
+        }
 
     def on_changes(self, request: Request) -> Response:
         """GET /api/v1/reports?updated_since=&cursor=&limit=."""
         try:
             since = normalize_time(request.args["updated_since"])
         except (KeyError, ValueError):
-            return _error(422, "invalid_report", "updated_since must be an ISO 8601 time",
-                          "updated_since")
+            return _error(
+                422, "invalid_report", "updated_since must be an ISO 8601 time", "updated_since"
+            )
         try:
             limit = min(max(int(request.args.get("limit", 100)), 1), 500)
             after = int(request.args.get("cursor") or 0)
         except ValueError:
             return _error(422, "invalid_report", "limit and cursor must be integers", "cursor")
         rows, more = self.store.changes(since, after, limit)
-        return _json({"items": [self.store.view(r) for r in rows],
-                      "next_cursor": str(rows[-1]["seq"]) if more and rows else None})
+        return _json(
+            {
+                "items": [self.store.view(r) for r in rows],
+                "next_cursor": str(rows[-1]["seq"]) if more and rows else None,
+            }
+        )
 
     def on_status(self, request: Request, tracking_id: str) -> Response:
         """GET /api/v1/reports/{tracking_id}."""
@@ -217,10 +264,12 @@ class SandboxCentral:
         key = request.headers.get("Idempotency-Key")
         body = self._body(request)
         if not key:
-            return _error(422, "invalid_report", "Idempotency-Key header is required",
-                          "Idempotency-Key")
-        if not isinstance(body, dict) or not all(isinstance(body.get(k), str)
-                                                 for k in ("id", "body", "received_at")):
+            return _error(
+                422, "invalid_report", "Idempotency-Key header is required", "Idempotency-Key"
+            )
+        if not isinstance(body, dict) or not all(
+            isinstance(body.get(k), str) for k in ("id", "body", "received_at")
+        ):
             return _error(422, "invalid_report", "id, body and received_at are required")
         created, first = self.store.add_followup(tracking_id, key, body, _hash(body))
         if not created and first != _hash(body):
@@ -234,36 +283,61 @@ class SandboxCentral:
         if self.store.get(tracking_id) is None:
             return _error(404, "not_found", f"no report {tracking_id}")
         body = self._body(request)
-        if not isinstance(body, dict) or not isinstance(body.get("agency"), str) \
-                or not isinstance(body.get("reason"), str):
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("agency"), str)
+            or not isinstance(body.get("reason"), str)
+        ):
             return _error(422, "invalid_report", "agency and reason are required", "agency")
         if body["agency"] == self.settings.return_agency:
-            return _error(422, "out_of_authority", f"{body['agency']} cannot act on this"
-                          " report", "agency")
-        self.store.change(tracking_id, status="received", agency=body["agency"],
-                          note=f"dialihkan ke {body['agency']}: {body['reason']}")
+            return _error(
+                422, "out_of_authority", f"{body['agency']} cannot act on this report", "agency"
+            )
+        self.store.change(
+            tracking_id,
+            status="received",
+            agency=body["agency"],
+            note=f"dialihkan ke {body['agency']}: {body['reason']}",
+        )
         return _json(self.store.view(self.store.require(tracking_id)))
 
     def on_agencies(self, request: Request) -> Response:
         """GET /api/v1/agencies."""
-        return _json([{"code": a["code"], "name": a["name"], "parent": a.get("parent")}
-                      for a in self.settings.agencies])
+        return _json(
+            [
+                {"code": a["code"], "name": a["name"], "parent": a.get("parent")}
+                for a in self.settings.agencies
+            ]
+        )
 
     # --- sandbox-only helpers (no token: a local test tool) -----------------------------
 
     def on_stats(self, request: Request) -> Response:
         """Counts for tests and benchmarks."""
-        return _json({"reports": sum(self.store.by_status().values()),
-                      "submissions": self.store.counter("submissions"),
-                      "failures_injected": self.store.counter("failures_injected"),
-                      "by_status": self.store.by_status()})
+        return _json(
+            {
+                "reports": sum(self.store.by_status().values()),
+                "submissions": self.store.counter("submissions"),
+                "failures_injected": self.store.counter("failures_injected"),
+                "by_status": self.store.by_status(),
+            }
+        )
 
     def on_reports_json(self, request: Request) -> Response:
         """Every report (ids, agency, status), for tests counting arrivals."""
-        return _json([{"tracking_id": r["tracking_id"], "gateway_id": r["gateway_id"],
-                       "agency": r["agency"], "status": r["status"], "kind": r["kind"],
-                       "followups": self.store.followups_of(r["tracking_id"])}
-                      for r in self.store.all()])
+        return _json(
+            [
+                {
+                    "tracking_id": r["tracking_id"],
+                    "gateway_id": r["gateway_id"],
+                    "agency": r["agency"],
+                    "status": r["status"],
+                    "kind": r["kind"],
+                    "followups": self.store.followups_of(r["tracking_id"]),
+                }
+                for r in self.store.all()
+            ]
+        )
 
     def _form(self, request: Request) -> dict[str, Any]:
         if request.mimetype == "application/json":
@@ -276,11 +350,16 @@ class SandboxCentral:
         form = self._form(request)
         status = form.get("status")
         if status not in STATUSES:
-            return _error(422, "invalid_report", f"status must be one of {', '.join(STATUSES)}",
-                          "status")
+            return _error(
+                422, "invalid_report", f"status must be one of {', '.join(STATUSES)}", "status"
+            )
         try:
-            self.store.change(tracking_id, status=status, agency=form.get("agency") or None,
-                              note=form.get("note") or None)
+            self.store.change(
+                tracking_id,
+                status=status,
+                agency=form.get("agency") or None,
+                note=form.get("note") or None,
+            )
         except KeyError:
             return _error(404, "not_found", f"no report {tracking_id}")
         return self._done(request, tracking_id)
@@ -308,12 +387,20 @@ class SandboxCentral:
         for row in self.store.all()[:200]:
             body = json.loads(row["body"])
             reporter = body.get("reporter") or {}
-            reports.append({**self.store.view(row), "title": row["title"], "kind": row["kind"],
-                            "created_at": row["created_at"], "channel": body["channel"]["name"],
-                            "phone": _mask(reporter.get("phone")),
-                            "email": _mask(reporter.get("email"))})
+            reports.append(
+                {
+                    **self.store.view(row),
+                    "title": row["title"],
+                    "kind": row["kind"],
+                    "created_at": row["created_at"],
+                    "channel": body["channel"]["name"],
+                    "phone": _mask(reporter.get("phone")),
+                    "email": _mask(reporter.get("email")),
+                }
+            )
         html = self.templates.get_template("index.html").render(
-            reports=reports, statuses=STATUSES, agencies=self.settings.agencies)
+            reports=reports, statuses=STATUSES, agencies=self.settings.agencies
+        )
         return Response(html, content_type="text/html; charset=utf-8")
 
 

@@ -12,11 +12,11 @@ from forwarder.sandbox.app import SandboxSettings, make_app
 class SandboxServer:
     """A threaded werkzeug server for the sandbox; port 0 picks a free port."""
 
-    def __init__(self, settings: SandboxSettings, host: str = "127.0.0.1",
-                 port: int = 8700) -> None:
+    def __init__(
+        self, settings: SandboxSettings, host: str = "127.0.0.1", port: int = 8700
+    ) -> None:
         self.settings = settings
-        self.server: BaseWSGIServer = make_server(host, port, make_app(settings),
-                                                  threaded=True)
+        self.server: BaseWSGIServer = make_server(host, port, make_app(settings), threaded=True)
         self.host = host
         self.port = int(self.server.server_port)
         self._thread: threading.Thread | None = None
@@ -28,8 +28,9 @@ class SandboxServer:
 
     def start(self) -> None:
         """Serve in a daemon thread."""
-        self._thread = threading.Thread(target=self.server.serve_forever, name="sandbox",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name="sandbox", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

@@ -62,8 +62,9 @@ class SandboxStore:
         """This thread's connection."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
@@ -71,16 +72,20 @@ class SandboxStore:
         return conn
 
     def _next_seq(self) -> int:
-        self.conn.execute("INSERT INTO counters VALUES ('seq', 1) ON CONFLICT(name)"
-                          " DO UPDATE SET value = value + 1")
-        return int(self.conn.execute("SELECT value FROM counters WHERE name = 'seq'")
-                   .fetchone()[0])
+        self.conn.execute(
+            "INSERT INTO counters VALUES ('seq', 1) ON CONFLICT(name)"
+            " DO UPDATE SET value = value + 1"
+        )
+        return int(self.conn.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()[0])
 
     def bump(self, name: str, by: int = 1) -> None:
         """Add to a named counter (stats)."""
         with self.write_lock:
-            self.conn.execute("INSERT INTO counters VALUES (?, ?) ON CONFLICT(name)"
-                              " DO UPDATE SET value = value + ?", (name, by, by))
+            self.conn.execute(
+                "INSERT INTO counters VALUES (?, ?) ON CONFLICT(name)"
+                " DO UPDATE SET value = value + ?",
+                (name, by, by),
+            )
 
     def counter(self, name: str) -> int:
         """A named counter's value."""
@@ -89,13 +94,15 @@ class SandboxStore:
 
     def by_gateway_id(self, gateway_id: str) -> sqlite3.Row | None:
         """The report submitted with this idempotency key."""
-        return self.conn.execute("SELECT * FROM reports WHERE gateway_id = ?",
-                                 (gateway_id,)).fetchone()
+        return self.conn.execute(
+            "SELECT * FROM reports WHERE gateway_id = ?", (gateway_id,)
+        ).fetchone()
 
     def get(self, tracking_id: str) -> sqlite3.Row | None:
         """One report row."""
-        return self.conn.execute("SELECT * FROM reports WHERE tracking_id = ?",
-                                 (tracking_id,)).fetchone()
+        return self.conn.execute(
+            "SELECT * FROM reports WHERE tracking_id = ?", (tracking_id,)
+        ).fetchone()
 
     def require(self, tracking_id: str) -> sqlite3.Row:
         """One report row; KeyError when there is none."""
@@ -117,20 +124,40 @@ class SandboxStore:
                 agency = report["routing"]["agency"]
                 self.conn.execute(
                     "INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (tracking_id, report["id"], json.dumps(report), body_hash, report["title"],
-                     report["kind"], agency, "received", at, at, self._next_seq()))
-                self.conn.execute("INSERT INTO history (tracking_id, status, at, agency, note)"
-                                  " VALUES (?,?,?,?,?)",
-                                  (tracking_id, "received", at, agency, None))
+                    (
+                        tracking_id,
+                        report["id"],
+                        json.dumps(report),
+                        body_hash,
+                        report["title"],
+                        report["kind"],
+                        agency,
+                        "received",
+                        at,
+                        at,
+                        self._next_seq(),
+                    ),
+                )
+                self.conn.execute(
+                    "INSERT INTO history (tracking_id, status, at, agency, note)"
+                    " VALUES (?,?,?,?,?)",
+                    (tracking_id, "received", at, agency, None),
+                )
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
         return self.require(tracking_id)
 
-    def change(self, tracking_id: str, *, status: str | None = None,
-               agency: str | None = None, note: str | None = None,
-               response: str | None = None) -> None:
+    def change(
+        self,
+        tracking_id: str,
+        *,
+        status: str | None = None,
+        agency: str | None = None,
+        note: str | None = None,
+        response: str | None = None,
+    ) -> None:
         """Move a report (status, agency) or add an agency response; bumps its sequence."""
         at = now_iso()
         with self.write_lock:
@@ -141,52 +168,77 @@ class SandboxStore:
                     raise KeyError(tracking_id)
                 new_agency = agency or row["agency"]
                 if status is not None:
-                    self.conn.execute("INSERT INTO history (tracking_id, status, at, agency,"
-                                      " note) VALUES (?,?,?,?,?)",
-                                      (tracking_id, status, at, new_agency, note))
+                    self.conn.execute(
+                        "INSERT INTO history (tracking_id, status, at, agency,"
+                        " note) VALUES (?,?,?,?,?)",
+                        (tracking_id, status, at, new_agency, note),
+                    )
                 if response is not None:
-                    self.conn.execute("INSERT INTO responses VALUES (?,?,?,?,?)",
-                                      (f"RSP{secrets.token_hex(6)}", tracking_id, at,
-                                       new_agency, response))
-                self.conn.execute("UPDATE reports SET status = ?, agency = ?, updated_at = ?,"
-                                  " seq = ? WHERE tracking_id = ?",
-                                  (status or row["status"], new_agency, at, self._next_seq(),
-                                   tracking_id))
+                    self.conn.execute(
+                        "INSERT INTO responses VALUES (?,?,?,?,?)",
+                        (f"RSP{secrets.token_hex(6)}", tracking_id, at, new_agency, response),
+                    )
+                self.conn.execute(
+                    "UPDATE reports SET status = ?, agency = ?, updated_at = ?,"
+                    " seq = ? WHERE tracking_id = ?",
+                    (status or row["status"], new_agency, at, self._next_seq(), tracking_id),
+                )
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
 
-    def add_followup(self, tracking_id: str, key: str, body: dict[str, Any],
-                     body_hash: str) -> tuple[bool, str | None]:
+    def add_followup(
+        self, tracking_id: str, key: str, body: dict[str, Any], body_hash: str
+    ) -> tuple[bool, str | None]:
         """Store a follow-up once per key: (created, hash of the first body with that key)."""
         with self.write_lock:
-            row = self.conn.execute("SELECT body_hash FROM followups WHERE key = ?",
-                                    (key,)).fetchone()
+            row = self.conn.execute(
+                "SELECT body_hash FROM followups WHERE key = ?", (key,)
+            ).fetchone()
             if row is not None:
                 return False, str(row[0])
-            self.conn.execute("INSERT INTO followups VALUES (?,?,?,?,?)",
-                              (key, tracking_id, body_hash, json.dumps(body), now_iso()))
+            self.conn.execute(
+                "INSERT INTO followups VALUES (?,?,?,?,?)",
+                (key, tracking_id, body_hash, json.dumps(body), now_iso()),
+            )
             return True, None
 
     def view(self, row: sqlite3.Row) -> dict[str, Any]:
         """A ReportStatus as the contract defines it."""
         tid = row["tracking_id"]
-        history = [dict(h) for h in self.conn.execute(
-            "SELECT status, at, agency, note FROM history WHERE tracking_id = ? ORDER BY id",
-            (tid,))]
-        responses = [dict(r) for r in self.conn.execute(
-            "SELECT id, at, agency, text FROM responses WHERE tracking_id = ? ORDER BY at, id",
-            (tid,))]
-        return {"tracking_id": tid, "gateway_id": row["gateway_id"], "status": row["status"],
-                "agency": row["agency"], "updated_at": row["updated_at"], "history": history,
-                "responses": responses}
+        history = [
+            dict(h)
+            for h in self.conn.execute(
+                "SELECT status, at, agency, note FROM history WHERE tracking_id = ? ORDER BY id",
+                (tid,),
+            )
+        ]
+        responses = [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT id, at, agency, text FROM responses WHERE tracking_id = ? ORDER BY at, id",
+                (tid,),
+            )
+        ]
+        return {
+            "tracking_id": tid,
+            "gateway_id": row["gateway_id"],
+            "status": row["status"],
+            "agency": row["agency"],
+            "updated_at": row["updated_at"],
+            "history": history,
+            "responses": responses,
+        }
 
     def changes(self, since: str, after_seq: int, limit: int) -> tuple[list[sqlite3.Row], bool]:
         """Reports changed after `since`, in change order, after the cursor; (rows, more)."""
-        rows = list(self.conn.execute(
-            "SELECT * FROM reports WHERE updated_at > ? AND seq > ? ORDER BY seq LIMIT ?",
-            (since, after_seq, limit + 1)))
+        rows = list(
+            self.conn.execute(
+                "SELECT * FROM reports WHERE updated_at > ? AND seq > ? ORDER BY seq LIMIT ?",
+                (since, after_seq, limit + 1),
+            )
+        )
         return rows[:limit], len(rows) > limit
 
     def all(self) -> list[sqlite3.Row]:
@@ -195,10 +247,16 @@ class SandboxStore:
 
     def followups_of(self, tracking_id: str) -> list[dict[str, Any]]:
         """A report's follow-ups as sent, oldest first."""
-        return [json.loads(row[0]) for row in self.conn.execute(
-            "SELECT body FROM followups WHERE tracking_id = ? ORDER BY at", (tracking_id,))]
+        return [
+            json.loads(row[0])
+            for row in self.conn.execute(
+                "SELECT body FROM followups WHERE tracking_id = ? ORDER BY at", (tracking_id,)
+            )
+        ]
 
     def by_status(self) -> dict[str, int]:
         """Reports per status."""
-        return {r[0]: int(r[1]) for r in self.conn.execute(
-            "SELECT status, count(*) FROM reports GROUP BY status")}
+        return {
+            r[0]: int(r[1])
+            for r in self.conn.execute("SELECT status, count(*) FROM reports GROUP BY status")
+        }

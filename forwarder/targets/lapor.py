@@ -21,8 +21,16 @@ MAX_RETRY_AFTER = 3600.0
 class SubmitError(GatewayError):
     """The central did not accept a call; `retryable` says whether trying again can help."""
 
-    def __init__(self, message: str, *, code: str, retryable: bool, status: int | None = None,
-                 field: str | None = None, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        retryable: bool,
+        status: int | None = None,
+        field: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.retryable = retryable
@@ -85,8 +93,11 @@ def error_from_response(response: requests.Response) -> SubmitError:
     except (ValueError, AttributeError):
         pass
     return SubmitError(
-        message, code=code, status=response.status_code,
-        retryable=is_retryable_status(response.status_code), field=field,
+        message,
+        code=code,
+        status=response.status_code,
+        retryable=is_retryable_status(response.status_code),
+        field=field,
         retry_after=parse_retry_after(response.headers.get("Retry-After")),
     )
 
@@ -100,21 +111,39 @@ def error_from_exception(exc: requests.RequestException) -> SubmitError:
 class LaporClient:
     """Talks to one central over HTTP with its bearer token."""
 
-    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0,
-                 session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        session: requests.Session | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = session or requests.Session()
-        self.session.headers.update({"Authorization": f"Bearer {token}",
-                                     "User-Agent": "sp4n-gateway"})
+        self.session.headers.update(
+            {"Authorization": f"Bearer {token}", "User-Agent": "sp4n-gateway"}
+        )
 
-    def _call(self, method: str, path: str, *, json: Any = None,
-              params: dict[str, Any] | None = None,
-              headers: dict[str, str] | None = None) -> requests.Response:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
         try:
-            response = self.session.request(method, self.base_url + path, json=json,
-                                            params=params, headers=headers,
-                                            timeout=self.timeout)
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=self.timeout,
+            )
         except requests.RequestException as exc:
             raise error_from_exception(exc) from exc
         if not 200 <= response.status_code < 300:
@@ -127,43 +156,60 @@ class LaporClient:
             return response.json()
         except ValueError as exc:
             # A 2xx without the promised JSON: the central is misbehaving; try again later.
-            raise SubmitError("answer is not JSON", code="bad_answer", retryable=True,
-                              status=response.status_code) from exc
+            raise SubmitError(
+                "answer is not JSON", code="bad_answer", retryable=True, status=response.status_code
+            ) from exc
 
     def submit(self, report: dict[str, Any]) -> Receipt:
         """POST a report with Idempotency-Key = its id."""
-        response = self._call("POST", "/api/v1/reports", json=report,
-                              headers={"Idempotency-Key": report["id"]})
+        response = self._call(
+            "POST", "/api/v1/reports", json=report, headers={"Idempotency-Key": report["id"]}
+        )
         body = self._json(response)
         try:
-            return Receipt(tracking_id=str(body["tracking_id"]), status=str(body["status"]),
-                           received_at=str(body.get("received_at", "")),
-                           replayed=response.status_code == 200)
+            return Receipt(
+                tracking_id=str(body["tracking_id"]),
+                status=str(body["status"]),
+                received_at=str(body.get("received_at", "")),
+                replayed=response.status_code == 200,
+            )
         except (KeyError, TypeError) as exc:
-            raise SubmitError("receipt lacks tracking_id or status", code="bad_answer",
-                              retryable=True, status=response.status_code) from exc
+            raise SubmitError(
+                "receipt lacks tracking_id or status",
+                code="bad_answer",
+                retryable=True,
+                status=response.status_code,
+            ) from exc
 
-    def reroute(self, tracking_id: str, agency: str, reason: str,
-                hops: list[str]) -> dict[str, Any]:
+    def reroute(
+        self, tracking_id: str, agency: str, reason: str, hops: list[str]
+    ) -> dict[str, Any]:
         """Address an accepted report to another agency; the tracking id stays."""
-        response = self._call("POST", f"/api/v1/reports/{tracking_id}/reroute",
-                              json={"agency": agency, "reason": reason, "hops": hops})
+        response = self._call(
+            "POST",
+            f"/api/v1/reports/{tracking_id}/reroute",
+            json={"agency": agency, "reason": reason, "hops": hops},
+        )
         return dict(self._json(response))
 
     def followup(self, tracking_id: str, key: str, payload: dict[str, Any]) -> None:
         """Add a citizen's follow-up message to an existing report."""
-        self._call("POST", f"/api/v1/reports/{tracking_id}/followups", json=payload,
-                   headers={"Idempotency-Key": key})
+        self._call(
+            "POST",
+            f"/api/v1/reports/{tracking_id}/followups",
+            json=payload,
+            headers={"Idempotency-Key": key},
+        )
 
-    def changes(self, updated_since: str, cursor: str | None = None,
-                limit: int = 100) -> ChangesPage:
+    def changes(
+        self, updated_since: str, cursor: str | None = None, limit: int = 100
+    ) -> ChangesPage:
         """One page of the changes feed."""
         params: dict[str, Any] = {"updated_since": updated_since, "limit": limit}
         if cursor:
             params["cursor"] = cursor
         body = self._json(self._call("GET", "/api/v1/reports", params=params))
-        return ChangesPage(items=list(body.get("items") or []),
-                           next_cursor=body.get("next_cursor"))
+        return ChangesPage(items=list(body.get("items") or []), next_cursor=body.get("next_cursor"))
 
     def status(self, tracking_id: str) -> dict[str, Any]:
         """One report's status."""

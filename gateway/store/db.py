@@ -17,20 +17,22 @@ def make_engine(url: str, *, base_dir: Path | None = None, pool_size: int = 10) 
         return _sqlite_engine(parsed.database, base_dir)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size,
-                         pool_pre_ping=True)
+    return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
 def _sqlite_engine(database: str | None, base_dir: Path | None) -> Engine:
     if database in (None, "", ":memory:"):
-        raise ValueError("an in-memory SQLite database loses every message on restart; "
-                         "give a file path, e.g. sqlite:///data/gateway.db")
+        raise ValueError(
+            "an in-memory SQLite database loses every message on restart; "
+            "give a file path, e.g. sqlite:///data/gateway.db"
+        )
     path = Path(database)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30,
-                                                             "check_same_thread": False})
+    engine = create_engine(
+        f"sqlite:///{path}", connect_args={"timeout": 30, "check_same_thread": False}
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:

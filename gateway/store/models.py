@@ -64,8 +64,10 @@ class InboundMessage(Base):
     """
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_inbound_channel_ext"),
-                      Index("ix_inbound_state", "state"))
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_inbound_channel_ext"),
+        Index("ix_inbound_state", "state"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel: Mapped[str] = mapped_column(String(64))
@@ -94,8 +96,7 @@ class Report(Base):
     channel_type: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow,
-                                                    onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     kind: Mapped[str] = mapped_column(String(32))
     agency: Mapped[str] = mapped_column(String(64))
     hops: Mapped[list[str]] = mapped_column(JsonType, default=list)
@@ -187,5 +188,4 @@ class SyncState(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow,
-                                                    onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -19,6 +19,10 @@ def record_event(session: Session, report_id: str, event: str, **detail: Any) ->
 
 def events_of(session: Session, report_id: str) -> list[TimelineEvent]:
     """A report's events, oldest first."""
-    return list(session.scalars(select(TimelineEvent)
-                                .where(TimelineEvent.report_id == report_id)
-                                .order_by(TimelineEvent.id)))
+    return list(
+        session.scalars(
+            select(TimelineEvent)
+            .where(TimelineEvent.report_id == report_id)
+            .order_by(TimelineEvent.id)
+        )
+    )

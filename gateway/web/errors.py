@@ -8,8 +8,9 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 
-def json_error(status: int, code: str, message: str, field: str | None = None,
-               **extra: Any) -> tuple[Response, int]:
+def json_error(
+    status: int, code: str, message: str, field: str | None = None, **extra: Any
+) -> tuple[Response, int]:
     """A JSON error answer."""
     error: dict[str, Any] = {"code": code, "message": message, "field": field, **extra}
     return jsonify({"error": error}), status
@@ -26,5 +27,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
         app.logger.exception("unhandled error: %s", type(exc).__name__)
-        return json_error(500, "internal_error", "internal error; the request was not lost"
-                          " if it was answered 2xx before")
+        return json_error(
+            500,
+            "internal_error",
+            "internal error; the request was not lost if it was answered 2xx before",
+        )

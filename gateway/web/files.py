@@ -15,8 +15,9 @@ def download(sha256: str) -> tuple[Response, int] | Response:
     runtime = current_app.extensions["sp4n"]
     args = request.args
     name, content_type = args.get("name", ""), args.get("type", "")
-    problem = runtime.links.check(sha256, args.get("exp", ""), name, content_type,
-                                  args.get("sig", ""))
+    problem = runtime.links.check(
+        sha256, args.get("exp", ""), name, content_type, args.get("sig", "")
+    )
     if problem is not None:
         return json_error(403, "forbidden", problem)
     try:
@@ -25,8 +26,7 @@ def download(sha256: str) -> tuple[Response, int] | Response:
         return json_error(404, "not_found", "no such file")
     if not path.is_file():
         return json_error(404, "not_found", "no such file")
-    response = Response(path.read_bytes(), content_type=content_type or
-                        "application/octet-stream")
+    response = Response(path.read_bytes(), content_type=content_type or "application/octet-stream")
     response.headers["Content-Disposition"] = _attachment(name or sha256)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

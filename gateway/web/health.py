@@ -47,12 +47,12 @@ def readyz() -> tuple[Response, int]:
         else:
             checks["scheduler"] = "ok"
     ready = all(v == "ok" for v in checks.values())
-    return jsonify({"status": "ok" if ready else "unavailable", "checks": checks}), \
-        200 if ready else 503
+    return jsonify(
+        {"status": "ok" if ready else "unavailable", "checks": checks}
+    ), 200 if ready else 503
 
 
 @bp.get("/metrics")
 def metrics() -> Response:
     """Prometheus text format."""
-    return Response(generate_latest(_runtime().metrics.registry),
-                    content_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(_runtime().metrics.registry), content_type=CONTENT_TYPE_LATEST)

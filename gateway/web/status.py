@@ -21,28 +21,38 @@ def report_status(ident: str) -> tuple[Response, int] | Response:
     """The report's state, its agency and its timeline."""
     runtime = current_app.extensions["sp4n"]
     with runtime.sessions() as session:
-        report = session.scalar(select(Report).where(
-            or_(Report.id == ident, Report.tracking_id == ident)))
+        report = session.scalar(
+            select(Report).where(or_(Report.id == ident, Report.tracking_id == ident))
+        )
         if report is None:
             return json_error(404, "not_found", "no report with that id or tracking id")
         events = events_of(session, report.id)
     names = {a.code: a.name for a in runtime.config.model.agencies}
     status = report.central_status if report.state == "submitted" else report.state
-    return jsonify({
-        "id": report.id,
-        "tracking_id": report.tracking_id,
-        "status": status,
-        "status_label": STATUS_LABELS.get(status or "", {
-            "queued": "sedang diteruskan ke LAPOR!",
-            "dead": "tertahan, sedang diperiksa petugas"}.get(status or "", status)),
-        "kind": report.kind,
-        "agency": report.agency,
-        "agency_name": names.get(report.agency, report.agency),
-        "channel": report.channel,
-        "received_at": report.payload.get("received_at"),
-        "timeline": [
-            {"at": e.at.isoformat().replace("+00:00", "Z"), "event": e.event,
-             **{k: v for k, v in e.detail.items() if k in _PUBLIC_DETAIL}}
-            for e in events
-        ],
-    })
+    return jsonify(
+        {
+            "id": report.id,
+            "tracking_id": report.tracking_id,
+            "status": status,
+            "status_label": STATUS_LABELS.get(
+                status or "",
+                {
+                    "queued": "sedang diteruskan ke LAPOR!",
+                    "dead": "tertahan, sedang diperiksa petugas",
+                }.get(status or "", status),
+            ),
+            "kind": report.kind,
+            "agency": report.agency,
+            "agency_name": names.get(report.agency, report.agency),
+            "channel": report.channel,
+            "received_at": report.payload.get("received_at"),
+            "timeline": [
+                {
+                    "at": e.at.isoformat().replace("+00:00", "Z"),
+                    "event": e.event,
+                    **{k: v for k, v in e.detail.items() if k in _PUBLIC_DETAIL},
+                }
+                for e in events
+            ],
+        }
+    )

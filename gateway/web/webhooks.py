@@ -37,8 +37,11 @@ def inbound(name: str) -> tuple[Response, int] | Response:
     if adapter is None or "push" not in adapter.modes:
         return json_error(404, "unknown_channel", f"no webhook channel named {name!r}")
     if request.method not in adapter.methods:
-        return json_error(405, "method_not_allowed", f"channel {name!r} takes"
-                          f" {', '.join(sorted(adapter.methods))} only")
+        return json_error(
+            405,
+            "method_not_allowed",
+            f"channel {name!r} takes {', '.join(sorted(adapter.methods))} only",
+        )
     limit = adapter.options.max_body_bytes
     body = _read_body(limit)
     if body is None:
@@ -47,10 +50,14 @@ def inbound(name: str) -> tuple[Response, int] | Response:
     base = runtime.config.model.gateway.public_url
     query = request.query_string.decode("latin-1")
     inbound_request = InboundRequest(
-        method=request.method, url=base + request.path + (f"?{query}" if query else ""),
-        headers=CaseInsensitiveDict(dict(request.headers.items())), body=body,
-        received_at=dt.datetime.now(dt.UTC), query=request.args.to_dict(),
-        remote_addr=request.remote_addr)
+        method=request.method,
+        url=base + request.path + (f"?{query}" if query else ""),
+        headers=CaseInsensitiveDict(dict(request.headers.items())),
+        body=body,
+        received_at=dt.datetime.now(dt.UTC),
+        query=request.args.to_dict(),
+        remote_addr=request.remote_addr,
+    )
     try:
         adapter.verify(inbound_request)
     except InvalidSignature as exc:
@@ -66,8 +73,9 @@ def inbound(name: str) -> tuple[Response, int] | Response:
         runtime.metrics.inbound.labels(name, "ignored").inc()
         return jsonify({"status": "ignored", "reason": str(exc) or "nothing to do"}), 200
     except PayloadInvalid as exc:
-        kept = runtime.intake.reject(name, adapter.raw_record(inbound_request),
-                                     exc, inbound_request.received_at)
+        kept = runtime.intake.reject(
+            name, adapter.raw_record(inbound_request), exc, inbound_request.received_at
+        )
         return json_error(400, "invalid_payload", str(exc), exc.field, inbound_id=kept)
     answer = adapter.answer(outcomes)
     return Response(answer.body, status=answer.status, content_type=answer.content_type)

@@ -32,7 +32,7 @@ class WireRequest:
     """One HTTP request as the provider would send it."""
 
     method: str
-    path: str                 # with the query string
+    path: str  # with the query string
     body: bytes
     headers: dict[str, str]
     content_type: str | None
@@ -57,10 +57,10 @@ class InboundCase:
     signed: bool = True
     status: int = 200
     reports: int = 1
-    inbound: int | None = None   # rows in the inbound log; default: `reports`, or 1 on 400
-    expect: dict[str, Any] = field(default_factory=dict)      # dotted paths into the report
-    reply_to: dict[str, str] | None = None                     # the report's reply coordinates
-    answer: bytes | None = None                                # exact answer body
+    inbound: int | None = None  # rows in the inbound log; default: `reports`, or 1 on 400
+    expect: dict[str, Any] = field(default_factory=dict)  # dotted paths into the report
+    reply_to: dict[str, str] | None = None  # the report's reply coordinates
+    answer: bytes | None = None  # exact answer body
 
 
 @dataclass
@@ -68,12 +68,12 @@ class PushChannel:
     """How one adapter's channel is configured and how its provider signs requests."""
 
     name: str
-    yaml: str                       # the channel's entry, as an item of `channels:`
+    yaml: str  # the channel's entry, as an item of `channels:`
     env: dict[str, str]
-    secrets: list[str]              # values that must never be stored or logged
+    secrets: list[str]  # values that must never be stored or logged
     payload_dir: Path
-    sign: Callable[[WireRequest], WireRequest]     # a genuine request
-    forge: Callable[[WireRequest], WireRequest]    # the same request, wrongly signed
+    sign: Callable[[WireRequest], WireRequest]  # a genuine request
+    forge: Callable[[WireRequest], WireRequest]  # the same request, wrongly signed
 
     def request(self, case: InboundCase) -> WireRequest:
         """The case as an unsigned wire request."""
@@ -88,8 +88,13 @@ class PushChannel:
             if isinstance(case.payload, dict):
                 path += ("&" if "?" in path else "?") + urlencode(case.payload)
             body = b""
-        return WireRequest(case.method, path, body, dict(case.headers),
-                           case.content_type if case.method == "POST" else None)
+        return WireRequest(
+            case.method,
+            path,
+            body,
+            dict(case.headers),
+            case.content_type if case.method == "POST" else None,
+        )
 
 
 def make_gateway(db_url: str, tmp_path: Path, channel: PushChannel) -> Iterator[GatewayHarness]:
@@ -137,8 +142,9 @@ def run_case(gateway: GatewayHarness, channel: PushChannel, case: InboundCase) -
     reports = gateway.rows(Report)
     assert len(reports) == case.reports
     assert len(gateway.rows(ForwardItem)) == case.reports
-    inbound = case.inbound if case.inbound is not None else (
-        1 if case.status == 400 else case.reports)
+    inbound = (
+        case.inbound if case.inbound is not None else (1 if case.status == 400 else case.reports)
+    )
     assert len(gateway.rows(InboundMessage)) == inbound
     if reports:
         payload = reports[0].payload
@@ -148,13 +154,23 @@ def run_case(gateway: GatewayHarness, channel: PushChannel, case: InboundCase) -
             assert reports[0].reply_to == case.reply_to
 
 
-SHARED_CASES = ["unknown channel", "bad signature", "missing signature",
-                "secret not stored nor logged", "secret not stored when rejected"]
+SHARED_CASES = [
+    "unknown channel",
+    "bad signature",
+    "missing signature",
+    "secret not stored nor logged",
+    "secret not stored when rejected",
+]
 
 
-def run_shared_case(gateway: GatewayHarness, channel: PushChannel, happy: InboundCase,
-                    malformed: InboundCase, label: str, caplog: pytest.LogCaptureFixture
-                    ) -> None:
+def run_shared_case(
+    gateway: GatewayHarness,
+    channel: PushChannel,
+    happy: InboundCase,
+    malformed: InboundCase,
+    label: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """One of the cases every push channel must pass."""
     caplog.set_level(logging.DEBUG)
     wire = channel.sign(channel.request(happy))
@@ -185,8 +201,9 @@ def run_shared_case(gateway: GatewayHarness, channel: PushChannel, happy: Inboun
         assert secret not in json.dumps([r.payload for r in gateway.rows(Report)])
 
 
-def inbound_tests(channel: PushChannel, cases: list[InboundCase], *, happy: str,
-                  malformed: str) -> dict[str, Callable[..., None]]:
+def inbound_tests(
+    channel: PushChannel, cases: list[InboundCase], *, happy: str, malformed: str
+) -> dict[str, Callable[..., None]]:
     """The test functions for a module: the table, and the shared cases.
 
     `happy` and `malformed` name cases of the table that the shared cases reuse.
@@ -202,10 +219,15 @@ def inbound_tests(channel: PushChannel, cases: list[InboundCase], *, happy: str,
         run_case(channel_gateway, channel, case)
 
     @pytest.mark.parametrize("label", SHARED_CASES)
-    def test_shared_case(channel_gateway: GatewayHarness, label: str,
-                         caplog: pytest.LogCaptureFixture) -> None:
-        run_shared_case(channel_gateway, channel, by_label[happy], by_label[malformed], label,
-                        caplog)
+    def test_shared_case(
+        channel_gateway: GatewayHarness, label: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        run_shared_case(
+            channel_gateway, channel, by_label[happy], by_label[malformed], label, caplog
+        )
 
-    return {"channel_gateway": channel_gateway, "test_inbound_case": test_inbound_case,
-            "test_shared_case": test_shared_case}
+    return {
+        "channel_gateway": channel_gateway,
+        "test_inbound_case": test_inbound_case,
+        "test_shared_case": test_shared_case,
+    }

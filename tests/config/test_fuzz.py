@@ -8,8 +8,18 @@ from hypothesis import strategies as st
 from config.loader import ConfigError, parse_config
 from tests.config.test_loader import GOOD
 
-BROKEN = ["  - {", "]]", "${X", "channels: 3", "  - {name: a, type: webform}", "\t", ": :",
-          "agencies: {}", "&a [*a]", "!!python/object"]
+BROKEN = [
+    "  - {",
+    "]]",
+    "${X",
+    "channels: 3",
+    "  - {name: a, type: webform}",
+    "\t",
+    ": :",
+    "agencies: {}",
+    "&a [*a]",
+    "!!python/object",
+]
 fragments = st.sampled_from([*GOOD.splitlines(), *BROKEN])
 
 

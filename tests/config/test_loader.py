@@ -45,50 +45,84 @@ def test_good_config_loads() -> None:
 
 
 BAD_CASES = [
-    ("missing env var is named", GOOD, {"WEB_SECRET": "s"},
-     ["central.token: environment variable CENTRAL_TOKEN is not set (gw.yaml:2)"]),
+    (
+        "missing env var is named",
+        GOOD,
+        {"WEB_SECRET": "s"},
+        ["central.token: environment variable CENTRAL_TOKEN is not set (gw.yaml:2)"],
+    ),
     ("unknown top-level key", GOOD + "extra: 1\n", None, ["extra: unknown key (gw.yaml:13)"]),
-    ("unknown channel type lists known ones",
-     GOOD.replace("type: letter", "type: pigeon"), None,
-     ["channels[1].type: unknown channel type 'pigeon'; known types: "
-      + ", ".join(sorted(known_types()))]),
-    ("unknown key in a channel",
-     GOOD.replace("type: letter}", "type: letter, colour: red}"), None,
-     ["channels[1].colour: unknown key (gw.yaml:12)"]),
-    ("secret written in clear",
-     GOOD.replace('secret: "${WEB_SECRET}"', "secret: hunter2"), None,
-     ["channels[0].secret: secrets must come from the environment"]),
-    ("duplicate channel names",
-     GOOD.replace("name: surat", "name: web"), None,
-     ["channels[1].name: channel name 'web' is already used by channels[0] (gw.yaml:12)"]),
-    ("routing to an unknown agency",
-     GOOD.replace("agency: dinas}", "agency: dinsos}"), None,
-     ["routing.rules[0].agency: unknown agency 'dinsos'"]),
-    ("unknown parent", GOOD.replace("parent: nasional", "parent: pusat"), None,
-     ["agencies[1].parent: unknown agency 'pusat'"]),
-    ("bad duration", GOOD + "forwarder: {interval: soon}\n", None,
-     ["forwarder.interval: expected a duration such as 10s, 5m or 1h, got 'soon' (gw.yaml:13)"]),
-    ("duplicate key", GOOD + "routing: {default: nasional}\n", None,
-     ["routing: duplicate key"]),
+    (
+        "unknown channel type lists known ones",
+        GOOD.replace("type: letter", "type: pigeon"),
+        None,
+        [
+            "channels[1].type: unknown channel type 'pigeon'; known types: "
+            + ", ".join(sorted(known_types()))
+        ],
+    ),
+    (
+        "unknown key in a channel",
+        GOOD.replace("type: letter}", "type: letter, colour: red}"),
+        None,
+        ["channels[1].colour: unknown key (gw.yaml:12)"],
+    ),
+    (
+        "secret written in clear",
+        GOOD.replace('secret: "${WEB_SECRET}"', "secret: hunter2"),
+        None,
+        ["channels[0].secret: secrets must come from the environment"],
+    ),
+    (
+        "duplicate channel names",
+        GOOD.replace("name: surat", "name: web"),
+        None,
+        ["channels[1].name: channel name 'web' is already used by channels[0] (gw.yaml:12)"],
+    ),
+    (
+        "routing to an unknown agency",
+        GOOD.replace("agency: dinas}", "agency: dinsos}"),
+        None,
+        ["routing.rules[0].agency: unknown agency 'dinsos'"],
+    ),
+    (
+        "unknown parent",
+        GOOD.replace("parent: nasional", "parent: pusat"),
+        None,
+        ["agencies[1].parent: unknown agency 'pusat'"],
+    ),
+    (
+        "bad duration",
+        GOOD + "forwarder: {interval: soon}\n",
+        None,
+        ["forwarder.interval: expected a duration such as 10s, 5m or 1h, got 'soon' (gw.yaml:13)"],
+    ),
+    ("duplicate key", GOOD + "routing: {default: nasional}\n", None, ["routing: duplicate key"]),
     ("not yaml", "gateway: [unclosed\n", None, ["not valid YAML"]),
-    ("missing sections", "gateway: {}\n", None,
-     ["central: field required (gw.yaml", "agencies: field required",
-      "routing: field required"]),
+    (
+        "missing sections",
+        "gateway: {}\n",
+        None,
+        ["central: field required (gw.yaml", "agencies: field required", "routing: field required"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("text", "env", "expected"), [c[1:] for c in BAD_CASES],
-                         ids=[c[0] for c in BAD_CASES])
-def test_bad_config_reports_path_and_line(text: str, env: dict[str, str] | None,
-                                          expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("text", "env", "expected"), [c[1:] for c in BAD_CASES], ids=[c[0] for c in BAD_CASES]
+)
+def test_bad_config_reports_path_and_line(
+    text: str, env: dict[str, str] | None, expected: list[str]
+) -> None:
     found = issues_of(text, env)
     for fragment in expected:
         assert any(fragment in issue for issue in found), (fragment, found)
 
 
 def test_every_problem_reported_at_once() -> None:
-    text = (GOOD.replace("type: letter", "type: pigeon")
-            .replace("agency: dinas}", "agency: dinsos}")) + "extra: 1\n"
+    text = (
+        GOOD.replace("type: letter", "type: pigeon").replace("agency: dinas}", "agency: dinsos}")
+    ) + "extra: 1\n"
     found = issues_of(text, {"WEB_SECRET": "s"})
     assert len(found) >= 4, found
 
@@ -103,7 +137,8 @@ def test_config_check_exits_1_with_messages(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(GOOD.replace("type: letter", "type: pigeon"), encoding="utf-8")
     result = CliRunner(env={"CENTRAL_TOKEN": "t", "WEB_SECRET": "s"}).invoke(
-        main, ["config", "check", str(bad)])
+        main, ["config", "check", str(bad)]
+    )
     assert result.exit_code == 1
     assert "channels[1].type: unknown channel type 'pigeon'" in result.output
     assert "bad.yaml:12" in result.output
@@ -115,14 +150,18 @@ def test_config_check_missing_file(tmp_path: Path) -> None:
     assert "cannot read file" in result.output
 
 
-@pytest.mark.parametrize("text", [
-    "a: &x [*x]\n",
-    "a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n",
-    "\x1f",
-    "key: !!python/name:os.system ''\n",
-], ids=["alias loop", "billion laughs", "control character", "python tag"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x [*x]\n",
+        "a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+        "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n",
+        "\x1f",
+        "key: !!python/name:os.system ''\n",
+    ],
+    ids=["alias loop", "billion laughs", "control character", "python tag"],
+)
 def test_hostile_yaml_is_a_config_error(text: str) -> None:
     found = issues_of(text)
     assert len(found) == 1 and "not valid YAML" in found[0]

@@ -28,9 +28,19 @@ def add_reports(sessions: sessionmaker[Session], n: int) -> None:
     with sessions.begin() as session:
         for i in range(n):
             rid = f"01TESTREPORT{i:014d}"
-            session.add(Report(id=rid, channel="web", channel_type="webform",
-                               external_id=str(i), kind="pengaduan", agency="nasional",
-                               hops=[], payload={"id": rid}, reply_to={}))
+            session.add(
+                Report(
+                    id=rid,
+                    channel="web",
+                    channel_type="webform",
+                    external_id=str(i),
+                    kind="pengaduan",
+                    agency="nasional",
+                    hops=[],
+                    payload={"id": rid},
+                    reply_to={},
+                )
+            )
             session.flush()
             session.add(ForwardItem(report_id=rid, action="submit"))
 
@@ -38,16 +48,17 @@ def add_reports(sessions: sessionmaker[Session], n: int) -> None:
 def test_claims_do_not_overlap_and_leases_expire(sessions: sessionmaker[Session]) -> None:
     add_reports(sessions, 10)
     with sessions.begin() as s:
-        first = {i.id for i in outbox.claim_due(s, ForwardItem, owner="a", limit=6,
-                                                lease_seconds=60)}
+        first = {
+            i.id for i in outbox.claim_due(s, ForwardItem, owner="a", limit=6, lease_seconds=60)
+        }
     with sessions.begin() as s:
-        second = {i.id for i in outbox.claim_due(s, ForwardItem, owner="b", limit=6,
-                                                 lease_seconds=60)}
+        second = {
+            i.id for i in outbox.claim_due(s, ForwardItem, owner="b", limit=6, lease_seconds=60)
+        }
     assert len(first) == 6 and len(second) == 4 and not first & second
     later = utcnow() + dt.timedelta(seconds=61)
     with sessions.begin() as s:
-        again = outbox.claim_due(s, ForwardItem, owner="c", limit=100, lease_seconds=60,
-                                 now=later)
+        again = outbox.claim_due(s, ForwardItem, owner="c", limit=100, lease_seconds=60, now=later)
     assert len(again) == 10  # a crashed owner's rows come back once its lease runs out
 
 
@@ -68,8 +79,14 @@ def test_retry_later_is_not_due_now(sessions: sessionmaker[Session]) -> None:
         outbox.schedule_retry(item, "HTTP 503", 30)
     with sessions.begin() as s:
         assert outbox.claim_due(s, ForwardItem, owner="a", limit=1, lease_seconds=60) == []
-        (item,) = outbox.claim_due(s, ForwardItem, owner="a", limit=1, lease_seconds=60,
-                                   now=utcnow() + dt.timedelta(seconds=31))
+        (item,) = outbox.claim_due(
+            s,
+            ForwardItem,
+            owner="a",
+            limit=1,
+            lease_seconds=60,
+            now=utcnow() + dt.timedelta(seconds=31),
+        )
         assert item.attempts == 1 and item.last_error == "HTTP 503"
 
 
@@ -88,8 +105,11 @@ def test_replay_dead_and_one_report(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as s:
         items = outbox.claim_due(s, ForwardItem, owner="a", limit=5, lease_seconds=60)
         assert len(items) == 2 and all(i.attempts == 0 for i in items)
-        assert all(r.state == "queued" for r in (s.get(Report, i.report_id) for i in items)
-                   if r is not None)
+        assert all(
+            r.state == "queued"
+            for r in (s.get(Report, i.report_id) for i in items)
+            if r is not None
+        )
     with sessions.begin() as s, pytest.raises(LookupError):
         outbox.requeue_report(s, "missing")
 

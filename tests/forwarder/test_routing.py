@@ -8,36 +8,63 @@ from config.schema import RoutingSection
 from forwarder.routing import NoHigherAgency, Router, RoutingFacts
 from normalizer.report import Routing
 
-PARENTS = {"nasional": None, "pemkab": "nasional", "dinas-pupr": "pemkab",
-           "upt-jalan": "dinas-pupr", "inspektorat": "pemkab", "dinkes": "pemkab"}
+PARENTS = {
+    "nasional": None,
+    "pemkab": "nasional",
+    "dinas-pupr": "pemkab",
+    "upt-jalan": "dinas-pupr",
+    "inspektorat": "pemkab",
+    "dinkes": "pemkab",
+}
 
-ROUTING = RoutingSection.model_validate({
-    "default": "nasional",
-    "rules": [
-        {"name": "wbs", "when": {"kind": "whistleblowing"}, "agency": "inspektorat"},
-        {"name": "jalan", "when": {"keywords": ["jalan rusak", "jembatan"]},
-         "agency": "upt-jalan"},
-        {"when": {"keywords": ["puskesmas"], "channel": ["sms-1708"]}, "agency": "dinkes"},
-        {"when": {"region": ["33.01"]}, "agency": "pemkab"},
-        {"when": {"category": ["infrastruktur"]}, "agency": "dinas-pupr"},
-    ],
-})
+ROUTING = RoutingSection.model_validate(
+    {
+        "default": "nasional",
+        "rules": [
+            {"name": "wbs", "when": {"kind": "whistleblowing"}, "agency": "inspektorat"},
+            {
+                "name": "jalan",
+                "when": {"keywords": ["jalan rusak", "jembatan"]},
+                "agency": "upt-jalan",
+            },
+            {"when": {"keywords": ["puskesmas"], "channel": ["sms-1708"]}, "agency": "dinkes"},
+            {"when": {"region": ["33.01"]}, "agency": "pemkab"},
+            {"when": {"category": ["infrastruktur"]}, "agency": "dinas-pupr"},
+        ],
+    }
+)
 
 
-def facts(text: str = "", kind: str = "pengaduan", channel: str = "web",
-          category: str | None = None, region: str | None = None) -> RoutingFacts:
-    return RoutingFacts(text=text, kind=kind, channel=channel, category=category,
-                        region=region)
+def facts(
+    text: str = "",
+    kind: str = "pengaduan",
+    channel: str = "web",
+    category: str | None = None,
+    region: str | None = None,
+) -> RoutingFacts:
+    return RoutingFacts(text=text, kind=kind, channel=channel, category=category, region=region)
 
 
 ROUTE_CASES = [
-    ("kind rule first", facts("jalan rusak dan pungli", kind="whistleblowing"),
-     "inspektorat", "rule wbs"),
+    (
+        "kind rule first",
+        facts("jalan rusak dan pungli", kind="whistleblowing"),
+        "inspektorat",
+        "rule wbs",
+    ),
     ("keyword rule", facts("Ada JALAN RUSAK di desa"), "upt-jalan", "rule jalan"),
-    ("all conditions of a rule must hold", facts("puskesmas tutup", channel="web"),
-     "nasional", "default"),
-    ("keyword and channel both hold", facts("puskesmas tutup", channel="sms-1708"),
-     "dinkes", "rule rules[2]"),
+    (
+        "all conditions of a rule must hold",
+        facts("puskesmas tutup", channel="web"),
+        "nasional",
+        "default",
+    ),
+    (
+        "keyword and channel both hold",
+        facts("puskesmas tutup", channel="sms-1708"),
+        "dinkes",
+        "rule rules[2]",
+    ),
     ("region prefix", facts("x", region="33.01.05"), "pemkab", "rule rules[3]"),
     ("region is not a string prefix", facts("x", region="33.011"), "nasional", "default"),
     ("category", facts("x", category="infrastruktur"), "dinas-pupr", "rule rules[4]"),
@@ -45,8 +72,9 @@ ROUTE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("case", "agency", "reason"), [c[1:] for c in ROUTE_CASES],
-                         ids=[c[0] for c in ROUTE_CASES])
+@pytest.mark.parametrize(
+    ("case", "agency", "reason"), [c[1:] for c in ROUTE_CASES], ids=[c[0] for c in ROUTE_CASES]
+)
 def test_route(case: RoutingFacts, agency: str, reason: str) -> None:
     routing = Router(ROUTING, PARENTS).route(case)
     assert (routing.agency, routing.reason, routing.hops) == (agency, reason, [])

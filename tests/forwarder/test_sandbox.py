@@ -17,39 +17,52 @@ AUTH = {"Authorization": "Bearer t0ken"}
 
 
 def report(n: int = 1, agency: str = "nasional", **extra: Any) -> dict[str, Any]:
-    return {"schema_version": "1", "id": f"01JTESTREPORT{n:013d}",
-            "channel": {"name": "web", "type": "webform"}, "external_id": f"e-{n}",
-            "received_at": "2026-11-22T00:00:00Z", "kind": "pengaduan", "title": f"Judul {n}",
-            "body": "Isi laporan", "reporter": {}, "privacy": {"anonymous": False,
-                                                               "confidential": False},
-            "routing": {"agency": agency, "reason": "default", "hops": []}, **extra}
+    return {
+        "schema_version": "1",
+        "id": f"01JTESTREPORT{n:013d}",
+        "channel": {"name": "web", "type": "webform"},
+        "external_id": f"e-{n}",
+        "received_at": "2026-11-22T00:00:00Z",
+        "kind": "pengaduan",
+        "title": f"Judul {n}",
+        "body": "Isi laporan",
+        "reporter": {},
+        "privacy": {"anonymous": False, "confidential": False},
+        "routing": {"agency": agency, "reason": "default", "hops": []},
+        **extra,
+    }
 
 
 @pytest.fixture
 def central(tmp_path: Path) -> Iterator[Any]:
-    server = SandboxServer(SandboxSettings(token="t0ken", db_path=str(tmp_path / "sb.db"),
-                                           agencies=AGENCIES, return_agency="upt-jalan"),
-                           port=0)
+    server = SandboxServer(
+        SandboxSettings(
+            token="t0ken",
+            db_path=str(tmp_path / "sb.db"),
+            agencies=AGENCIES,
+            return_agency="upt-jalan",
+        ),
+        port=0,
+    )
     server.start()
     yield server
     server.stop()
 
 
-def post(central: Any, body: Any, key: str | None = None, token: dict[str, str] = AUTH
-         ) -> requests.Response:
+def post(
+    central: Any, body: Any, key: str | None = None, token: dict[str, str] = AUTH
+) -> requests.Response:
     headers = dict(token)
     if key is not None:
         headers["Idempotency-Key"] = key
-    return requests.post(f"{central.url}/api/v1/reports", json=body, headers=headers,
-                         timeout=5)
+    return requests.post(f"{central.url}/api/v1/reports", json=body, headers=headers, timeout=5)
 
 
 def test_vendored_schema_is_the_shared_one() -> None:
     shared = SHARED / "contracts" / "report.schema.json"
     if not shared.exists():
         pytest.skip("../shared/contracts is not beside this checkout")
-    vendored = Path(__file__).resolve().parents[2] / "forwarder" / "sandbox" / \
-        "report.schema.json"
+    vendored = Path(__file__).resolve().parents[2] / "forwarder" / "sandbox" / "report.schema.json"
     assert vendored.read_bytes() == shared.read_bytes()
 
 
@@ -71,15 +84,20 @@ def test_submit_replay_and_conflict(central: Any) -> None:
     assert changed.status_code == 409 and changed.json()["error"]["code"] == "conflict"
 
 
-@pytest.mark.parametrize(("body", "key", "field"), [
-    (report(kind="lain"), report()["id"], "kind"),
-    ({k: v for k, v in report().items() if k != "body"}, report()["id"], None),
-    (report(), None, "Idempotency-Key"),
-    (report(), "another-key-123", "id"),
-    (report(received_at="gestern"), report()["id"], "received_at"),
-], ids=["bad enum", "missing body", "no key", "key differs from id", "not a date-time"])
-def test_invalid_reports_are_422(central: Any, body: dict[str, Any], key: str | None,
-                                 field: str | None) -> None:
+@pytest.mark.parametrize(
+    ("body", "key", "field"),
+    [
+        (report(kind="lain"), report()["id"], "kind"),
+        ({k: v for k, v in report().items() if k != "body"}, report()["id"], None),
+        (report(), None, "Idempotency-Key"),
+        (report(), "another-key-123", "id"),
+        (report(received_at="gestern"), report()["id"], "received_at"),
+    ],
+    ids=["bad enum", "missing body", "no key", "key differs from id", "not a date-time"],
+)
+def test_invalid_reports_are_422(
+    central: Any, body: dict[str, Any], key: str | None, field: str | None
+) -> None:
     r = post(central, body, key)
     assert r.status_code == 422
     assert r.json()["error"]["code"] == "invalid_report"
@@ -91,14 +109,21 @@ def test_out_of_authority_does_not_bind_the_key(central: Any) -> None:
     refused = post(central, body, body["id"])
     assert refused.status_code == 422
     assert refused.json()["error"]["code"] == "out_of_authority"
-    parent = {**body, "routing": {"agency": "dinas-pupr", "reason": "returned by upt-jalan",
-                                  "hops": ["upt-jalan"]}}
+    parent = {
+        **body,
+        "routing": {
+            "agency": "dinas-pupr",
+            "reason": "returned by upt-jalan",
+            "hops": ["upt-jalan"],
+        },
+    }
     assert post(central, parent, body["id"]).status_code == 201
 
 
 def set_status(central: Any, tid: str, status: str, **extra: Any) -> None:
-    r = requests.post(f"{central.url}/sandbox/reports/{tid}/status",
-                      json={"status": status, **extra}, timeout=5)
+    r = requests.post(
+        f"{central.url}/sandbox/reports/{tid}/status", json={"status": status, **extra}, timeout=5
+    )
     assert r.status_code == 200, r.text
 
 
@@ -106,15 +131,19 @@ def test_changes_feed_pages_with_a_cursor(central: Any) -> None:
     since = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)).isoformat()
     tids = [post(central, report(n), report(n)["id"]).json()["tracking_id"] for n in range(5)]
     set_status(central, tids[0], "verified", note="cek")
-    requests.post(f"{central.url}/sandbox/reports/{tids[1]}/responses",
-                  json={"text": "Sudah ditangani", "agency": "pemkab"}, timeout=5)
+    requests.post(
+        f"{central.url}/sandbox/reports/{tids[1]}/responses",
+        json={"text": "Sudah ditangani", "agency": "pemkab"},
+        timeout=5,
+    )
     seen: list[str] = []
     cursor = None
     pages = 0
     while True:
         params = {"updated_since": since, "limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = requests.get(f"{central.url}/api/v1/reports", params=params, headers=AUTH,
-                            timeout=5).json()
+        page = requests.get(
+            f"{central.url}/api/v1/reports", params=params, headers=AUTH, timeout=5
+        ).json()
         pages += 1
         seen += [item["tracking_id"] for item in page["items"]]
         cursor = page["next_cursor"]
@@ -123,27 +152,41 @@ def test_changes_feed_pages_with_a_cursor(central: Any) -> None:
     assert pages == 3
     assert sorted(seen) == sorted(tids) and len(seen) == 5
     assert seen[-2:] == [tids[0], tids[1]]  # the changed ones come last, oldest change first
-    one = requests.get(f"{central.url}/api/v1/reports/{tids[1]}", headers=AUTH,
-                       timeout=5).json()
+    one = requests.get(f"{central.url}/api/v1/reports/{tids[1]}", headers=AUTH, timeout=5).json()
     assert one["responses"][0]["text"] == "Sudah ditangani"
     assert one["gateway_id"] == report(1)["id"]
-    bad = requests.get(f"{central.url}/api/v1/reports", params={"updated_since": "kemarin"},
-                       headers=AUTH, timeout=5)
+    bad = requests.get(
+        f"{central.url}/api/v1/reports",
+        params={"updated_since": "kemarin"},
+        headers=AUTH,
+        timeout=5,
+    )
     assert bad.status_code == 422
 
 
 def test_reroute_keeps_the_tracking_id(central: Any) -> None:
     tid = post(central, report(agency="dinas-pupr"), report()["id"]).json()["tracking_id"]
-    r = requests.post(f"{central.url}/api/v1/reports/{tid}/reroute", headers=AUTH, timeout=5,
-                      json={"agency": "pemkab", "reason": "returned by dinas-pupr",
-                            "hops": ["dinas-pupr"]})
+    r = requests.post(
+        f"{central.url}/api/v1/reports/{tid}/reroute",
+        headers=AUTH,
+        timeout=5,
+        json={"agency": "pemkab", "reason": "returned by dinas-pupr", "hops": ["dinas-pupr"]},
+    )
     assert r.status_code == 200
     assert r.json()["tracking_id"] == tid and r.json()["agency"] == "pemkab"
-    refused = requests.post(f"{central.url}/api/v1/reports/{tid}/reroute", headers=AUTH,
-                            timeout=5, json={"agency": "upt-jalan", "reason": "x"})
+    refused = requests.post(
+        f"{central.url}/api/v1/reports/{tid}/reroute",
+        headers=AUTH,
+        timeout=5,
+        json={"agency": "upt-jalan", "reason": "x"},
+    )
     assert refused.json()["error"]["code"] == "out_of_authority"
-    missing = requests.post(f"{central.url}/api/v1/reports/LPR0/reroute", headers=AUTH,
-                            timeout=5, json={"agency": "pemkab", "reason": "x"})
+    missing = requests.post(
+        f"{central.url}/api/v1/reports/LPR0/reroute",
+        headers=AUTH,
+        timeout=5,
+        json={"agency": "pemkab", "reason": "x"},
+    )
     assert missing.status_code == 404
 
 
@@ -154,10 +197,16 @@ def test_followups_are_idempotent(central: Any) -> None:
     headers = {**AUTH, "Idempotency-Key": "F1"}
     assert requests.post(url, json=body, headers=headers, timeout=5).status_code == 201
     assert requests.post(url, json=body, headers=headers, timeout=5).status_code == 200
-    assert requests.post(url, json={**body, "body": "lain"}, headers=headers,
-                         timeout=5).status_code == 409
-    assert requests.post(f"{central.url}/api/v1/reports/LPR0/followups", json=body,
-                         headers=headers, timeout=5).status_code == 404
+    assert (
+        requests.post(url, json={**body, "body": "lain"}, headers=headers, timeout=5).status_code
+        == 409
+    )
+    assert (
+        requests.post(
+            f"{central.url}/api/v1/reports/LPR0/followups", json=body, headers=headers, timeout=5
+        ).status_code
+        == 404
+    )
 
 
 def test_agencies(central: Any) -> None:
@@ -166,8 +215,10 @@ def test_agencies(central: Any) -> None:
 
 
 def test_fail_rate_injects_failures_before_and_after_storing(tmp_path: Path) -> None:
-    server = SandboxServer(SandboxSettings(token="t0ken", db_path=str(tmp_path / "f.db"),
-                                           fail_rate=1.0, seed=3), port=0)
+    server = SandboxServer(
+        SandboxSettings(token="t0ken", db_path=str(tmp_path / "f.db"), fail_rate=1.0, seed=3),
+        port=0,
+    )
     server.start()
     try:
         codes = [post(server, report(n), report(n)["id"]).status_code for n in range(20)]
@@ -189,8 +240,10 @@ def test_fail_rate_injects_failures_before_and_after_storing(tmp_path: Path) -> 
 
 
 def test_demo_page_escapes_and_masks(central: Any) -> None:
-    body = report(title="<script>alert(1)</script>",
-                  reporter={"phone": "+6281234567890", "email": "warga@example.org"})
+    body = report(
+        title="<script>alert(1)</script>",
+        reporter={"phone": "+6281234567890", "email": "warga@example.org"},
+    )
     assert post(central, body, body["id"]).status_code == 201
     page = requests.get(f"{central.url}/", timeout=5)
     assert page.status_code == 200
@@ -198,11 +251,17 @@ def test_demo_page_escapes_and_masks(central: Any) -> None:
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;" in page.text
     assert "+6281234567890" not in page.text and "warga@example.org" not in page.text
-    tid = requests.get(f"{central.url}/sandbox/reports.json", timeout=5).json()[0][
-        "tracking_id"]
-    form = requests.post(f"{central.url}/sandbox/reports/{tid}/status",
-                         data={"status": "completed", "note": "beres"}, timeout=5,
-                         allow_redirects=False)
+    tid = requests.get(f"{central.url}/sandbox/reports.json", timeout=5).json()[0]["tracking_id"]
+    form = requests.post(
+        f"{central.url}/sandbox/reports/{tid}/status",
+        data={"status": "completed", "note": "beres"},
+        timeout=5,
+        allow_redirects=False,
+    )
     assert form.status_code == 303
-    assert requests.get(f"{central.url}/api/v1/reports/{tid}", headers=AUTH,
-                        timeout=5).json()["status"] == "completed"
+    assert (
+        requests.get(f"{central.url}/api/v1/reports/{tid}", headers=AUTH, timeout=5).json()[
+            "status"
+        ]
+        == "completed"
+    )

@@ -18,11 +18,15 @@ PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
 
 def with_photo(gateway: GatewayHarness) -> dict[str, Any]:
     now = dt.datetime.now(dt.UTC)
-    draft = MessageDraft(external_id="a-1", received_at=now,
-                         body="Foto jalan berlubang terlampir.",
-                         attachments=[AttachmentData("jalan rusak.png", "image/png", PHOTO)])
-    (outcome,) = gateway.runtime.intake.accept(gateway.runtime.adapters["web"],
-                                               [RawMessage("a-1", now, {}, draft)])
+    draft = MessageDraft(
+        external_id="a-1",
+        received_at=now,
+        body="Foto jalan berlubang terlampir.",
+        attachments=[AttachmentData("jalan rusak.png", "image/png", PHOTO)],
+    )
+    (outcome,) = gateway.runtime.intake.accept(
+        gateway.runtime.adapters["web"], [RawMessage("a-1", now, {}, draft)]
+    )
     gateway.drain()
     (report,) = [r for r in gateway.rows(Report) if r.id == outcome.report_id]
     return dict(report.payload)
@@ -50,8 +54,7 @@ def test_attachment_link_serves_the_file_until_it_expires(gateway: GatewayHarnes
     links = gateway.runtime.links
     old = links.url_for(sha, "jalan rusak.png", "image/png", now=time.time() - links.ttl - 5)
     expired = gateway.client.get(local(old))
-    assert expired.status_code == 403 and expired.get_json()["error"]["message"] == \
-        "link expired"
+    assert expired.status_code == 403 and expired.get_json()["error"]["message"] == "link expired"
     missing = links.url_for("0" * 64, "x.png", "image/png")
     assert gateway.client.get(local(missing)).status_code == 404
     assert gateway.client.get(f"/files/{sha}").status_code == 403

@@ -15,8 +15,11 @@ from tests.helpers import validate_reports
 
 
 def set_status(harness: Any, tracking_id: str, status: str, **extra: Any) -> None:
-    response = requests.post(f"{harness.sandbox.url}/sandbox/reports/{tracking_id}/status",
-                             json={"status": status, **extra}, timeout=5)
+    response = requests.post(
+        f"{harness.sandbox.url}/sandbox/reports/{tracking_id}/status",
+        json={"status": status, **extra},
+        timeout=5,
+    )
     assert response.status_code < 400, response.text
 
 
@@ -31,17 +34,24 @@ def events(harness: Any, report_id: str) -> list[str]:
 
 
 def test_webform_report_reaches_the_central_once(gateway: Any) -> None:
-    response = gateway.post("web", {"body": "Jembatan di Desa Maju retak parah",
-                                    "name": "Budi", "phone": "081234567890",
-                                    "external_id": "w-1"})
+    response = gateway.post(
+        "web",
+        {
+            "body": "Jembatan di Desa Maju retak parah",
+            "name": "Budi",
+            "phone": "081234567890",
+            "external_id": "w-1",
+        },
+    )
     assert response.status_code == 201
     report_id = response.get_json()["id"]
     assert gateway.drain() == 1
     (report,) = forwarded(gateway)
     assert report.state == "submitted" and report.tracking_id
     central = gateway.central_reports()
-    assert [(c["gateway_id"], c["tracking_id"]) for c in central] == \
-        [(report_id, report.tracking_id)]
+    assert [(c["gateway_id"], c["tracking_id"]) for c in central] == [
+        (report_id, report.tracking_id)
+    ]
     assert central[0]["agency"] == "upt-jalan"
     # The acknowledgement with the tracking id is queued (as manual: no reply URL).
     (ack,) = gateway.rows(ReplyItem)
@@ -58,8 +68,7 @@ def test_webform_report_reaches_the_central_once(gateway: Any) -> None:
     assert "081234567890" not in str(status) and "Budi" not in str(status)
 
 
-def test_out_of_authority_goes_to_the_parent_with_the_same_key(db_url: str, tmp_path: Any
-                                                                ) -> None:
+def test_out_of_authority_goes_to_the_parent_with_the_same_key(db_url: str, tmp_path: Any) -> None:
     from tests.conftest import _harness
     from tests.helpers import start_sandbox
 
@@ -72,13 +81,14 @@ def test_out_of_authority_goes_to_the_parent_with_the_same_key(db_url: str, tmp_
             (report,) = forwarded(harness)
             assert report.state == "submitted"
             assert report.agency == "dinas-pupr"
-            assert report.payload["routing"] == {"agency": "dinas-pupr",
-                                                 "reason": "returned by upt-jalan",
-                                                 "hops": ["upt-jalan"]}
+            assert report.payload["routing"] == {
+                "agency": "dinas-pupr",
+                "reason": "returned by upt-jalan",
+                "hops": ["upt-jalan"],
+            }
             (central,) = harness.central_reports()
             assert central["gateway_id"] == report_id and central["agency"] == "dinas-pupr"
-            assert events(harness, report_id) == ["received", "routed", "rerouted",
-                                                  "forwarded"]
+            assert events(harness, report_id) == ["received", "routed", "rerouted", "forwarded"]
     finally:
         sandbox.stop()
 
@@ -90,8 +100,11 @@ def test_status_sync_records_changes_and_queues_notifications(gateway: Any) -> N
     sync = gateway.runtime.status_sync()
     set_status(gateway, report.tracking_id, "verified")
     set_status(gateway, report.tracking_id, "in_progress", note="Petugas dijadwalkan")
-    requests.post(f"{gateway.sandbox.url}/sandbox/reports/{report.tracking_id}/responses",
-                  json={"text": "Lampu akan diganti besok.", "agency": "nasional"}, timeout=5)
+    requests.post(
+        f"{gateway.sandbox.url}/sandbox/reports/{report.tracking_id}/responses",
+        json={"text": "Lampu akan diganti besok.", "agency": "nasional"},
+        timeout=5,
+    )
     assert sync.run_once() >= 1
     assert sync.run_once() == 0  # a second pass finds nothing new
     (report,) = gateway.rows(Report)
@@ -101,8 +114,9 @@ def test_status_sync_records_changes_and_queues_notifications(gateway: Any) -> N
     assert "status" in names
     replies = {r.event.split(":")[0]: r for r in gateway.rows(ReplyItem)}
     assert "Lampu akan diganti besok." in replies["response"].text
-    assert "sedang ditindaklanjuti" in next(r.text for r in gateway.rows(ReplyItem)
-                                       if r.event.startswith("status:in_progress"))
+    assert "sedang ditindaklanjuti" in next(
+        r.text for r in gateway.rows(ReplyItem) if r.event.startswith("status:in_progress")
+    )
 
 
 def test_returned_report_is_rerouted_keeping_the_tracking_id(gateway: Any) -> None:
@@ -110,8 +124,7 @@ def test_returned_report_is_rerouted_keeping_the_tracking_id(gateway: Any) -> No
     gateway.drain()
     (report,) = forwarded(gateway)
     tracking_id = report.tracking_id
-    set_status(gateway, tracking_id, "returned", agency="upt-jalan",
-               note="Bukan kewenangan UPT")
+    set_status(gateway, tracking_id, "returned", agency="upt-jalan", note="Bukan kewenangan UPT")
     gateway.runtime.status_sync().run_once()
     assert gateway.drain() == 1  # the reroute call
     (report,) = forwarded(gateway)
@@ -178,7 +191,8 @@ def test_wrong_token_is_a_dead_letter_and_replay_delivers(db_url: str, tmp_path:
 
             config_file.write_text(config_text(db_url, sandbox.url), encoding="utf-8")
             result = CliRunner(env={"CENTRAL_TOKEN": "test-token", "WEB_SECRET": "x"}).invoke(
-                main, ["replay", "--config", str(config_file), "--dead"])
+                main, ["replay", "--config", str(config_file), "--dead"]
+            )
             assert result.exit_code == 0, result.output
             assert report.id in result.output
             harness.forwarder.client = LaporClient(sandbox.url, "test-token")
@@ -195,17 +209,25 @@ def test_letter_becomes_a_report_with_the_letter_block(gateway: Any) -> None:
 
     adapter = gateway.runtime.adapters["surat"]
     assert isinstance(adapter, LetterAdapter)
-    entry = LetterEntry(body="Dengan hormat, kami melaporkan jalan rusak di RT 02.",
-                        received_at=dt.datetime.now(dt.UTC), sender_name="Pak RT",
-                        number="005/RT02/XI/2026", date=dt.date(2026, 11, 20),
-                        entered_by="admin1")
+    entry = LetterEntry(
+        body="Dengan hormat, kami melaporkan jalan rusak di RT 02.",
+        received_at=dt.datetime.now(dt.UTC),
+        sender_name="Pak RT",
+        number="005/RT02/XI/2026",
+        date=dt.date(2026, 11, 20),
+        entered_by="admin1",
+    )
     (outcome,) = gateway.runtime.intake.accept(adapter, [adapter.message_from_entry(entry)])
     (again,) = gateway.runtime.intake.accept(adapter, [adapter.message_from_entry(entry)])
     assert outcome.created and not again.created and again.report_id == outcome.report_id
     gateway.drain()
     (report,) = forwarded(gateway)
-    assert report.payload["letter"] == {"number": "005/RT02/XI/2026", "date": "2026-11-20",
-                                        "sender_organisation": None, "entered_by": "admin1"}
+    assert report.payload["letter"] == {
+        "number": "005/RT02/XI/2026",
+        "date": "2026-11-20",
+        "sender_organisation": None,
+        "entered_by": "admin1",
+    }
     assert report.payload["channel"] == {"name": "surat", "type": "letter"}
     assert report.state == "submitted"
 

@@ -50,9 +50,20 @@ class PhoneAdapter(Adapter):
 def message(ext: str, body: str, phone: str = "+6281200000001", **draft: Any) -> RawMessage:
     hold = draft.pop("hold", None)
     now = dt.datetime.now(dt.UTC)
-    return RawMessage(ext, now, {"text": body}, MessageDraft(
-        external_id=ext, received_at=now, body=body, phone=phone,
-        reply_to={"phone": phone}, **draft), hold=hold)
+    return RawMessage(
+        ext,
+        now,
+        {"text": body},
+        MessageDraft(
+            external_id=ext,
+            received_at=now,
+            body=body,
+            phone=phone,
+            reply_to={"phone": phone},
+            **draft,
+        ),
+        hold=hold,
+    )
 
 
 @pytest.fixture
@@ -72,8 +83,13 @@ def send_replies(gateway: GatewayHarness) -> None:
     gateway.runtime.reply_sender().run_once()
 
 
-def submitted(gateway: GatewayHarness, phone: PhoneAdapter, ext: str, body: str,
-              number: str = "+6281200000001") -> Report:
+def submitted(
+    gateway: GatewayHarness,
+    phone: PhoneAdapter,
+    ext: str,
+    body: str,
+    number: str = "+6281200000001",
+) -> Report:
     outcome = accept(gateway, phone, message(ext, body, number))
     gateway.drain()
     with gateway.runtime.sessions() as session:
@@ -82,16 +98,19 @@ def submitted(gateway: GatewayHarness, phone: PhoneAdapter, ext: str, body: str,
     return report
 
 
-def test_held_message_is_quarantined_then_released(gateway: GatewayHarness,
-                                                   phone: PhoneAdapter) -> None:
-    held = accept(gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.",
-                                          hold="auto-reply"))
+def test_held_message_is_quarantined_then_released(
+    gateway: GatewayHarness, phone: PhoneAdapter
+) -> None:
+    held = accept(
+        gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.", hold="auto-reply")
+    )
     assert held.status == "quarantined" and held.created
     assert gateway.rows(Report) == [] and gateway.rows(ForwardItem) == []
     (row,) = gateway.rows(InboundMessage)
     assert row.state == "quarantined" and row.error == "auto-reply" and row.draft
-    again = accept(gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.",
-                                           hold="auto-reply"))
+    again = accept(
+        gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.", hold="auto-reply")
+    )
     assert not again.created and again.report_id == held.report_id
     # An admin decides it is a real complaint after all.
     with gateway.runtime.sessions.begin() as session:
@@ -107,11 +126,15 @@ def test_held_message_is_quarantined_then_released(gateway: GatewayHarness,
     assert row.state == "released" and row.report_id == report_id
 
 
-def test_followup_by_tracking_id_from_the_same_sender(gateway: GatewayHarness,
-                                                     phone: PhoneAdapter) -> None:
+def test_followup_by_tracking_id_from_the_same_sender(
+    gateway: GatewayHarness, phone: PhoneAdapter
+) -> None:
     first = submitted(gateway, phone, "f-1", "Lampu jalan mati di Jl. Merdeka.")
-    outcome = accept(gateway, phone, message(
-        "f-2", "Sudah tiga malam masih mati.", in_reply_to=first.tracking_id))
+    outcome = accept(
+        gateway,
+        phone,
+        message("f-2", "Sudah tiga malam masih mati.", in_reply_to=first.tracking_id),
+    )
     assert outcome.status == "followup" and outcome.report_id == first.id
     assert gateway.drain() == 1
     (central,) = gateway.central_reports()
@@ -120,26 +143,32 @@ def test_followup_by_tracking_id_from_the_same_sender(gateway: GatewayHarness,
     events = [e.event for e in gateway.rows(TimelineEvent) if e.report_id == first.id]
     assert "followup" in events and "followup_sent" in events
     # Another person naming the same tracking id starts a report of their own.
-    other = accept(gateway, phone, message("f-3", "Saya juga melihatnya.", "+6281200000002",
-                                           in_reply_to=first.tracking_id))
+    other = accept(
+        gateway,
+        phone,
+        message("f-3", "Saya juga melihatnya.", "+6281200000002", in_reply_to=first.tracking_id),
+    )
     assert other.status == "queued" and other.report_id != first.id
 
 
-def test_followup_by_thread_reference_to_our_reply(gateway: GatewayHarness,
-                                                   phone: PhoneAdapter) -> None:
+def test_followup_by_thread_reference_to_our_reply(
+    gateway: GatewayHarness, phone: PhoneAdapter
+) -> None:
     first = submitted(gateway, phone, "t-1", "Sampah menumpuk di pasar.")
     send_replies(gateway)
     (ack,) = phone.sent
     assert first.tracking_id in ack.text
     (item,) = gateway.rows(ReplyItem)
     assert item.state == "sent" and item.provider_id == f"out-{ack.reply_id}"
-    outcome = accept(gateway, phone, message("t-2", "Foto terlampir.",
-                                             thread_refs=["unknown", item.provider_id]))
+    outcome = accept(
+        gateway, phone, message("t-2", "Foto terlampir.", thread_refs=["unknown", item.provider_id])
+    )
     assert outcome.status == "followup" and outcome.report_id == first.id
 
 
-def test_followup_before_submission_waits_for_the_tracking_id(gateway: GatewayHarness,
-                                                              phone: PhoneAdapter) -> None:
+def test_followup_before_submission_waits_for_the_tracking_id(
+    gateway: GatewayHarness, phone: PhoneAdapter
+) -> None:
     first = accept(gateway, phone, message("w-1", "Air PDAM keruh."))
     follow = accept(gateway, phone, message("w-2", "Masih keruh.", in_reply_to=first.report_id))
     assert follow.status == "followup"
@@ -155,24 +184,30 @@ def test_followup_before_submission_waits_for_the_tracking_id(gateway: GatewayHa
     assert item.state == "done" and item.attempts == 0
 
 
-def test_status_query_answers_without_a_report(gateway: GatewayHarness,
-                                               phone: PhoneAdapter) -> None:
+def test_status_query_answers_without_a_report(
+    gateway: GatewayHarness, phone: PhoneAdapter
+) -> None:
     first = submitted(gateway, phone, "s-1", "Jalan rusak di Desa Maju.")
     set_status(gateway, first.tracking_id, "in_progress")
     import requests
 
-    requests.post(f"{gateway.sandbox.url}/sandbox/reports/{first.tracking_id}/responses",
-                  json={"text": "Tim sudah dijadwalkan Kamis."}, timeout=5)
+    requests.post(
+        f"{gateway.sandbox.url}/sandbox/reports/{first.tracking_id}/responses",
+        json={"text": "Tim sudah dijadwalkan Kamis."},
+        timeout=5,
+    )
     gateway.runtime.status_sync().run_once()
     send_replies(gateway)  # the acknowledgement, the status change, the agency's answer
     assert {r.event.split(":")[0] for r in phone.sent} == {"ack", "status", "response"}
     phone.sent.clear()
     for ext, number in (("s-2", "+6281200000001"), ("s-3", "+6281200000009")):
-        outcome = accept(gateway, phone, message(ext, "STATUS", number,
-                                                 status_query=first.tracking_id.lower()))
+        outcome = accept(
+            gateway, phone, message(ext, "STATUS", number, status_query=first.tracking_id.lower())
+        )
         assert outcome.status == "query"
-    missing = accept(gateway, phone, message("s-4", "CEK", "+6281200000009",
-                                             status_query="LPR0000000"))
+    missing = accept(
+        gateway, phone, message("s-4", "CEK", "+6281200000009", status_query="LPR0000000")
+    )
     assert missing.status == "query"
     assert len(gateway.rows(Report)) == 1
     send_replies(gateway)
@@ -189,8 +224,9 @@ def test_status_query_answers_without_a_report(gateway: GatewayHarness,
     assert "LPR0000000" in unknown and "tidak ditemukan" in unknown
 
 
-def test_replies_over_the_recipient_limit_are_held(gateway: GatewayHarness,
-                                                   phone: PhoneAdapter) -> None:
+def test_replies_over_the_recipient_limit_are_held(
+    gateway: GatewayHarness, phone: PhoneAdapter
+) -> None:
     sender = gateway.runtime.reply_sender()
     sender.limits = sender.limits.model_copy(update={"max_per_recipient_hour": 2})
     for i in range(4):
@@ -202,17 +238,23 @@ def test_replies_over_the_recipient_limit_are_held(gateway: GatewayHarness,
     assert len(phone.sent) == 2
 
 
-def test_replies_keep_their_order_per_recipient(gateway: GatewayHarness,
-                                                 phone: PhoneAdapter) -> None:
+def test_replies_keep_their_order_per_recipient(
+    gateway: GatewayHarness, phone: PhoneAdapter
+) -> None:
     import requests
 
     numbers = [f"+62812000001{n:02d}" for n in range(6)]
-    reports = [submitted(gateway, phone, f"o-{n}", f"Aduan nomor {n} soal drainase.", number)
-               for n, number in enumerate(numbers)]
+    reports = [
+        submitted(gateway, phone, f"o-{n}", f"Aduan nomor {n} soal drainase.", number)
+        for n, number in enumerate(numbers)
+    ]
     for report in reports:
         set_status(gateway, report.tracking_id, "verified")
-        requests.post(f"{gateway.sandbox.url}/sandbox/reports/{report.tracking_id}/responses",
-                      json={"text": "Sedang kami tinjau."}, timeout=5)
+        requests.post(
+            f"{gateway.sandbox.url}/sandbox/reports/{report.tracking_id}/responses",
+            json={"text": "Sedang kami tinjau."},
+            timeout=5,
+        )
     gateway.runtime.status_sync().run_once()
     sender = gateway.runtime.reply_sender()
     try:
@@ -225,8 +267,9 @@ def test_replies_keep_their_order_per_recipient(gateway: GatewayHarness,
     assert {i.state for i in gateway.rows(ReplyItem)} == {"sent"}
 
 
-def test_concurrent_requests_share_commits_and_stay_exact(gateway: GatewayHarness,
-                                                          phone: PhoneAdapter) -> None:
+def test_concurrent_requests_share_commits_and_stay_exact(
+    gateway: GatewayHarness, phone: PhoneAdapter
+) -> None:
     def post(i: int) -> Any:
         # Every id arrives twice at once; every tenth message is empty (rejected alone).
         body = "" if i % 10 == 0 else f"Aduan {i // 2} tentang drainase."
@@ -247,8 +290,10 @@ def test_concurrent_requests_share_commits_and_stay_exact(gateway: GatewayHarnes
     assert len(gateway.rows(ForwardItem)) == len(reports)
 
 
-def test_two_processes_racing_on_one_message_make_one_report(db_url: str, tmp_path: Any,
-                                                             ) -> None:
+def test_two_processes_racing_on_one_message_make_one_report(
+    db_url: str,
+    tmp_path: Any,
+) -> None:
     """Scale-out: two web processes (two runtimes) take the same messages at the same time."""
     from gateway.runtime import build_runtime
     from tests.helpers import config_text, free_port, load_test_config
@@ -257,6 +302,7 @@ def test_two_processes_racing_on_one_message_make_one_report(db_url: str, tmp_pa
     first = build_runtime(load_test_config(text), base_dir=tmp_path)
     second = build_runtime(load_test_config(text), base_dir=tmp_path, apply_migrations=False)
     try:
+
         def post(args: tuple[Any, int]) -> str:
             runtime, i = args
             msg = message(f"race-{i // 2}", f"Aduan nomor {i // 2} tentang sampah.")

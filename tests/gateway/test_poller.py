@@ -40,9 +40,10 @@ class Site:
     def add(self, body: str, nik: str | None = None) -> int:
         row_id, self.next_id = self.next_id, self.next_id + 1
         with sqlite3.connect(self.path) as conn:
-            conn.execute("INSERT INTO aduan VALUES (?,?,?,?,?,?)",
-                         (row_id, body, "Warga", "0812-0000-0001", nik,
-                          "2026-11-20T08:00:00+07:00"))
+            conn.execute(
+                "INSERT INTO aduan VALUES (?,?,?,?,?,?)",
+                (row_id, body, "Warga", "0812-0000-0001", nik, "2026-11-20T08:00:00+07:00"),
+            )
         return row_id
 
 
@@ -55,12 +56,15 @@ def site(tmp_path: Path) -> Site:
 
 @pytest.fixture
 def runtime(db_url: str, sandbox: Any, site: Site, tmp_path: Path) -> Iterator[Runtime]:
-    channel = ('- {name: situs-lama, type: legacy_db, database: "${LEGACY_DB_URL}",\n'
-               "   table: aduan, poll: 0.2s, batch_size: 3,\n"
-               "     fields: {body: isi, name: nama, phone: hp, nik: nik,"
-               " received_at: dibuat}}\n")
-    config = load_test_config(config_text(db_url, sandbox.url, channels=channel),
-                              LEGACY_DB_URL=f"sqlite:///{site.path}")
+    channel = (
+        '- {name: situs-lama, type: legacy_db, database: "${LEGACY_DB_URL}",\n'
+        "   table: aduan, poll: 0.2s, batch_size: 3,\n"
+        "     fields: {body: isi, name: nama, phone: hp, nik: nik,"
+        " received_at: dibuat}}\n"
+    )
+    config = load_test_config(
+        config_text(db_url, sandbox.url, channels=channel), LEGACY_DB_URL=f"sqlite:///{site.path}"
+    )
     rt = build_runtime(config, base_dir=tmp_path)
     yield rt
     for adapter in rt.adapters.values():
@@ -80,8 +84,7 @@ def rows(rt: Runtime, model: Any) -> list[Any]:
         return list(session.scalars(select(model)))
 
 
-def test_rows_become_reports_and_the_cursor_moves_with_them(runtime: Runtime,
-                                                           site: Site) -> None:
+def test_rows_become_reports_and_the_cursor_moves_with_them(runtime: Runtime, site: Site) -> None:
     for i in range(7):
         site.add(f"Saluran air tersumbat di gang {i}.")
     poller = poller_of(runtime)
@@ -99,8 +102,7 @@ def test_rows_become_reports_and_the_cursor_moves_with_them(runtime: Runtime,
     assert len(rows(runtime, Report)) == 8
 
 
-def test_an_old_cursor_reads_again_without_a_second_report(runtime: Runtime,
-                                                           site: Site) -> None:
+def test_an_old_cursor_reads_again_without_a_second_report(runtime: Runtime, site: Site) -> None:
     for i in range(4):
         site.add(f"Pohon tumbang di jalan {i}.")
     poller = poller_of(runtime)
@@ -130,8 +132,9 @@ def test_an_unreadable_row_is_kept_and_the_poll_goes_on(runtime: Runtime, site: 
     assert len(rows(runtime, InboundMessage)) == 3
 
 
-def test_an_unreachable_source_is_counted_and_tried_again(runtime: Runtime, site: Site,
-                                                          tmp_path: Path) -> None:
+def test_an_unreachable_source_is_counted_and_tried_again(
+    runtime: Runtime, site: Site, tmp_path: Path
+) -> None:
     site.path.unlink()
     poller = poller_of(runtime)
     assert poller.run_once() == 0
@@ -168,8 +171,7 @@ def test_one_poller_per_channel_on_postgresql(runtime: Runtime, site: Site) -> N
         with other.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": advisory_key("situs-lama")})
             assert poller_of(runtime).run_once() == 0  # another worker holds the channel
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"),
-                         {"k": advisory_key("situs-lama")})
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": advisory_key("situs-lama")})
         assert poller_of(runtime).run_once() == 1
     finally:
         other.dispose()

@@ -39,9 +39,10 @@ class Deployment:
         self.sb_url = f"http://127.0.0.1:{self.sb_port}"
         self.db = tmp / "gateway.db"
         self.config = tmp / "gateway.yaml"
-        self.config.write_text(textwrap.dedent(f"""\
+        self.config.write_text(
+            textwrap.dedent(f"""\
             gateway: {{database: "sqlite:///{self.db}", public_url: "{self.url}",
-                      data_dir: "{tmp / 'data'}", log_level: {log_level}}}
+                      data_dir: "{tmp / "data"}", log_level: {log_level}}}
             central: {{url: "{self.sb_url}", token: "${{CENTRAL_TOKEN}}", timeout: 5s}}
             agencies:
               - {{code: nasional, name: Admin Nasional}}
@@ -56,21 +57,36 @@ class Deployment:
             channels:
               - {{name: web, type: webform, secret: "${{WEB_SECRET}}"}}
               - {{name: web-open, type: webform}}
-            """), encoding="utf-8")
+            """),
+            encoding="utf-8",
+        )
         self.env = {"CENTRAL_TOKEN": TOKEN, "WEB_SECRET": "proc-secret"}
         self.gateway: Process | None = None
         self.sandbox: Process | None = None
         self.ids: list[str] = []
 
     def start_gateway(self) -> None:
-        self.gateway = Process(["run", "--config", str(self.config), "--port", str(self.port)],
-                               self.tmp / "gateway.log", self.env).start()
+        self.gateway = Process(
+            ["run", "--config", str(self.config), "--port", str(self.port)],
+            self.tmp / "gateway.log",
+            self.env,
+        ).start()
         wait_for(http_up(f"{self.url}/healthz"), 30, "the gateway to listen")
 
     def start_sandbox(self, *args: str) -> None:
-        self.sandbox = Process(["sandbox", "--port", str(self.sb_port), "--token", TOKEN,
-                                "--db", str(self.tmp / "sandbox.db"), *args],
-                               self.tmp / "sandbox.log").start()
+        self.sandbox = Process(
+            [
+                "sandbox",
+                "--port",
+                str(self.sb_port),
+                "--token",
+                TOKEN,
+                "--db",
+                str(self.tmp / "sandbox.db"),
+                *args,
+            ],
+            self.tmp / "sandbox.log",
+        ).start()
         wait_for(http_up(f"{self.sb_url}/sandbox/stats"), 30, "the sandbox to listen")
 
     def post(self, n: int, prefix: str) -> None:
@@ -78,12 +94,16 @@ class Deployment:
         import hmac
 
         def one(i: int) -> str:
-            body = json.dumps({"body": f"Laporan {prefix} nomor {i}: jalan rusak",
-                               "external_id": f"{prefix}-{i}"}).encode()
+            body = json.dumps(
+                {"body": f"Laporan {prefix} nomor {i}: jalan rusak", "external_id": f"{prefix}-{i}"}
+            ).encode()
             sig = "sha256=" + hmac.new(b"proc-secret", body, hashlib.sha256).hexdigest()
-            response = requests.post(f"{self.url}/channels/web/inbound", data=body, timeout=30,
-                                     headers={"Content-Type": "application/json",
-                                              "X-Signature-256": sig})
+            response = requests.post(
+                f"{self.url}/channels/web/inbound",
+                data=body,
+                timeout=30,
+                headers={"Content-Type": "application/json", "X-Signature-256": sig},
+            )
             assert response.status_code == 201, response.text
             return str(response.json()["id"])
 
@@ -94,17 +114,24 @@ class Deployment:
         return list(requests.get(f"{self.sb_url}/sandbox/reports.json", timeout=10).json())
 
     def assert_exactly_once(self, expected: int) -> None:
-        wait_for(lambda: len(self.central()) >= expected and db_rows(
-            self.db, "SELECT count(*) FROM reports WHERE state = 'submitted'")[0][0]
-            == expected, 120, f"{expected} reports at the central")
+        wait_for(
+            lambda: (
+                len(self.central()) >= expected
+                and db_rows(self.db, "SELECT count(*) FROM reports WHERE state = 'submitted'")[0][0]
+                == expected
+            ),
+            120,
+            f"{expected} reports at the central",
+        )
         central = self.central()
         gateway_ids = [c["gateway_id"] for c in central]
         assert len(gateway_ids) == len(set(gateway_ids)) == expected, "a duplicate arrived"
         assert set(gateway_ids) == set(self.ids), "a report was lost"
         tracking = [c["tracking_id"] for c in central]
         assert len(set(tracking)) == expected
-        assert db_rows(self.db, "SELECT count(*) FROM forward_outbox WHERE state = 'dead'") \
-            == [(0,)]
+        assert db_rows(self.db, "SELECT count(*) FROM forward_outbox WHERE state = 'dead'") == [
+            (0,)
+        ]
         stored = dict(db_rows(self.db, "SELECT id, tracking_id FROM reports"))
         assert stored == {c["gateway_id"]: c["tracking_id"] for c in central}
 
@@ -125,8 +152,11 @@ def test_reports_taken_while_the_central_is_down_arrive_once(deployment: Deploym
     deployment.start_gateway()
     deployment.post(100, "outage")
     assert len(deployment.ids) == 100
-    wait_for(lambda: db_rows(deployment.db, "SELECT min(attempts) FROM forward_outbox")
-             [0][0] >= 1, 30, "every row to have been tried against the stopped central")
+    wait_for(
+        lambda: db_rows(deployment.db, "SELECT min(attempts) FROM forward_outbox")[0][0] >= 1,
+        30,
+        "every row to have been tried against the stopped central",
+    )
     deployment.start_sandbox()
     deployment.assert_exactly_once(100)
 
@@ -156,19 +186,28 @@ def test_flaky_central_still_gets_everything_once(deployment: Deployment) -> Non
 def test_oversize_and_bad_signature_over_real_http(deployment: Deployment) -> None:
     deployment.start_gateway()
     big = json.dumps({"body": "x" * (2 * 1024 * 1024)}).encode()
-    response = requests.post(f"{deployment.url}/channels/web-open/inbound", data=big,
-                             headers={"Content-Type": "application/json"}, timeout=30)
+    response = requests.post(
+        f"{deployment.url}/channels/web-open/inbound",
+        data=big,
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
     # A client announcing a huge body is refused before it sends it.
     with socket.create_connection(("127.0.0.1", deployment.port), timeout=10) as sock:
-        sock.sendall(b"POST /channels/web-open/inbound HTTP/1.1\r\nHost: x\r\n"
-                     b"Content-Type: application/json\r\nContent-Length: 900000000\r\n\r\n")
+        sock.sendall(
+            b"POST /channels/web-open/inbound HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 900000000\r\n\r\n"
+        )
         head = sock.recv(200)
     assert head.startswith(b"HTTP/1.1 413")
-    response = requests.post(f"{deployment.url}/channels/web/inbound", data=b'{"body":"x"}',
-                             headers={"Content-Type": "application/json",
-                                      "X-Signature-256": "sha256=00"}, timeout=10)
+    response = requests.post(
+        f"{deployment.url}/channels/web/inbound",
+        data=b'{"body":"x"}',
+        headers={"Content-Type": "application/json", "X-Signature-256": "sha256=00"},
+        timeout=10,
+    )
     assert response.status_code == 403
     assert db_rows(deployment.db, "SELECT count(*) FROM inbound_messages") == [(0,)]
 
@@ -180,32 +219,62 @@ def test_no_personal_data_in_logs_on_a_full_run(tmp_path: Path) -> None:
     try:
         dep.start_sandbox()
         dep.start_gateway()
-        payload = {"body": f"{secret_body} jalan rusak, hubungi {phone} atau {email}",
-                   "name": "Siti Pelapor", "phone": phone, "email": email,
-                   "identity_number": nik, "external_id": "pii-1"}
+        payload = {
+            "body": f"{secret_body} jalan rusak, hubungi {phone} atau {email}",
+            "name": "Siti Pelapor",
+            "phone": phone,
+            "email": email,
+            "identity_number": nik,
+            "external_id": "pii-1",
+        }
         ok = requests.post(f"{dep.url}/channels/web-open/inbound", json=payload, timeout=10)
         assert ok.status_code == 201
         dep.ids.append(ok.json()["id"])
-        bad = requests.post(f"{dep.url}/channels/web-open/inbound", timeout=10,
-                            data=json.dumps({**payload, "body": "", "external_id": "pii-2"}),
-                            headers={"Content-Type": "application/json"})
+        bad = requests.post(
+            f"{dep.url}/channels/web-open/inbound",
+            timeout=10,
+            data=json.dumps({**payload, "body": "", "external_id": "pii-2"}),
+            headers={"Content-Type": "application/json"},
+        )
         assert bad.status_code == 400
-        broken = requests.post(f"{dep.url}/channels/web-open/inbound", timeout=10,
-                               data=f'{{"body": "{secret_body} {phone}", '.encode(),
-                               headers={"Content-Type": "application/json"})
+        broken = requests.post(
+            f"{dep.url}/channels/web-open/inbound",
+            timeout=10,
+            data=f'{{"body": "{secret_body} {phone}", '.encode(),
+            headers={"Content-Type": "application/json"},
+        )
         assert broken.status_code == 400
         dep.assert_exactly_once(1)
         (tracking_id,) = [c["tracking_id"] for c in dep.central()]
-        requests.post(f"{dep.sb_url}/sandbox/reports/{tracking_id}/responses", timeout=5,
-                      json={"text": f"Kami hubungi {phone}", "agency": "dinas-pupr"})
-        wait_for(lambda: db_rows(dep.db, "SELECT count(*) FROM timeline_events"
-                                 " WHERE event = 'response'") == [(1,)], 30, "the sync")
+        requests.post(
+            f"{dep.sb_url}/sandbox/reports/{tracking_id}/responses",
+            timeout=5,
+            json={"text": f"Kami hubungi {phone}", "agency": "dinas-pupr"},
+        )
+        wait_for(
+            lambda: (
+                db_rows(dep.db, "SELECT count(*) FROM timeline_events WHERE event = 'response'")
+                == [(1,)]
+            ),
+            30,
+            "the sync",
+        )
     finally:
         dep.stop()
     logs = dep.gateway.output() if dep.gateway else ""
     assert "DEBUG" in logs or "INFO" in logs, "the gateway logged nothing at all"
-    for value in (phone, phone[1:], "+62" + phone[1:], email, nik, secret_body, "Siti Pelapor",
-                  "proc-secret", TOKEN):
+    for value in (
+        phone,
+        phone[1:],
+        "+62" + phone[1:],
+        email,
+        nik,
+        secret_body,
+        "Siti Pelapor",
+        "proc-secret",
+        TOKEN,
+    ):
         assert value not in logs, f"{value!r} appears in the gateway's log"
-    assert not re.search(r"\b\d{10,16}\b", logs.replace(tracking_id, "")), \
+    assert not re.search(r"\b\d{10,16}\b", logs.replace(tracking_id, "")), (
         "a long digit run (phone or NIK) appears in the log"
+    )

@@ -7,7 +7,10 @@ from gateway.store.models import Base
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations through gateway.store.migrate.upgrade()")
-context.configure(connection=connection, target_metadata=Base.metadata,
-                  render_as_batch=connection.dialect.name == "sqlite")
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
 with context.begin_transaction():
     context.run_migrations()

@@ -24,8 +24,7 @@ def dovecot() -> Iterator[Dovecot]:
     """A running Dovecot with one user and an empty mailbox, removed at teardown."""
     binary = find_program("dovecot")
     if binary is None:
-        need_service("Dovecot", "the dovecot binary is not installed (apt install"
-                     " dovecot-imapd)")
+        need_service("Dovecot", "the dovecot binary is not installed (apt install dovecot-imapd)")
     assert binary is not None
     root = Path(tempfile.mkdtemp(prefix="sp4n-dovecot-"))
     root.chmod(0o755)  # the mail user (nobody when we are root) must reach its maildir
@@ -54,8 +53,14 @@ def smtp_server(certificate: tuple[Path, Path]) -> Iterator[tuple[Recorder, int]
     handler = Recorder()
     port = free_port()
     controller = Controller(
-        handler, hostname="127.0.0.1", port=port, tls_context=context,
-        require_starttls=True, authenticator=handler.authenticate, auth_required=True)
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=handler.authenticate,
+        auth_required=True,
+    )
     controller.start()
     yield handler, port
     controller.stop()

@@ -52,10 +52,27 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
         need_service("openssl", "the openssl CLI makes the test certificate")
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
-        [find_program("openssl") or "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True, capture_output=True)
+        [
+            find_program("openssl") or "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -134,7 +151,10 @@ service anvil {{
         log = self.root / "dovecot.log"
         self.process = subprocess.Popen(
             [self.binary, "-F", "-c", str(self.root / "dovecot.conf")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         _wait_port(self.imaps_port, self.process, log)
 
     def stop(self) -> None:
@@ -165,8 +185,9 @@ service anvil {{
         from imapclient import IMAPClient
 
         context = ssl.create_default_context(cafile=self.ca_file)
-        client = IMAPClient("127.0.0.1", port=self.imaps_port, ssl=True, ssl_context=context,
-                            timeout=10)
+        client = IMAPClient(
+            "127.0.0.1", port=self.imaps_port, ssl=True, ssl_context=context, timeout=10
+        )
         client.login(IMAP_USER, IMAP_PASSWORD)
         return client
 
@@ -193,5 +214,3 @@ service anvil {{
         with self.session() as client:
             client.select_folder(folder, readonly=True)
             return sorted(client.search(criteria or ["ALL"]))
-
-

@@ -21,8 +21,9 @@ class Recorder:
     received: list[EmailMessage] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         if self.rcpt_answer.startswith("250"):
             envelope.rcpt_tos.append(address)
         return self.rcpt_answer
@@ -34,11 +35,14 @@ class Recorder:
             self.received.append(parsed)
         return self.data_answer
 
-    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                     auth_data: Any) -> Any:
-        ok = (isinstance(auth_data, LoginPassword)
-              and auth_data.login == SMTP_USER.encode()
-              and auth_data.password == SMTP_PASSWORD.encode())
+    def authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> Any:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == SMTP_USER.encode()
+            and auth_data.password == SMTP_PASSWORD.encode()
+        )
         if ok:
             self.logins.append(mechanism)
         return AuthResult(success=ok, handled=False)

@@ -8,8 +8,12 @@ from adapters.email.imap import ImapOptions
 from config.loader import ConfigError, parse_config
 from tests.helpers import config_text
 
-ENV = {"CENTRAL_TOKEN": "t", "WEB_SECRET": "w", "IMAP_PASSWORD": "imap-secret-value",
-       "SMTP_PASSWORD": "smtp-secret-value"}
+ENV = {
+    "CENTRAL_TOKEN": "t",
+    "WEB_SECRET": "w",
+    "IMAP_PASSWORD": "imap-secret-value",
+    "SMTP_PASSWORD": "smtp-secret-value",
+}
 CHANNEL = """\
 - name: email-aduan
   type: imap
@@ -24,8 +28,11 @@ CHANNEL = """\
 
 
 def config(password: str = "${IMAP_PASSWORD}", smtp_password: str = "${SMTP_PASSWORD}") -> str:
-    return config_text("sqlite:///x.db", "http://127.0.0.1:8700",
-                       channels=CHANNEL.format(password=password, smtp_password=smtp_password))
+    return config_text(
+        "sqlite:///x.db",
+        "http://127.0.0.1:8700",
+        channels=CHANNEL.format(password=password, smtp_password=smtp_password),
+    )
 
 
 def test_imap_channel_loads_with_secrets_from_env() -> None:
@@ -37,10 +44,14 @@ def test_imap_channel_loads_with_secrets_from_env() -> None:
     assert "imap-secret-value" not in repr(options)
 
 
-@pytest.mark.parametrize(("kwargs", "path"), [
-    ({"password": "terbuka"}, "password"),
-    ({"smtp_password": "terbuka"}, "smtp_password"),
-], ids=["IMAP password in clear", "SMTP password in clear"])
+@pytest.mark.parametrize(
+    ("kwargs", "path"),
+    [
+        ({"password": "terbuka"}, "password"),
+        ({"smtp_password": "terbuka"}, "smtp_password"),
+    ],
+    ids=["IMAP password in clear", "SMTP password in clear"],
+)
 def test_secret_in_clear_is_refused(kwargs: dict[str, str], path: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(config(**kwargs), "gw.yaml", ENV)

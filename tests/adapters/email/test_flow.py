@@ -34,12 +34,14 @@ CHANNEL = """\
   smtp_password: ${{SMTP_PASSWORD}}
   from_address: aduan@kab-contoh.example.com
 """
-CITIZEN_MAIL = (b"From: Budi Santoso <budi.santoso@example.org>\r\n"
-                b"To: aduan@kab-contoh.example.com\r\n"
-                b"Subject: Jalan rusak di Jl. Merdeka\r\n"
-                b"Message-ID: <CAPlain0001@mail.example.org>\r\n"
-                b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
-                b"Jalan rusak berlubang di depan SD Negeri 3, mohon diperbaiki.\r\n")
+CITIZEN_MAIL = (
+    b"From: Budi Santoso <budi.santoso@example.org>\r\n"
+    b"To: aduan@kab-contoh.example.com\r\n"
+    b"Subject: Jalan rusak di Jl. Merdeka\r\n"
+    b"Message-ID: <CAPlain0001@mail.example.org>\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    b"Jalan rusak berlubang di depan SD Negeri 3, mohon diperbaiki.\r\n"
+)
 
 
 @pytest.fixture
@@ -48,26 +50,43 @@ def certificate(dovecot: Dovecot) -> tuple[Path, Path]:
     return Path(dovecot.ca_file), dovecot.root / "key.pem"
 
 
-AUTO_REPLY = (b"From: Kantor Camat <camat@example.org>\r\n"
-              b"To: aduan@kab-contoh.example.com\r\n"
-              b"Subject: Automatic reply: Jalan rusak\r\n"
-              b"Auto-Submitted: auto-replied\r\n"
-              b"Message-ID: <auto-0001@example.org>\r\n"
-              b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
-              b"Saya sedang cuti sampai tanggal 30 November.\r\n")
+AUTO_REPLY = (
+    b"From: Kantor Camat <camat@example.org>\r\n"
+    b"To: aduan@kab-contoh.example.com\r\n"
+    b"Subject: Automatic reply: Jalan rusak\r\n"
+    b"Auto-Submitted: auto-replied\r\n"
+    b"Message-ID: <auto-0001@example.org>\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    b"Saya sedang cuti sampai tanggal 30 November.\r\n"
+)
 
 
 def test_email_in_acknowledgement_out_answer_threaded(
-        dovecot: Dovecot, smtp_server: tuple[Recorder, int], db_url: str, sandbox: Any,
-        tmp_path: Path) -> None:
+    dovecot: Dovecot, smtp_server: tuple[Recorder, int], db_url: str, sandbox: Any, tmp_path: Path
+) -> None:
     handler, smtp_port = smtp_server
-    text = config_text(db_url, sandbox.url, data_dir=str(tmp_path / "data"),
-                       channels=CHANNEL.format(imaps=dovecot.imaps_port, user=IMAP_USER,
-                                               ca=dovecot.ca_file, smtp=smtp_port,
-                                               smtp_user=SMTP_USER))
-    config = parse_config(text, "gw.yaml", {"CENTRAL_TOKEN": "test-token", "WEB_SECRET": "w",
-                                            "IMAP_PASSWORD": IMAP_PASSWORD,
-                                            "SMTP_PASSWORD": SMTP_PASSWORD})
+    text = config_text(
+        db_url,
+        sandbox.url,
+        data_dir=str(tmp_path / "data"),
+        channels=CHANNEL.format(
+            imaps=dovecot.imaps_port,
+            user=IMAP_USER,
+            ca=dovecot.ca_file,
+            smtp=smtp_port,
+            smtp_user=SMTP_USER,
+        ),
+    )
+    config = parse_config(
+        text,
+        "gw.yaml",
+        {
+            "CENTRAL_TOKEN": "test-token",
+            "WEB_SECRET": "w",
+            "IMAP_PASSWORD": IMAP_PASSWORD,
+            "SMTP_PASSWORD": SMTP_PASSWORD,
+        },
+    )
     runtime = build_runtime(config, base_dir=tmp_path)
     forwarder = runtime.forwarder()
     adapter = runtime.adapters["email-aduan"]
@@ -78,8 +97,9 @@ def test_email_in_acknowledgement_out_answer_threaded(
         assert poller.run_once() == 2
         assert forwarder.drain(30.0) >= 1  # submitted to the sandbox central
         with runtime.sessions() as session:
-            held = session.scalars(select(InboundMessage).where(
-                InboundMessage.state == "quarantined")).one()
+            held = session.scalars(
+                select(InboundMessage).where(InboundMessage.state == "quarantined")
+            ).one()
             assert held.error == "auto_reply" and held.report_id is None
         with runtime.sessions() as session:
             report = session.scalars(select(Report)).one()
@@ -99,23 +119,26 @@ def test_email_in_acknowledgement_out_answer_threaded(
 
         # The citizen answers the acknowledgement: the draft names our Message-ID and the
         # tracking id, which the gateway's intake matches to the report.
-        answer = (f"From: Budi Santoso <budi.santoso@example.org>\r\n"
-                  f"To: aduan@kab-contoh.example.com\r\n"
-                  f"Subject: Re: Jalan rusak di Jl. Merdeka [{tracking_id}]\r\n"
-                  f"Message-ID: <CAPlain0002@mail.example.org>\r\n"
-                  f"In-Reply-To: {ack['Message-ID']}\r\n"
-                  f"References: <CAPlain0001@mail.example.org> {ack['Message-ID']}\r\n"
-                  f"Content-Type: text/plain; charset=utf-8\r\n\r\n"
-                  f"Sudah seminggu belum diperbaiki.\r\n\r\n"
-                  f"Pada Sen, 23 Nov 2026, SP4N-LAPOR! menulis:\r\n> Nomor lacak\r\n").encode()
+        answer = (
+            f"From: Budi Santoso <budi.santoso@example.org>\r\n"
+            f"To: aduan@kab-contoh.example.com\r\n"
+            f"Subject: Re: Jalan rusak di Jl. Merdeka [{tracking_id}]\r\n"
+            f"Message-ID: <CAPlain0002@mail.example.org>\r\n"
+            f"In-Reply-To: {ack['Message-ID']}\r\n"
+            f"References: <CAPlain0001@mail.example.org> {ack['Message-ID']}\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            f"Sudah seminggu belum diperbaiki.\r\n\r\n"
+            f"Pada Sen, 23 Nov 2026, SP4N-LAPOR! menulis:\r\n> Nomor lacak\r\n"
+        ).encode()
         dovecot.append("INBOX", answer)
         assert poller.run_once() == 1
         assert poller.run_once() == 0  # confirmed: nothing is read twice
         forwarder.drain(30.0)
         with runtime.sessions() as session:
             assert len(session.scalars(select(Report)).all()) == 1  # no second report
-            inbound = session.scalars(select(InboundMessage).where(
-                InboundMessage.state == "followup")).one()
+            inbound = session.scalars(
+                select(InboundMessage).where(InboundMessage.state == "followup")
+            ).one()
             assert inbound.report_id == report.id
         (central,) = requests.get(f"{sandbox.url}/sandbox/reports.json", timeout=5).json()
         assert [f["body"] for f in central["followups"]] == ["Sudah seminggu belum diperbaiki."]

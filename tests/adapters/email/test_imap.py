@@ -29,25 +29,43 @@ from tests.adapters.email.dovecot import IMAP_PASSWORD, IMAP_USER, Dovecot
 
 
 def make_adapter(dovecot: Dovecot, **overrides: Any) -> ImapAdapter:
-    options = ImapOptions.model_validate({
-        "name": "email-aduan", "type": "imap", "host": "127.0.0.1",
-        "port": dovecot.imaps_port, "user": IMAP_USER, "password": IMAP_PASSWORD,
-        "tls": "imaps", "ca_file": dovecot.ca_file, "timeout": "10s", **overrides})
+    options = ImapOptions.model_validate(
+        {
+            "name": "email-aduan",
+            "type": "imap",
+            "host": "127.0.0.1",
+            "port": dovecot.imaps_port,
+            "user": IMAP_USER,
+            "password": IMAP_PASSWORD,
+            "tls": "imaps",
+            "ca_file": dovecot.ca_file,
+            "timeout": "10s",
+            **overrides,
+        }
+    )
     return ImapAdapter(options)
 
 
 def citizen_mail(n: int, extra: str = "") -> bytes:
-    return (f"From: Warga {n} <warga{n}@example.org>\r\n"
-            f"To: aduan@example.com\r\n"
-            f"Subject: Jalan rusak nomor {n}\r\n"
-            f"Message-ID: <warga-{n}@example.org>\r\n"
-            f"Date: Sun, 22 Nov 2026 08:00:00 +0700\r\n"
-            f"Content-Type: text/plain; charset=utf-8\r\n\r\n"
-            f"Jalan berlubang di RT {n:02d}, mohon diperbaiki.{extra}\r\n").encode()
+    return (
+        f"From: Warga {n} <warga{n}@example.org>\r\n"
+        f"To: aduan@example.com\r\n"
+        f"Subject: Jalan rusak nomor {n}\r\n"
+        f"Message-ID: <warga-{n}@example.org>\r\n"
+        f"Date: Sun, 22 Nov 2026 08:00:00 +0700\r\n"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"Jalan berlubang di RT {n:02d}, mohon diperbaiki.{extra}\r\n"
+    ).encode()
 
 
-def ingest(harness: Any, adapter: ImapAdapter, cursor: str | None, *, confirm: bool = True,
-           rounds: int = 20) -> tuple[str | None, list[RawMessage]]:
+def ingest(
+    harness: Any,
+    adapter: ImapAdapter,
+    cursor: str | None,
+    *,
+    confirm: bool = True,
+    rounds: int = 20,
+) -> tuple[str | None, list[RawMessage]]:
     """Poll until nothing comes, storing then confirming each message (`confirm=False`
     stops before the Seen flag, as a crash there would)."""
     seen: list[RawMessage] = []
@@ -97,8 +115,9 @@ def test_poll_peeks_and_confirm_flags_seen(dovecot: Dovecot, intake_gateway: Any
         adapter.close()
 
 
-def test_processed_folder_move_and_confirm_is_idempotent(dovecot: Dovecot,
-                                                         intake_gateway: Any) -> None:
+def test_processed_folder_move_and_confirm_is_idempotent(
+    dovecot: Dovecot, intake_gateway: Any
+) -> None:
     dovecot.append("INBOX", *(citizen_mail(n) for n in range(4)))
     adapter = make_adapter(dovecot, processed_folder="Diproses")
     try:
@@ -134,17 +153,33 @@ def test_wrong_password_is_unavailable_and_not_echoed(dovecot: Dovecot) -> None:
 def test_server_down_is_unavailable() -> None:
     from tests.helpers import free_port
 
-    options = ImapOptions.model_validate({
-        "name": "x", "type": "imap", "host": "127.0.0.1", "port": free_port(),
-        "user": "u", "password": "p", "tls": "none"})
+    options = ImapOptions.model_validate(
+        {
+            "name": "x",
+            "type": "imap",
+            "host": "127.0.0.1",
+            "port": free_port(),
+            "user": "u",
+            "password": "p",
+            "tls": "none",
+        }
+    )
     with pytest.raises(AdapterUnavailable):
         list(ImapAdapter(options).poll(None))
 
 
 def test_plaintext_only_on_loopback() -> None:
     with pytest.raises(ValueError, match="loopback"):
-        ImapOptions.model_validate({"name": "x", "type": "imap", "host": "imap.example.go.id",
-                                    "user": "u", "password": "p", "tls": "none"})
+        ImapOptions.model_validate(
+            {
+                "name": "x",
+                "type": "imap",
+                "host": "imap.example.go.id",
+                "user": "u",
+                "password": "p",
+                "tls": "none",
+            }
+        )
 
 
 def test_idle_wakes_up_on_new_mail(dovecot: Dovecot) -> None:
@@ -174,8 +209,9 @@ def test_too_large_message_is_held_with_its_headers(dovecot: Dovecot) -> None:
         adapter.close()
 
 
-def test_no_address_body_or_password_in_logs(dovecot: Dovecot, intake_gateway: Any,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_no_address_body_or_password_in_logs(
+    dovecot: Dovecot, intake_gateway: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     dovecot.append("INBOX", citizen_mail(0), citizen_mail(1))
     adapter = make_adapter(dovecot)
@@ -184,8 +220,12 @@ def test_no_address_body_or_password_in_logs(dovecot: Dovecot, intake_gateway: A
         _, seen = ingest(intake_gateway, adapter, stale)
         assert len(seen) == 2
         assert "UIDVALIDITY" in caplog.text
-        for secret in ("warga0@example.org", "warga1@example.org", "Jalan berlubang",
-                       IMAP_PASSWORD):
+        for secret in (
+            "warga0@example.org",
+            "warga1@example.org",
+            "Jalan berlubang",
+            IMAP_PASSWORD,
+        ):
             assert secret not in caplog.text
     finally:
         adapter.close()
@@ -193,8 +233,10 @@ def test_no_address_body_or_password_in_logs(dovecot: Dovecot, intake_gateway: A
 
 # --- fault cases ----------------------------------------------------------------------------
 
-def test_restart_mid_fetch_resumes_and_stores_each_once(dovecot: Dovecot,
-                                                        intake_gateway: Any) -> None:
+
+def test_restart_mid_fetch_resumes_and_stores_each_once(
+    dovecot: Dovecot, intake_gateway: Any
+) -> None:
     total = 60
     dovecot.append("INBOX", *(citizen_mail(n) for n in range(total)))
     adapter = make_adapter(dovecot)
@@ -219,8 +261,9 @@ def test_restart_mid_fetch_resumes_and_stores_each_once(dovecot: Dovecot,
         adapter.close()
 
 
-def test_killed_between_commit_and_seen_makes_no_second_report(dovecot: Dovecot,
-                                                               intake_gateway: Any) -> None:
+def test_killed_between_commit_and_seen_makes_no_second_report(
+    dovecot: Dovecot, intake_gateway: Any
+) -> None:
     dovecot.append("INBOX", *(citizen_mail(n) for n in range(5)))
     first = make_adapter(dovecot)
     cursor, seen = ingest(intake_gateway, first, None, confirm=False)
@@ -239,8 +282,9 @@ def test_killed_between_commit_and_seen_makes_no_second_report(dovecot: Dovecot,
         second.close()
 
 
-def test_uidvalidity_change_rescans_and_stores_each_once(dovecot: Dovecot,
-                                                         intake_gateway: Any) -> None:
+def test_uidvalidity_change_rescans_and_stores_each_once(
+    dovecot: Dovecot, intake_gateway: Any
+) -> None:
     mails = [citizen_mail(n) for n in range(5)]
     dovecot.append("Aduan", *mails)
     adapter = make_adapter(dovecot, folders=["Aduan"])
@@ -265,8 +309,9 @@ def test_uidvalidity_change_rescans_and_stores_each_once(dovecot: Dovecot,
         adapter.close()
 
 
-def test_unreadable_cursor_starts_over_without_duplicates(dovecot: Dovecot,
-                                                          intake_gateway: Any) -> None:
+def test_unreadable_cursor_starts_over_without_duplicates(
+    dovecot: Dovecot, intake_gateway: Any
+) -> None:
     dovecot.append("INBOX", *(citizen_mail(n) for n in range(2)))
     adapter = make_adapter(dovecot)
     try:
@@ -279,8 +324,9 @@ def test_unreadable_cursor_starts_over_without_duplicates(dovecot: Dovecot,
 
 # --- a corpus nobody here wrote, through a real mailbox ------------------------------------
 
-CORPUS = sorted((Path(sysconfig.get_path("stdlib")) / "test" / "test_email" / "data")
-                .glob("msg_*.txt"))
+CORPUS = sorted(
+    (Path(sysconfig.get_path("stdlib")) / "test" / "test_email" / "data").glob("msg_*.txt")
+)
 
 
 @pytest.mark.skipif(not CORPUS, reason="this Python has no test.test_email data")

@@ -9,8 +9,12 @@ import pytest
 from adapters.email.mime import MimeLimits, parse_email
 
 AT = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
-BASE = {"From": "Budi <budi@example.org>", "To": "aduan@example.com",
-        "Subject": "Jalan rusak", "Message-ID": "<m1@example.org>"}
+BASE = {
+    "From": "Budi <budi@example.org>",
+    "To": "aduan@example.com",
+    "Subject": "Jalan rusak",
+    "Message-ID": "<m1@example.org>",
+}
 
 CASES = {
     "citizen mail": ({}, None),
@@ -19,8 +23,10 @@ CASES = {
     "Auto-Submitted: auto-replied (ours)": ({"Auto-Submitted": "auto-replied"}, "auto_reply"),
     "X-Autoreply": ({"X-Autoreply": "yes"}, "auto_reply"),
     "X-Autorespond": ({"X-Autorespond": "Out of office"}, "auto_reply"),
-    "Exchange generated": ({"X-MS-Exchange-Generated-Message-Source": "Mailbox Rules Agent"},
-                           "auto_reply"),
+    "Exchange generated": (
+        {"X-MS-Exchange-Generated-Message-Source": "Mailbox Rules Agent"},
+        "auto_reply",
+    ),
     "Automatic reply subject": ({"Subject": "Automatic reply: Jalan rusak"}, "auto_reply"),
     "Out of Office subject": ({"Subject": "Out of Office: Jalan rusak"}, "auto_reply"),
     "Balasan otomatis subject": ({"Subject": "Balasan otomatis: Jalan rusak"}, "auto_reply"),
@@ -32,11 +38,14 @@ CASES = {
     "MAILER-DAEMON": ({"From": "MAILER-DAEMON@example.com"}, "bounce"),
     "postmaster": ({"From": "Postmaster <postmaster@example.com>"}, "bounce"),
     "X-Failed-Recipients": ({"X-Failed-Recipients": "x@example.org"}, "bounce"),
-    "bounce subject with null sender": ({"Subject": "Undeliverable: Jalan rusak",
-                                         "Return-Path": "<>"}, "bounce"),
+    "bounce subject with null sender": (
+        {"Subject": "Undeliverable: Jalan rusak", "Return-Path": "<>"},
+        "bounce",
+    ),
     "read receipt (multipart/report)": (
         {"Content-Type": 'multipart/report; report-type=disposition-notification; boundary="b"'},
-        "auto_reply"),
+        "auto_reply",
+    ),
 }
 
 
@@ -46,9 +55,11 @@ def build(headers: dict[str, str]) -> bytes:
     head = "".join(f"{k}: {v}\r\n" for k, v in merged.items())
     body = "Jalan berlubang di depan pasar.\r\n"
     if merged["Content-Type"].startswith("multipart/"):
-        body = ("--b\r\nContent-Type: text/plain\r\n\r\nDibaca.\r\n--b\r\n"
-                "Content-Type: message/disposition-notification\r\n\r\n"
-                "Disposition: manual-action/MDN-sent-manually; displayed\r\n\r\n--b--\r\n")
+        body = (
+            "--b\r\nContent-Type: text/plain\r\n\r\nDibaca.\r\n--b\r\n"
+            "Content-Type: message/disposition-notification\r\n\r\n"
+            "Disposition: manual-action/MDN-sent-manually; displayed\r\n\r\n--b--\r\n"
+        )
     return (head + "\r\n" + body).encode()
 
 

@@ -40,66 +40,106 @@ class Case:
 
 
 CASES = {
-    "plain": Case("plain.eml", title="Jalan rusak di Jl. Merdeka",
-                  body_has=("berlubang besar", "Terima kasih,\nBudi"),
-                  name="Budi Santoso", email="budi.santoso@example.org"),
-    "html only": Case("html_only.eml", title="Lampu jalan mati",
-                      body_has=("Gang Mawar RT 02/RW 05 sudah mati selama tiga minggu",
-                                "- Tiang nomor 14", "https://example.org/foto/14"),
-                      body_lacks=("<p>", "color: #333", "**"),
-                      notes_have=("HTML body converted to text",)),
+    "plain": Case(
+        "plain.eml",
+        title="Jalan rusak di Jl. Merdeka",
+        body_has=("berlubang besar", "Terima kasih,\nBudi"),
+        name="Budi Santoso",
+        email="budi.santoso@example.org",
+    ),
+    "html only": Case(
+        "html_only.eml",
+        title="Lampu jalan mati",
+        body_has=(
+            "Gang Mawar RT 02/RW 05 sudah mati selama tiga minggu",
+            "- Tiang nomor 14",
+            "https://example.org/foto/14",
+        ),
+        body_lacks=("<p>", "color: #333", "**"),
+        notes_have=("HTML body converted to text",),
+    ),
     "multipart alternative takes the plain part": Case(
-        "multipart_alternative.eml", title="Sampah menumpuk \u2013 pasar lama",
-        body_has=("Bau sekali dan banyak lalat.",), body_lacks=("<div",)),
-    "base64 body": Case("base64_body.eml", title="Air PDAM keruh",
-                        body_has=("keruh dan berbau sejak kemarin sore. Mohon dicek.",)),
+        "multipart_alternative.eml",
+        title="Sampah menumpuk \u2013 pasar lama",
+        body_has=("Bau sekali dan banyak lalat.",),
+        body_lacks=("<div",),
+    ),
+    "base64 body": Case(
+        "base64_body.eml",
+        title="Air PDAM keruh",
+        body_has=("keruh dan berbau sejak kemarin sore. Mohon dicek.",),
+    ),
     "broken base64 still yields text": Case(
-        "broken_base64.eml", body_has=("Air PDAM di perumahan Griya Asri",),
-        notes_have=("damaged MIME part",)),
+        "broken_base64.eml",
+        body_has=("Air PDAM di perumahan Griya Asri",),
+        notes_have=("damaged MIME part",),
+    ),
     "ISO-8859-1 labelled UTF-8": Case(
-        "latin1_as_utf8.eml", body_has=("Café Pelangi", "± 5 meter"),
-        notes_have=("not valid utf-8; decoded as cp1252",)),
+        "latin1_as_utf8.eml",
+        body_has=("Café Pelangi", "± 5 meter"),
+        notes_have=("not valid utf-8; decoded as cp1252",),
+    ),
     "Windows-1252 labelled UTF-8": Case(
-        "cp1252_as_utf8.eml", body_has=("“Pasar Baru”", "jalan \u2013 setiap", "Rp5.000…"),
-        notes_have=("not valid utf-8",)),
+        "cp1252_as_utf8.eml",
+        body_has=("“Pasar Baru”", "jalan \u2013 setiap", "Rp5.000…"),
+        notes_have=("not valid utf-8",),
+    ),
     "forwarded message keeps the forwarded complaint and its attachments": Case(
-        "forwarded_with_attachments.eml", title="Laporan banjir di Perumahan Griya Asri",
+        "forwarded_with_attachments.eml",
+        title="Laporan banjir di Perumahan Griya Asri",
         body_has=("Mohon ditindaklanjuti", "Drainase di Blok C tersumbat"),
-        attachments=("banjir-blok-c.png", "surat-rt.pdf")),
+        attachments=("banjir-blok-c.png", "surat-rt.pdf"),
+    ),
     "Outlook reply chain: quoted history and header blocks stripped": Case(
-        "outlook_reply_chain.eml", title="Jalan rusak di Jl. Merdeka [LPR1234567]",
-        body_has=("makin besar", "Joko"), body_lacks=("Sent:", "Original Message",
-                                                       "Nomor lacak"),
+        "outlook_reply_chain.eml",
+        title="Jalan rusak di Jl. Merdeka [LPR1234567]",
+        body_has=("makin besar", "Joko"),
+        body_lacks=("Sent:", "Original Message", "Nomor lacak"),
         in_reply_to="LPR1234567",
         thread_refs=("<ack-0001@example.com>", "<CAPlain0001@mail.example.org>"),
-        notes_have=("quoted earlier messages removed",)),
+        notes_have=("quoted earlier messages removed",),
+    ),
     "Indonesian Gmail reply: 'Pada ... menulis:', signature and footer stripped": Case(
-        "gmail_reply_indonesian.eml", title="Laporan Anda [LPR7654321]",
-        body_has=("belum ada perbaikan",), body_lacks=("menulis", "RT 03", "iPhone", ">"),
+        "gmail_reply_indonesian.eml",
+        title="Laporan Anda [LPR7654321]",
+        body_has=("belum ada perbaikan",),
+        body_lacks=("menulis", "RT 03", "iPhone", ">"),
         in_reply_to="LPR7654321",
-        thread_refs=("<170000000000.1.99@example.com>", "<CAPlain0001@mail.example.org>")),
+        thread_refs=("<170000000000.1.99@example.com>", "<CAPlain0001@mail.example.org>"),
+    ),
     "Outlook auto-reply": Case("auto_reply_outlook.eml", hold="auto_reply"),
-    "vacation Auto-Submitted + Precedence bulk": Case("vacation_auto_submitted.eml",
-                                                      hold="auto_reply"),
+    "vacation Auto-Submitted + Precedence bulk": Case(
+        "vacation_auto_submitted.eml", hold="auto_reply"
+    ),
     "bounce (RFC 3464 DSN)": Case("bounce_dsn.eml", hold="bounce"),
     "mailing list": Case("mailing_list.eml", hold="mailing_list"),
     "no Subject: title left to the normalizer": Case(
-        "no_subject.eml", title=None, body_has=("Pungutan liar",), email="wati@example.org"),
+        "no_subject.eml", title=None, body_has=("Pungutan liar",), email="wati@example.org"
+    ),
     "no From: still a report, nobody to answer": Case(
-        "no_from.eml", title="Pohon tumbang", name=None, email=None,
-        body_has=("Jl. Diponegoro",)),
+        "no_from.eml", title="Pohon tumbang", name=None, email=None, body_has=("Jl. Diponegoro",)
+    ),
     "oversized attachment skipped with a note, inline image kept": Case(
-        "oversized_attachment.eml", body_has=("Video terlampir",),
+        "oversized_attachment.eml",
+        body_has=("Video terlampir",),
         attachments=("genangan.png",),
-        notes_have=("attachment 1 (video/mp4, .mp4, 6144 bytes) skipped: larger than 4096",)),
+        notes_have=("attachment 1 (video/mp4, .mp4, 6144 bytes) skipped: larger than 4096",),
+    ),
     "forbidden attachment type skipped with a note": Case(
-        "forbidden_attachment.eml", body_has=("Bukti pungutan liar",), attachments=(),
-        notes_have=("(application/octet-stream, .exe, 62 bytes) skipped: type not allowed",)),
+        "forbidden_attachment.eml",
+        body_has=("Bukti pungutan liar",),
+        attachments=(),
+        notes_have=("(application/octet-stream, .exe, 62 bytes) skipped: type not allowed",),
+    ),
     "empty after stripping quotes and signature is held": Case("empty_body.eml", hold="empty"),
     "HTML with inline image (multipart/related), RFC 2047 Latin-1 headers": Case(
-        "html_related_inline_image.eml", title="Jembatan retak di Desa Sukaé",
-        name="André Silalahi", body_has=("retak di tiang tengah",),
-        body_lacks=("iPhone", "cid:"), attachments=("lampiran-1.png",)),
+        "html_related_inline_image.eml",
+        title="Jembatan retak di Desa Sukaé",
+        name="André Silalahi",
+        body_has=("retak di tiang tengah",),
+        body_lacks=("iPhone", "cid:"),
+        attachments=("lampiran-1.png",),
+    ),
 }
 
 
@@ -138,9 +178,11 @@ def test_raw_bytes_are_kept_and_reply_coordinates_set() -> None:
     assert base64.b64decode(message.raw["rfc822_base64"]) == raw
     assert message.raw["folder"] == "INBOX" and message.raw["uid"] == 7
     assert message.raw["message_id"] == "<CAPlain0001@mail.example.org>"
-    assert message.draft.reply_to == {"email": "budi.santoso@example.org",
-                                      "message_id": "<CAPlain0001@mail.example.org>",
-                                      "subject": "Jalan rusak di Jl. Merdeka"}
+    assert message.draft.reply_to == {
+        "email": "budi.santoso@example.org",
+        "message_id": "<CAPlain0001@mail.example.org>",
+        "subject": "Jalan rusak di Jl. Merdeka",
+    }
     assert message.external_id == external_id_for("<CAPlain0001@mail.example.org>", raw)
 
 
@@ -149,8 +191,7 @@ def test_external_id_stable_and_distinct() -> None:
     changed = raw.replace(b"berlubang", b"retak")
     assert parse_email(raw, AT, LIMITS).external_id == parse_email(raw, AT, LIMITS).external_id
     # Same Message-ID, different content (a client reusing ids): two messages, not one.
-    assert parse_email(changed, AT, LIMITS).external_id != parse_email(raw, AT,
-                                                                       LIMITS).external_id
+    assert parse_email(changed, AT, LIMITS).external_id != parse_email(raw, AT, LIMITS).external_id
     no_id = b"From: a@example.org\r\nSubject: x\r\n\r\nisi laporan\r\n"
     assert parse_email(no_id, AT, LIMITS).external_id.startswith("sha256:")
     assert len(external_id_for("<" + "x" * 400 + "@example.org>", raw)) <= 255
@@ -177,14 +218,17 @@ def test_unknown_declared_charset_falls_back_with_note() -> None:
 
 
 def test_reply_to_header_is_where_answers_go() -> None:
-    raw = (b"From: Budi <budi@example.org>\r\nReply-To: kantor@example.com\r\n"
-           b"Message-ID: <r1@example.org>\r\nSubject: Banjir\r\n\r\nBanjir di pasar.\r\n")
+    raw = (
+        b"From: Budi <budi@example.org>\r\nReply-To: kantor@example.com\r\n"
+        b"Message-ID: <r1@example.org>\r\nSubject: Banjir\r\n\r\nBanjir di pasar.\r\n"
+    )
     draft = parse_email(raw, AT, LIMITS).draft
     assert draft.email == "budi@example.org"
     assert draft.reply_to["email"] == "kantor@example.com"
 
 
 # --- CPython's own email test corpus: messages nobody here wrote -------------------------
+
 
 def _cpython_corpus() -> list[Path]:
     data = Path(sysconfig.get_path("stdlib")) / "test" / "test_email" / "data"
@@ -194,8 +238,10 @@ def _cpython_corpus() -> list[Path]:
 CORPUS = _cpython_corpus()
 
 
-@pytest.mark.skipif(not CORPUS, reason="this Python has no test.test_email data"
-                    " (Debian ships it in libpython3.x-testsuite)")
+@pytest.mark.skipif(
+    not CORPUS,
+    reason="this Python has no test.test_email data (Debian ships it in libpython3.x-testsuite)",
+)
 def test_cpython_corpus_every_message_is_a_draft_or_a_hold() -> None:
     outcomes: dict[str, str] = {}
     for path in CORPUS:
@@ -212,11 +258,19 @@ def test_cpython_corpus_every_message_is_a_draft_or_a_hold() -> None:
     assert outcomes["msg_16.txt"] == "bounce"
     assert outcomes["msg_01.txt"] == "draft"
     assert outcomes["msg_32.txt"] == "bulk"
-    assert set(outcomes.values()) <= {"draft", "bounce", "auto_reply", "bulk",
-                                      "mailing_list", "empty", "unreadable"}
+    assert set(outcomes.values()) <= {
+        "draft",
+        "bounce",
+        "auto_reply",
+        "bulk",
+        "mailing_list",
+        "empty",
+        "unreadable",
+    }
 
 
 # --- property tests -----------------------------------------------------------------------
+
 
 def _check(raw: bytes) -> None:
     message = parse_email(raw, AT, LIMITS)
@@ -236,44 +290,54 @@ def test_arbitrary_bytes_give_a_draft_or_a_hold(raw: bytes) -> None:
 
 
 SEEDS = [p.read_bytes() for p in sorted(PAYLOADS.glob("*.eml"))] + [
-    p.read_bytes() for p in CORPUS[:20]]
+    p.read_bytes() for p in CORPUS[:20]
+]
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(st.sampled_from(SEEDS), st.lists(st.tuples(st.integers(0, 10_000),
-                                                  st.integers(0, 40), st.binary(max_size=12)),
-                                        max_size=6))
+@given(
+    st.sampled_from(SEEDS),
+    st.lists(
+        st.tuples(st.integers(0, 10_000), st.integers(0, 40), st.binary(max_size=12)), max_size=6
+    ),
+)
 def test_mutated_real_messages_give_a_draft_or_a_hold(
-        seed: bytes, edits: list[tuple[int, int, bytes]]) -> None:
+    seed: bytes, edits: list[tuple[int, int, bytes]]
+) -> None:
     raw = seed
     for position, cut, insert in edits:
         at = position % (len(raw) + 1)
-        raw = raw[:at] + insert + raw[at + cut:]
+        raw = raw[:at] + insert + raw[at + cut :]
     _check(raw)
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(st.text(max_size=300), st.sampled_from(["utf-8", "iso-8859-1", "koi8-r", "x-bogus",
-                                                "utf-16", None]))
+@given(
+    st.text(max_size=300),
+    st.sampled_from(["utf-8", "iso-8859-1", "koi8-r", "x-bogus", "utf-16", None]),
+)
 def test_header_and_charset_soup(text: str, charset: str | None) -> None:
-    headers = "".join(f"{h}: {text}\r\n" for h in ("From", "Subject", "Reply-To",
-                                                   "References", "Content-Type"))
+    headers = "".join(
+        f"{h}: {text}\r\n" for h in ("From", "Subject", "Reply-To", "References", "Content-Type")
+    )
     params = f"; charset={charset}" if charset else ""
-    raw = (headers + f"Content-Type: text/plain{params}\r\n\r\n").encode("utf-8", "replace") \
-        + text.encode("utf-8", "surrogatepass")
+    raw = (headers + f"Content-Type: text/plain{params}\r\n\r\n").encode(
+        "utf-8", "replace"
+    ) + text.encode("utf-8", "surrogatepass")
     _check(raw)
 
 
 def test_attachment_names_are_made_safe() -> None:
-    raw = (b"From: a@example.org\r\nSubject: Bukti\r\nMIME-Version: 1.0\r\n"
-           b'Content-Type: multipart/mixed; boundary="z"\r\n\r\n'
-           b"--z\r\nContent-Type: text/plain\r\n\r\nBukti terlampir.\r\n"
-           b"--z\r\nContent-Type: application/pdf\r\n"
-           b'Content-Disposition: attachment; filename="../../etc/kuitansi.pdf"\r\n\r\n%PDF-1\r\n'
-           b"--z\r\nContent-Type: image/jpeg\r\n"
-           b"Content-Disposition: attachment; filename*=UTF-8''foto%20jalan%E2%80%94rusak.jpg"
-           b"\r\n\r\nJPEG\r\n--z--\r\n")
+    raw = (
+        b"From: a@example.org\r\nSubject: Bukti\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="z"\r\n\r\n'
+        b"--z\r\nContent-Type: text/plain\r\n\r\nBukti terlampir.\r\n"
+        b"--z\r\nContent-Type: application/pdf\r\n"
+        b'Content-Disposition: attachment; filename="../../etc/kuitansi.pdf"\r\n\r\n%PDF-1\r\n'
+        b"--z\r\nContent-Type: image/jpeg\r\n"
+        b"Content-Disposition: attachment; filename*=UTF-8''foto%20jalan%E2%80%94rusak.jpg"
+        b"\r\n\r\nJPEG\r\n--z--\r\n"
+    )
     draft = parse_email(raw, AT, LIMITS).draft
-    assert [a.filename for a in draft.attachments] == ["kuitansi.pdf",
-                                                       "foto jalan\u2014rusak.jpg"]
+    assert [a.filename for a in draft.attachments] == ["kuitansi.pdf", "foto jalan\u2014rusak.jpg"]
     assert draft.attachments[0].content.startswith(b"%PDF-1")

@@ -49,8 +49,13 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        return subprocess.Popen(
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def _port_open(port: int) -> bool:
@@ -81,11 +86,30 @@ class DummyPhone:
         self.staging.mkdir()
         rc = self.staging / "gammurc"
         rc.write_text(f"[gammu]\ndevice = {self.staging}\nconnection = none\nmodel = dummy\n")
-        subprocess.run([GAMMU, "-c", str(rc), "savesms", "TEXT", "-folder", "1",
-                        "-sender", sender, "-unread", "-len", str(len(text)), "-text", text],
-                       check=True, capture_output=True, timeout=30)
-        saved = sorted((self.staging / "sms" / "1").iterdir(), key=lambda p: int(p.name),
-                       reverse=reverse)
+        subprocess.run(
+            [
+                GAMMU,
+                "-c",
+                str(rc),
+                "savesms",
+                "TEXT",
+                "-folder",
+                "1",
+                "-sender",
+                sender,
+                "-unread",
+                "-len",
+                str(len(text)),
+                "-text",
+                text,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+        saved = sorted(
+            (self.staging / "sms" / "1").iterdir(), key=lambda p: int(p.name), reverse=reverse
+        )
         inbox = self.device / "sms" / "1"
         inbox.mkdir(parents=True, exist_ok=True)
         for part in saved:
@@ -98,8 +122,15 @@ class DummyPhone:
 
 
 @contextmanager
-def gammu_smsd(tmp: Path, *, database: str, user: str = "root", password: str = "",
-               host: str = "127.0.0.1", phone_id: str = "dummy1") -> Iterator[DummyPhone]:
+def gammu_smsd(
+    tmp: Path,
+    *,
+    database: str,
+    user: str = "root",
+    password: str = "",
+    host: str = "127.0.0.1",
+    phone_id: str = "dummy1",
+) -> Iterator[DummyPhone]:
     """gammu-smsd on the dummy phone, storing into a MariaDB database."""
     if not (GAMMU and GAMMU_SMSD):
         need_service("gammu-smsd", "the gammu and gammu-smsd Debian packages are not installed")
@@ -107,7 +138,8 @@ def gammu_smsd(tmp: Path, *, database: str, user: str = "root", password: str = 
     device.mkdir()
     log = tmp / "smsd.log"
     config = tmp / "smsdrc"
-    config.write_text(textwrap.dedent(f"""\
+    config.write_text(
+        textwrap.dedent(f"""\
         [gammu]
         device = {device}
         connection = none
@@ -129,11 +161,15 @@ def gammu_smsd(tmp: Path, *, database: str, user: str = "root", password: str = 
         checkbattery = 0
         checksignal = 0
         phoneid = {phone_id}
-        """))
+        """)
+    )
     process = _start([GAMMU_SMSD, "-c", str(config)], tmp / "smsd.stdout")
     try:
-        wait_for(lambda: log.exists() and "Starting phone communication" in log.read_text(),
-                 20, "gammu-smsd to start (see smsd.log)")
+        wait_for(
+            lambda: log.exists() and "Starting phone communication" in log.read_text(),
+            20,
+            "gammu-smsd to start (see smsd.log)",
+        )
         yield DummyPhone(device, tmp / "staging", log)
     finally:
         stop(process)
@@ -167,7 +203,8 @@ def kannel(tmp: Path, *, get_url: str, username: str, password: str) -> Iterator
         need_service("Kannel", "the kannel and kannel-extras Debian packages are not installed")
     admin, box, smsc, sendsms = free_port(), free_port(), free_port(), free_port()
     config = tmp / "kannel.conf"
-    config.write_text(textwrap.dedent(f"""\
+    config.write_text(
+        textwrap.dedent(f"""\
         group = core
         admin-port = {admin}
         admin-password = admin-{admin}
@@ -204,7 +241,8 @@ def kannel(tmp: Path, *, get_url: str, username: str, password: str) -> Iterator
         max-messages = 0
         omit-empty = true
         get-url = "{get_url}"
-        """))
+        """)
+    )
     processes: list[subprocess.Popen[bytes]] = []
     try:
         processes.append(_start([BEARERBOX, str(config)], tmp / "bearerbox.stdout"))
@@ -215,11 +253,18 @@ def kannel(tmp: Path, *, get_url: str, username: str, password: str) -> Iterator
         with fake_log.open("ab") as out:
             fake = subprocess.Popen(
                 [FAKESMSC, "-H", "127.0.0.1", "-r", str(smsc), "-i", "0.1", "-m", "1000"],
-                stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         processes.append(fake)
-        yield Kannel(f"http://127.0.0.1:{sendsms}/cgi-bin/sendsms", fake, fake_log,
-                     [tmp / "bearerbox.log", tmp / "smsbox.log"])
+        yield Kannel(
+            f"http://127.0.0.1:{sendsms}/cgi-bin/sendsms",
+            fake,
+            fake_log,
+            [tmp / "bearerbox.log", tmp / "smsbox.log"],
+        )
     finally:
         for process in reversed(processes):
             stop(process)

@@ -36,8 +36,9 @@ class FakeServer:
         class Handler(BaseHTTPRequestHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                seen = Seen(self.command, self.path, dict(self.headers.items()),
-                            self.rfile.read(length))
+                seen = Seen(
+                    self.command, self.path, dict(self.headers.items()), self.rfile.read(length)
+                )
                 server.seen.append(seen)
                 status, headers, body = server.respond(seen)
                 self.send_response(status)

@@ -32,13 +32,14 @@ MARIADB_ADMIN = os.environ.get("SP4N_TEST_MARIADB_URL", "mysql+pymysql://root@12
 # SequencePosition and PartCount, and to `outbox` the weekday mask SendDays (127 = every
 # day): the upgrade an existing database gets.
 V18_CHANGES = {
-    "mysql": ["ALTER TABLE inbox ADD COLUMN InsertIntoDB timestamp NOT NULL"
-              " DEFAULT CURRENT_TIMESTAMP",
-              "ALTER TABLE inbox ADD COLUMN MessageID bigint unsigned NOT NULL DEFAULT 0",
-              "ALTER TABLE inbox ADD COLUMN SequencePosition integer NOT NULL DEFAULT 1",
-              "ALTER TABLE inbox ADD COLUMN PartCount integer NOT NULL DEFAULT 1",
-              "ALTER TABLE outbox ADD COLUMN SendDays integer NOT NULL DEFAULT 127",
-              "UPDATE gammu SET Version = 18"],
+    "mysql": [
+        "ALTER TABLE inbox ADD COLUMN InsertIntoDB timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP",
+        "ALTER TABLE inbox ADD COLUMN MessageID bigint unsigned NOT NULL DEFAULT 0",
+        "ALTER TABLE inbox ADD COLUMN SequencePosition integer NOT NULL DEFAULT 1",
+        "ALTER TABLE inbox ADD COLUMN PartCount integer NOT NULL DEFAULT 1",
+        "ALTER TABLE outbox ADD COLUMN SendDays integer NOT NULL DEFAULT 127",
+        "UPDATE gammu SET Version = 18",
+    ],
 }
 
 
@@ -60,9 +61,15 @@ class GammuDb:
         engine = self.engine()
         with engine.begin() as conn:
             for row in rows:
-                values = {"Text": "", "UDH": "", "RecipientID": "modem1",
-                          "Coding": "Default_No_Compression", "SMSCNumber": "+62816124",
-                          "ReceivingDateTime": dt.datetime(2026, 11, 22, 3, 0, 0), **row}
+                values = {
+                    "Text": "",
+                    "UDH": "",
+                    "RecipientID": "modem1",
+                    "Coding": "Default_No_Compression",
+                    "SMSCNumber": "+62816124",
+                    "ReceivingDateTime": dt.datetime(2026, 11, 22, 3, 0, 0),
+                    **row,
+                }
                 table = sa.table("inbox", sa.column("ID"), *(sa.column(k) for k in values))
                 insert = sa.insert(table).values(**values)
                 if conn.dialect.insert_returning:
@@ -72,12 +79,12 @@ class GammuDb:
         engine.dispose()
         return ids
 
-    def rows(self, table: str, *columns: str, order: tuple[str, ...] = ("ID",)
-             ) -> list[dict[str, Any]]:
+    def rows(
+        self, table: str, *columns: str, order: tuple[str, ...] = ("ID",)
+    ) -> list[dict[str, Any]]:
         """Some columns of every row of a Gammu table, in order."""
         clause = sa.table(table, *(sa.column(c) for c in {*columns, *order}))
-        query = sa.select(*(clause.c[c] for c in columns)).order_by(
-            *(clause.c[c] for c in order))
+        query = sa.select(*(clause.c[c] for c in columns)).order_by(*(clause.c[c] for c in order))
         engine = self.engine()
         with engine.connect() as conn:
             result = [dict(r._mapping) for r in conn.execute(query)]
@@ -94,8 +101,7 @@ def _statements(sql: str) -> list[str]:
 def gammu_database(kind: str, tmp_path: Path) -> Iterator[GammuDb]:
     """A fresh Gammu database: `mariadb-v17`, `mariadb-v18`, `postgres-v17`, `sqlite-v17`."""
     backend, version = kind.split("-v")
-    schema_file = {"mariadb": "mysql.sql", "postgres": "pgsql.sql",
-                   "sqlite": "sqlite.sql"}[backend]
+    schema_file = {"mariadb": "mysql.sql", "postgres": "pgsql.sql", "sqlite": "sqlite.sql"}[backend]
     schema = EXAMPLES / schema_file
     if not schema.exists():
         need_service("gammu-smsd", f"{schema} is not installed (apt-get install gammu-smsd)")
@@ -124,8 +130,9 @@ def gammu_database(kind: str, tmp_path: Path) -> Iterator[GammuDb]:
         try:  # from here on the database exists: it is dropped whatever happens
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(sql)  # no parameters: the whole script in one simple query
-            yield GammuDb(url.replace("postgresql://", "postgresql+psycopg://"), "postgresql",
-                          int(version))
+            yield GammuDb(
+                url.replace("postgresql://", "postgresql+psycopg://"), "postgresql", int(version)
+            )
         finally:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -137,8 +144,12 @@ def gammu_database(kind: str, tmp_path: Path) -> Iterator[GammuDb]:
     except sa.exc.OperationalError as exc:
         admin_engine.dispose()
         need_service("MariaDB", f"cannot connect to {MARIADB_ADMIN}: {exc.orig}")
-    url = sa.make_url(MARIADB_ADMIN).set(database=name).update_query_dict(
-        {"charset": "utf8mb4"}).render_as_string(hide_password=False)
+    url = (
+        sa.make_url(MARIADB_ADMIN)
+        .set(database=name)
+        .update_query_dict({"charset": "utf8mb4"})
+        .render_as_string(hide_password=False)
+    )
     try:  # from here on the database exists: it is dropped whatever happens
         engine = sa.create_engine(url)
         with engine.begin() as conn:

@@ -45,11 +45,17 @@ def _replies(runtime: Any) -> list[ReplyItem]:
 
 
 def test_gammu_dummy_phone_to_central_and_ack_back(tmp_path: Path, sandbox: Any) -> None:
-    with gammu_database("mariadb-v17", tmp_path) as db, \
-            gammu_smsd(tmp_path, database=str(make_url(db.url).database)) as phone:
-        runtime = sms_runtime(tmp_path, central_url=sandbox.url, channel_yaml=f"""\
+    with (
+        gammu_database("mariadb-v17", tmp_path) as db,
+        gammu_smsd(tmp_path, database=str(make_url(db.url).database)) as phone,
+    ):
+        runtime = sms_runtime(
+            tmp_path,
+            central_url=sandbox.url,
+            channel_yaml=f"""\
   - {{name: hotline, type: gammu_smsd, database: "{db.url}", time_zone: UTC}}
-""")
+""",
+        )
         try:
             adapter = runtime.adapters["hotline"]
             assert phone.receive(CITIZEN, "LAPOR jalan rusak di depan balai desa") == 1
@@ -81,8 +87,9 @@ def test_gammu_dummy_phone_to_central_and_ack_back(tmp_path: Path, sandbox: Any)
             assert [r.state for r in replies] == ["sent", "sent"], [r.last_error for r in replies]
 
             def sent() -> list[dict[str, Any]]:
-                return db.rows("sentitems", "DestinationNumber", "TextDecoded", "Status",
-                               "CreatorID")
+                return db.rows(
+                    "sentitems", "DestinationNumber", "TextDecoded", "Status", "CreatorID"
+                )
 
             wait_for(lambda: len(sent()) == 2, 30, "SMSD to send the acknowledgements")
             rows = {r["DestinationNumber"]: r for r in sent()}
@@ -94,21 +101,27 @@ def test_gammu_dummy_phone_to_central_and_ack_back(tmp_path: Path, sandbox: Any)
 
             # The citizen asks for the status, then adds to the report, both by SMS.
             assert phone.receive(CITIZEN, f"STATUS {report.tracking_id}") == 1
-            assert phone.receive(CITIZEN, f"{report.tracking_id} sudah seminggu belum"
-                                          " diperbaiki") == 1
+            assert (
+                phone.receive(CITIZEN, f"{report.tracking_id} sudah seminggu belum diperbaiki") == 1
+            )
             wait_for(lambda: len(db.rows("inbox", "ID")) == 6, 30, "SMSD to store the SMS")
             assert poller.run_once() == 2
             forwarder.drain(30.0)
             forwarder.close()
             assert len(_reports(runtime)) == 2  # neither became a report of its own
-            central = {c["tracking_id"]: c for c in requests.get(
-                f"{sandbox.url}/sandbox/reports.json", timeout=5).json()}
+            central = {
+                c["tracking_id"]: c
+                for c in requests.get(f"{sandbox.url}/sandbox/reports.json", timeout=5).json()
+            }
             (follow_up,) = central[report.tracking_id]["followups"]
             assert "sudah seminggu belum diperbaiki" in follow_up["body"]
             assert runtime.reply_sender().run_once() == 1  # the answer to STATUS
             wait_for(lambda: len(sent()) == 3, 30, "SMSD to send the status answer")
-            answer = [r["TextDecoded"] for r in sent() if r["DestinationNumber"] == CITIZEN
-                      and "Status laporan" in r["TextDecoded"]]
+            answer = [
+                r["TextDecoded"]
+                for r in sent()
+                if r["DestinationNumber"] == CITIZEN and "Status laporan" in r["TextDecoded"]
+            ]
             assert answer and report.tracking_id in answer[0]
             assert "diterima" in answer[0]
         finally:
@@ -121,11 +134,19 @@ def kannel_gateway(tmp_path: Path, sandbox: Any) -> Iterator[tuple[Any, str, Any
     from gateway.app import create_app
 
     port = free_port()
-    runtime = sms_runtime(tmp_path, central_url=sandbox.url, channel_yaml="""\
+    runtime = sms_runtime(
+        tmp_path,
+        central_url=sandbox.url,
+        channel_yaml="""\
   - {name: sms-kannel, type: kannel_sms, secret: "${KANNEL_SECRET}", username: gateway,
       password: "${KANNEL_PASSWORD}", sendsms_url: "${KANNEL_SENDSMS}"}
-""", env={"KANNEL_SECRET": "kannel-e2e-secret", "KANNEL_PASSWORD": "kannel-e2e-password",
-          "KANNEL_SENDSMS": "http://127.0.0.1:1/placeholder"})
+""",
+        env={
+            "KANNEL_SECRET": "kannel-e2e-secret",
+            "KANNEL_PASSWORD": "kannel-e2e-password",
+            "KANNEL_SENDSMS": "http://127.0.0.1:1/placeholder",
+        },
+    )
     server = make_server("127.0.0.1", port, create_app(runtime), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -136,13 +157,15 @@ def kannel_gateway(tmp_path: Path, sandbox: Any) -> Iterator[tuple[Any, str, Any
         runtime.close()
 
 
-def test_kannel_fakesmsc_to_central_and_reply_back(tmp_path: Path, kannel_gateway: Any
-                                                   ) -> None:
+def test_kannel_fakesmsc_to_central_and_reply_back(tmp_path: Path, kannel_gateway: Any) -> None:
     runtime, base, _sandbox = kannel_gateway
-    get_url = (f"{base}/channels/sms-kannel/inbound?sender=%p&receiver=%P&text=%a&time=%t"
-               f"&id=%I&charset=%C&coding=%c&secret={quote('kannel-e2e-secret')}")
-    with kannel(tmp_path, get_url=get_url, username="gateway",
-                password="kannel-e2e-password") as gw:
+    get_url = (
+        f"{base}/channels/sms-kannel/inbound?sender=%p&receiver=%P&text=%a&time=%t"
+        f"&id=%I&charset=%C&coding=%c&secret={quote('kannel-e2e-secret')}"
+    )
+    with kannel(
+        tmp_path, get_url=get_url, username="gateway", password="kannel-e2e-password"
+    ) as gw:
         adapter = runtime.adapters["sms-kannel"]
         adapter.options.sendsms_url = gw.sendsms_url
         gw.send(CITIZEN, "1708", "LAPOR jembatan retak di desa kami")
@@ -157,7 +180,10 @@ def test_kannel_fakesmsc_to_central_and_reply_back(tmp_path: Path, kannel_gatewa
         (reply,) = _replies(runtime)
         assert reply.state == "sent", reply.last_error
         (report,) = _reports(runtime)
-        wait_for(lambda: any(report.tracking_id in line for line in gw.delivered()), 30,
-                 "fakesmsc to receive the acknowledgement")
+        wait_for(
+            lambda: any(report.tracking_id in line for line in gw.delivered()),
+            30,
+            "fakesmsc to receive the acknowledgement",
+        )
         # max-messages = 0: Kannel never turned the webhook's answer into an SMS.
         assert len(gw.delivered()) == 1

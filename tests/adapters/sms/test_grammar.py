@@ -22,45 +22,103 @@ class G:
     keyword: str | None = None
 
 
-GRAMMAR = Grammar(templates=(Template.parse("ADUAN#nama#alamat#isi"),
-                             Template.parse("WBS*lokasi*isi")))
+GRAMMAR = Grammar(
+    templates=(Template.parse("ADUAN#nama#alamat#isi"), Template.parse("WBS*lokasi*isi"))
+)
 
 CASES = [
     G("free text, no keyword", "Jalan rusak di depan pasar", "Jalan rusak di depan pasar"),
-    G("prefix stripped", "LAPOR jalan rusak di depan pasar", "jalan rusak di depan pasar",
-      keyword="LAPOR"),
+    G(
+        "prefix stripped",
+        "LAPOR jalan rusak di depan pasar",
+        "jalan rusak di depan pasar",
+        keyword="LAPOR",
+    ),
     G("prefix with colon, lower case", "lapor: lampu mati", "lampu mati", keyword="LAPOR"),
     G("prefix alone is kept as text", "LAPOR", "LAPOR"),
-    G("a word that starts like a prefix is not one", "LAPORAN saya belum dijawab",
-      "LAPORAN saya belum dijawab"),
-    G("template fills fields", "ADUAN#Budi#Jl. Merdeka 1#Jalan berlubang",
-      "Jalan berlubang", {"name": "Budi", "address": "Jl. Merdeka 1"}, keyword="ADUAN"),
-    G("template keeps separators inside the last part", "aduan#Sari#RT 2#jalan #rusak# parah",
-      "jalan #rusak# parah", {"name": "Sari", "address": "RT 2"}, keyword="ADUAN"),
-    G("template with parts missing keeps the whole text", "ADUAN#Budi",
-      "ADUAN#Budi", {"name": "Budi"}, keyword="ADUAN"),
-    G("template with empty parts", "ADUAN###Sampah menumpuk", "Sampah menumpuk",
-      keyword="ADUAN"),
-    G("second template, other separator", "WBS*Kantor desa*pungli KTP", "pungli KTP",
-      {"location_text": "Kantor desa"}, keyword="WBS"),
-    G("ADUAN without template separator is a prefix", "ADUAN sampah menumpuk",
-      "sampah menumpuk", keyword="ADUAN"),
+    G(
+        "a word that starts like a prefix is not one",
+        "LAPORAN saya belum dijawab",
+        "LAPORAN saya belum dijawab",
+    ),
+    G(
+        "template fills fields",
+        "ADUAN#Budi#Jl. Merdeka 1#Jalan berlubang",
+        "Jalan berlubang",
+        {"name": "Budi", "address": "Jl. Merdeka 1"},
+        keyword="ADUAN",
+    ),
+    G(
+        "template keeps separators inside the last part",
+        "aduan#Sari#RT 2#jalan #rusak# parah",
+        "jalan #rusak# parah",
+        {"name": "Sari", "address": "RT 2"},
+        keyword="ADUAN",
+    ),
+    G(
+        "template with parts missing keeps the whole text",
+        "ADUAN#Budi",
+        "ADUAN#Budi",
+        {"name": "Budi"},
+        keyword="ADUAN",
+    ),
+    G("template with empty parts", "ADUAN###Sampah menumpuk", "Sampah menumpuk", keyword="ADUAN"),
+    G(
+        "second template, other separator",
+        "WBS*Kantor desa*pungli KTP",
+        "pungli KTP",
+        {"location_text": "Kantor desa"},
+        keyword="WBS",
+    ),
+    G(
+        "ADUAN without template separator is a prefix",
+        "ADUAN sampah menumpuk",
+        "sampah menumpuk",
+        keyword="ADUAN",
+    ),
     G("status query", "STATUS LPR1234567", "STATUS LPR1234567", status_query="LPR1234567"),
-    G("cek query, lower case, colon", "cek: lpr7654321", "cek: lpr7654321",
-      status_query="LPR7654321"),
-    G("cek status two words", "CEK STATUS LPR0000001.", "CEK STATUS LPR0000001.",
-      status_query="LPR0000001"),
-    G("status with more text is a complaint", "STATUS LPR1234567 kenapa belum ada kabar?",
-      "STATUS LPR1234567 kenapa belum ada kabar?"),
-    G("follow-up starts with the tracking id", "LPR1234567 jalannya makin parah",
-      "jalannya makin parah", in_reply_to="LPR1234567"),
-    G("follow-up after a prefix", "LAPOR LPR1234567: sudah 2 minggu", "sudah 2 minggu",
-      in_reply_to="LPR1234567", keyword="LAPOR"),
-    G("tracking id alone asks for the status", " lpr1234567 ", "lpr1234567",
-      status_query="LPR1234567"),
+    G(
+        "cek query, lower case, colon",
+        "cek: lpr7654321",
+        "cek: lpr7654321",
+        status_query="LPR7654321",
+    ),
+    G(
+        "cek status two words",
+        "CEK STATUS LPR0000001.",
+        "CEK STATUS LPR0000001.",
+        status_query="LPR0000001",
+    ),
+    G(
+        "status with more text is a complaint",
+        "STATUS LPR1234567 kenapa belum ada kabar?",
+        "STATUS LPR1234567 kenapa belum ada kabar?",
+    ),
+    G(
+        "follow-up starts with the tracking id",
+        "LPR1234567 jalannya makin parah",
+        "jalannya makin parah",
+        in_reply_to="LPR1234567",
+    ),
+    G(
+        "follow-up after a prefix",
+        "LAPOR LPR1234567: sudah 2 minggu",
+        "sudah 2 minggu",
+        in_reply_to="LPR1234567",
+        keyword="LAPOR",
+    ),
+    G(
+        "tracking id alone asks for the status",
+        " lpr1234567 ",
+        "lpr1234567",
+        status_query="LPR1234567",
+    ),
     G("a longer id is not a tracking id", "LPR12345678 test", "LPR12345678 test"),
-    G("tracking id inside the text is not a follow-up", "jalan rusak LPR1234567",
-      "jalan rusak LPR1234567"),
+    G(
+        "tracking id inside the text is not a follow-up",
+        "jalan rusak LPR1234567",
+        "jalan rusak LPR1234567",
+    ),
     G("non-Latin text kept", "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ 🚧", "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ 🚧"),
 ]
 
@@ -68,22 +126,31 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
 def test_grammar(case: G) -> None:
     parsed = GRAMMAR.parse(case.text)
-    assert (parsed.body, parsed.fields, parsed.status_query, parsed.in_reply_to,
-            parsed.keyword) == (case.body, case.fields, case.status_query, case.in_reply_to,
-                                case.keyword)
+    assert (
+        parsed.body,
+        parsed.fields,
+        parsed.status_query,
+        parsed.in_reply_to,
+        parsed.keyword,
+    ) == (case.body, case.fields, case.status_query, case.in_reply_to, case.keyword)
 
 
 def test_configured_tracking_pattern_and_keywords() -> None:
-    grammar = Grammar(prefixes=("ADU",), status_keywords=("LACAK",),
-                      tracking_pattern=r"KAB-\d{4}")
+    grammar = Grammar(prefixes=("ADU",), status_keywords=("LACAK",), tracking_pattern=r"KAB-\d{4}")
     assert grammar.parse("LACAK kab-0042").status_query == "KAB-0042"
     assert grammar.parse("ADU KAB-0042 masih bocor").in_reply_to == "KAB-0042"
     assert grammar.parse("STATUS LPR1234567").status_query is None
 
 
-@pytest.mark.parametrize("spec, error", [
-    ("ADUAN", "separator"), ("#nama#isi", "KEYWORD"), ("ADUAN#umur#isi", "unknown field"),
-    ("ADUAN#nama#name", "twice")])
+@pytest.mark.parametrize(
+    "spec, error",
+    [
+        ("ADUAN", "separator"),
+        ("#nama#isi", "KEYWORD"),
+        ("ADUAN#umur#isi", "unknown field"),
+        ("ADUAN#nama#name", "twice"),
+    ],
+)
 def test_bad_templates_are_refused(spec: str, error: str) -> None:
     with pytest.raises(ValueError, match=error):
         Template.parse(spec)

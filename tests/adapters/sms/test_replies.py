@@ -8,14 +8,17 @@ from adapters.sms.common import sms_reply_text
 from adapters.sms.gsm import is_gsm7, length_in_units, split_parts
 from forwarder.replies import ReplyTemplates
 
-LONG_AGENCY = ("Dinas Pekerjaan Umum, Penataan Ruang, Perumahan dan Kawasan Permukiman"
-               " Kabupaten Kepulauan Contoh Selatan")
+LONG_AGENCY = (
+    "Dinas Pekerjaan Umum, Penataan Ruang, Perumahan dan Kawasan Permukiman"
+    " Kabupaten Kepulauan Contoh Selatan"
+)
 
 
 @pytest.mark.parametrize("agency", ["Dinas PUPR", LONG_AGENCY, "Dinas \u201cKhusus\u201d"])
 def test_ack_fits_one_gsm7_sms(agency: str) -> None:
-    text = ReplyTemplates().render("ack", "sms", tracking_id="LPR1234567", agency="x",
-                                   agency_name=agency, kind="pengaduan")
+    text = ReplyTemplates().render(
+        "ack", "sms", tracking_id="LPR1234567", agency="x", agency_name=agency, kind="pengaduan"
+    )
     sent = sms_reply_text(text, 1)
     assert "LPR1234567" in sent
     assert is_gsm7(sent)
@@ -23,20 +26,48 @@ def test_ack_fits_one_gsm7_sms(agency: str) -> None:
     assert sent == text.replace("\u201c", '"').replace("\u201d", '"')  # nothing was cut
 
 
-@pytest.mark.parametrize("name, context", [
-    ("status", {"status": "in_progress", "status_label": "sedang ditindaklanjuti",
-                "note": None}),
-    ("response", {"text": "Terima kasih, perbaikan dijadwalkan minggu depan."}),
-    ("status_query", {"found": True, "status_label": "sedang ditindaklanjuti",
-                      "include_response": True, "text": "Tim dijadwalkan hari Kamis."}),
-    ("status_query", {"found": True, "status_label": "sedang ditindaklanjuti",
-                      "include_response": False, "text": None}),
-    ("status_query", {"found": False, "status_label": None, "include_response": False,
-                      "text": None}),
-])
+@pytest.mark.parametrize(
+    "name, context",
+    [
+        (
+            "status",
+            {"status": "in_progress", "status_label": "sedang ditindaklanjuti", "note": None},
+        ),
+        ("response", {"text": "Terima kasih, perbaikan dijadwalkan minggu depan."}),
+        (
+            "status_query",
+            {
+                "found": True,
+                "status_label": "sedang ditindaklanjuti",
+                "include_response": True,
+                "text": "Tim dijadwalkan hari Kamis.",
+            },
+        ),
+        (
+            "status_query",
+            {
+                "found": True,
+                "status_label": "sedang ditindaklanjuti",
+                "include_response": False,
+                "text": None,
+            },
+        ),
+        (
+            "status_query",
+            {"found": False, "status_label": None, "include_response": False, "text": None},
+        ),
+    ],
+)
 def test_sms_templates_render_in_one_gsm7_part(name: str, context: dict[str, object]) -> None:
-    text = ReplyTemplates().render(name, "sms", tracking_id="LPR1234567", agency="x",
-                                   agency_name=LONG_AGENCY, kind="pengaduan", **context)
+    text = ReplyTemplates().render(
+        name,
+        "sms",
+        tracking_id="LPR1234567",
+        agency="x",
+        agency_name=LONG_AGENCY,
+        kind="pengaduan",
+        **context,
+    )
     assert "LPR1234567" in text
     assert is_gsm7(text)
     assert len(split_parts(text)) == 1
@@ -44,8 +75,15 @@ def test_sms_templates_render_in_one_gsm7_part(name: str, context: dict[str, obj
 
 def test_long_agency_response_is_split_then_shortened() -> None:
     answer = "Kami sudah meninjau lokasi. " * 40
-    text = ReplyTemplates().render("response", "sms", tracking_id="LPR1234567", agency="x",
-                                   agency_name="Dinas PUPR", kind="pengaduan", text=answer)
+    text = ReplyTemplates().render(
+        "response",
+        "sms",
+        tracking_id="LPR1234567",
+        agency="x",
+        agency_name="Dinas PUPR",
+        kind="pengaduan",
+        text=answer,
+    )
     sent = sms_reply_text(text, 3)
     assert len(split_parts(sent)) == 3
     assert sent.endswith("...")

@@ -38,10 +38,12 @@ TOKEN = "twilio-test-auth-token-5f3a9c"
 
 
 def _sign(wire: WireRequest, token: str = TOKEN) -> WireRequest:
-    params = {k: v[-1] for k, v in parse_qs(wire.body.decode(), keep_blank_values=True).items()
-              } if wire.content_type == "application/x-www-form-urlencoded" else {}
-    wire.headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(wire.url,
-                                                                                   params)
+    params = (
+        {k: v[-1] for k, v in parse_qs(wire.body.decode(), keep_blank_values=True).items()}
+        if wire.content_type == "application/x-www-form-urlencoded"
+        else {}
+    )
+    wire.headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(wire.url, params)
     return wire
 
 
@@ -63,61 +65,133 @@ CHANNEL = PushChannel(
     forge=_forge,
 )
 
-LONG_TEXT = ("Jalan di desa kami rusak parah sejak musim hujan tahun lalu, banyak lubang"
-             " besar dan genangan air. ") * 10
+LONG_TEXT = (
+    "Jalan di desa kami rusak parah sejak musim hujan tahun lalu, banyak lubang"
+    " besar dan genangan air. "
+) * 10
 UCS2_TEXT = "Lampu jalan mati 😡🚧 sudah seminggu, tolong diperbaiki 🙏"
 
 INBOUND_CASES = [
-    InboundCase("sms from the docs", "twilio_sms_received.form", answer=EMPTY_TWIML,
-                expect={"external_id": "SM00000000000000000000000000000001",
-                        "reporter.phone": "+6281200000001", "channel.type": "twilio_sms",
-                        "routing.agency": "upt-jalan"},
-                reply_to={"phone": "+6281200000001", "to": "+621708",
-                          "e164": "+6281200000001"}),
-    InboundCase("whatsapp location with profile name", "twilio_whatsapp_location.form",
-                expect={"reporter.phone": "+6281200000002", "reporter.name": "Warga Contoh",
-                        "location.lat": -7.2504, "location.lon": 112.7688},
-                reply_to={"phone": "whatsapp:+6281200000002", "to": "whatsapp:+621708",
-                          "e164": "+6281200000002"}),
-    InboundCase("mms with two media", "twilio_mms_received.form",
-                expect={"body": "Foto sampah menumpuk di pasar"}),
-    InboundCase("template fills name and address",
-                {"MessageSid": "SM0000000000000000000000000000000a", "AccountSid": ACCOUNT,
-                 "From": "081200000004", "To": "+621708", "NumMedia": "0",
-                 "Body": "ADUAN#Budi#Jl. Merdeka 1#Jembatan retak"},
-                expect={"reporter.name": "Budi", "reporter.address": "Jl. Merdeka 1",
-                        "body": "Jembatan retak", "reporter.phone": "+6281200000004"}),
-    InboundCase("non-Latin text",
-                {"MessageSid": "SM0000000000000000000000000000000b", "From": "+6281200000005",
-                 "To": "+621708", "Body": "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ ing desa"},
-                expect={"body": "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ ing desa"}),
-    InboundCase("1,000 characters from a multipart SMS",
-                {"MessageSid": "SM0000000000000000000000000000000c", "From": "+6281200000006",
-                 "To": "+621708", "NumSegments": "7", "Body": LONG_TEXT},
-                expect={"body": LONG_TEXT.strip()}),
-    InboundCase("emoji (UCS-2)",
-                {"MessageSid": "SM0000000000000000000000000000000d", "From": "+6281200000007",
-                 "To": "+621708", "Body": UCS2_TEXT},
-                expect={"body": UCS2_TEXT}),
-    InboundCase("short code sender keeps no reporter phone",
-                {"MessageSid": "SM0000000000000000000000000000000e", "From": "1708",
-                 "To": "+621708", "Body": "Tes dari kode pendek"},
-                expect={"reporter.phone": None},
-                reply_to={"phone": "1708", "to": "+621708"}),
+    InboundCase(
+        "sms from the docs",
+        "twilio_sms_received.form",
+        answer=EMPTY_TWIML,
+        expect={
+            "external_id": "SM00000000000000000000000000000001",
+            "reporter.phone": "+6281200000001",
+            "channel.type": "twilio_sms",
+            "routing.agency": "upt-jalan",
+        },
+        reply_to={"phone": "+6281200000001", "to": "+621708", "e164": "+6281200000001"},
+    ),
+    InboundCase(
+        "whatsapp location with profile name",
+        "twilio_whatsapp_location.form",
+        expect={
+            "reporter.phone": "+6281200000002",
+            "reporter.name": "Warga Contoh",
+            "location.lat": -7.2504,
+            "location.lon": 112.7688,
+        },
+        reply_to={
+            "phone": "whatsapp:+6281200000002",
+            "to": "whatsapp:+621708",
+            "e164": "+6281200000002",
+        },
+    ),
+    InboundCase(
+        "mms with two media",
+        "twilio_mms_received.form",
+        expect={"body": "Foto sampah menumpuk di pasar"},
+    ),
+    InboundCase(
+        "template fills name and address",
+        {
+            "MessageSid": "SM0000000000000000000000000000000a",
+            "AccountSid": ACCOUNT,
+            "From": "081200000004",
+            "To": "+621708",
+            "NumMedia": "0",
+            "Body": "ADUAN#Budi#Jl. Merdeka 1#Jembatan retak",
+        },
+        expect={
+            "reporter.name": "Budi",
+            "reporter.address": "Jl. Merdeka 1",
+            "body": "Jembatan retak",
+            "reporter.phone": "+6281200000004",
+        },
+    ),
+    InboundCase(
+        "non-Latin text",
+        {
+            "MessageSid": "SM0000000000000000000000000000000b",
+            "From": "+6281200000005",
+            "To": "+621708",
+            "Body": "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ ing desa",
+        },
+        expect={"body": "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ ing desa"},
+    ),
+    InboundCase(
+        "1,000 characters from a multipart SMS",
+        {
+            "MessageSid": "SM0000000000000000000000000000000c",
+            "From": "+6281200000006",
+            "To": "+621708",
+            "NumSegments": "7",
+            "Body": LONG_TEXT,
+        },
+        expect={"body": LONG_TEXT.strip()},
+    ),
+    InboundCase(
+        "emoji (UCS-2)",
+        {
+            "MessageSid": "SM0000000000000000000000000000000d",
+            "From": "+6281200000007",
+            "To": "+621708",
+            "Body": UCS2_TEXT,
+        },
+        expect={"body": UCS2_TEXT},
+    ),
+    InboundCase(
+        "short code sender keeps no reporter phone",
+        {
+            "MessageSid": "SM0000000000000000000000000000000e",
+            "From": "1708",
+            "To": "+621708",
+            "Body": "Tes dari kode pendek",
+        },
+        expect={"reporter.phone": None},
+        reply_to={"phone": "1708", "to": "+621708"},
+    ),
     InboundCase("status callback is ignored", "twilio_status_callback.form", reports=0),
-    InboundCase("missing MessageSid", {"From": "+6281200000001", "Body": "x"}, status=400,
-                reports=0),
-    InboundCase("missing From", {"MessageSid": "SM0000000000000000000000000000000f",
-                                 "Body": "x"}, status=400, reports=0),
-    InboundCase("not a form", b'{"Body": "x"}', content_type="application/json", status=400,
-                reports=0),
-    InboundCase("bad NumMedia", {"MessageSid": "SM00000000000000000000000000000010",
-                                 "From": "+6281200000001", "Body": "x", "NumMedia": "dua"},
-                status=400, reports=0),
+    InboundCase(
+        "missing MessageSid", {"From": "+6281200000001", "Body": "x"}, status=400, reports=0
+    ),
+    InboundCase(
+        "missing From",
+        {"MessageSid": "SM0000000000000000000000000000000f", "Body": "x"},
+        status=400,
+        reports=0,
+    ),
+    InboundCase(
+        "not a form", b'{"Body": "x"}', content_type="application/json", status=400, reports=0
+    ),
+    InboundCase(
+        "bad NumMedia",
+        {
+            "MessageSid": "SM00000000000000000000000000000010",
+            "From": "+6281200000001",
+            "Body": "x",
+            "NumMedia": "dua",
+        },
+        status=400,
+        reports=0,
+    ),
 ]
 
-globals().update(inbound_tests(CHANNEL, INBOUND_CASES, happy="sms from the docs",
-                               malformed="missing From"))
+globals().update(
+    inbound_tests(CHANNEL, INBOUND_CASES, happy="sms from the docs", malformed="missing From")
+)
 
 
 def test_repeat_of_the_same_message_sid_is_one_report(channel_gateway: Any) -> None:
@@ -132,27 +206,39 @@ def test_repeat_of_the_same_message_sid_is_one_report(channel_gateway: Any) -> N
 
 # --- pure parsing -------------------------------------------------------------------------
 
+
 def _adapter(**extra: Any) -> TwilioSmsAdapter:
-    options = TwilioOptions(name="sms-twilio", account_sid=ACCOUNT, auth_token=TOKEN,
-                            number="+621708", **extra)
+    options = TwilioOptions(
+        name="sms-twilio", account_sid=ACCOUNT, auth_token=TOKEN, number="+621708", **extra
+    )
     return TwilioSmsAdapter(options, public_url="http://127.0.0.1:8000")
 
 
 def _request(form: dict[str, str]) -> InboundRequest:
-    return InboundRequest(method="POST", url="http://127.0.0.1:8000/channels/sms-twilio/inbound",
-                          headers=CaseInsensitiveDict({"Content-Type":
-                                                       "application/x-www-form-urlencoded"}),
-                          body=urlencode(form).encode(), received_at=dt.datetime.now(dt.UTC))
+    return InboundRequest(
+        method="POST",
+        url="http://127.0.0.1:8000/channels/sms-twilio/inbound",
+        headers=CaseInsensitiveDict({"Content-Type": "application/x-www-form-urlencoded"}),
+        body=urlencode(form).encode(),
+        received_at=dt.datetime.now(dt.UTC),
+    )
 
 
-@pytest.mark.parametrize("body, status_query, in_reply_to", [
-    ("STATUS LPR1234567", "LPR1234567", None),
-    ("LPR1234567 sudah dua minggu belum diperbaiki", None, "LPR1234567"),
-])
-def test_status_query_and_follow_up_reach_the_draft(body: str, status_query: str | None,
-                                                     in_reply_to: str | None) -> None:
-    (message,) = _adapter().parse_inbound(_request(
-        {"MessageSid": "SM1", "From": "+6281200000001", "Body": body})).messages
+@pytest.mark.parametrize(
+    "body, status_query, in_reply_to",
+    [
+        ("STATUS LPR1234567", "LPR1234567", None),
+        ("LPR1234567 sudah dua minggu belum diperbaiki", None, "LPR1234567"),
+    ],
+)
+def test_status_query_and_follow_up_reach_the_draft(
+    body: str, status_query: str | None, in_reply_to: str | None
+) -> None:
+    (message,) = (
+        _adapter()
+        .parse_inbound(_request({"MessageSid": "SM1", "From": "+6281200000001", "Body": body}))
+        .messages
+    )
     assert message.draft.status_query == status_query
     assert message.draft.in_reply_to == in_reply_to
 
@@ -176,19 +262,30 @@ def test_media_are_fetched_as_attachments_within_limits(db_url: str, tmp_path: P
         return 404, {}, b""
 
     server = FakeServer(respond)
-    channel = dataclasses.replace(CHANNEL, yaml=f"""\
+    channel = dataclasses.replace(
+        CHANNEL,
+        yaml=f"""\
   - {{name: sms-twilio, type: twilio_sms, account_sid: {ACCOUNT},
       auth_token: "${{TWILIO_AUTH_TOKEN}}", number: "+621708",
       api_base_url: "{server.url}", max_media_bytes: 4000}}
-""")
+""",
+    )
     sid = "MM00000000000000000000000000000001"
     base = f"{server.url}/2010-04-01/Accounts/{ACCOUNT}/Messages/{sid}/Media"
-    form = {"MessageSid": sid, "AccountSid": ACCOUNT,
-            "From": "+6281200000003", "To": "+621708", "Body": "Foto jalan berlubang",
-            "NumMedia": "3", "MediaUrl0": f"{base}/ME0", "MediaContentType0": "image/jpeg",
-            "MediaUrl1": f"{base}/ME1", "MediaContentType1": "video/mp4",
-            "MediaUrl2": "http://169.254.169.254/latest/meta-data",
-            "MediaContentType2": "image/png"}
+    form = {
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT,
+        "From": "+6281200000003",
+        "To": "+621708",
+        "Body": "Foto jalan berlubang",
+        "NumMedia": "3",
+        "MediaUrl0": f"{base}/ME0",
+        "MediaContentType0": "image/jpeg",
+        "MediaUrl1": f"{base}/ME1",
+        "MediaContentType1": "video/mp4",
+        "MediaUrl2": "http://169.254.169.254/latest/meta-data",
+        "MediaContentType2": "image/png",
+    }
     try:
         for gateway in make_gateway(db_url, tmp_path, channel):
             wire = channel.sign(channel.request(InboundCase("mms", form)))
@@ -197,11 +294,15 @@ def test_media_are_fetched_as_attachments_within_limits(db_url: str, tmp_path: P
             (attachment,) = report.payload["attachments"]
             assert attachment["sha256"] == hashlib.sha256(photo).hexdigest()
             assert attachment["filename"].startswith("media-0") and attachment["url"]
-            notes = [e.detail["note"] for e in gateway.rows(TimelineEvent)
-                     if e.event == "normalizer_note"]
+            notes = [
+                e.detail["note"]
+                for e in gateway.rows(TimelineEvent)
+                if e.event == "normalizer_note"
+            ]
             assert any("media 1 (video/mp4) not attached" in n and "limit" in n for n in notes)
-            assert any("media 2 (image/png) not attached: not at the Twilio API host" in n
-                       for n in notes)
+            assert any(
+                "media 2 (image/png) not attached: not at the Twilio API host" in n for n in notes
+            )
     finally:
         server.stop()
     assert sorted(s.path.rsplit("/", 1)[1] for s in server.seen) == ["ME0", "ME1"]
@@ -217,10 +318,26 @@ def test_recipient_key_is_e164() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.sampled_from(["MessageSid", "From", "To", "Body", "NumMedia",
-                                        "MediaUrl0", "MediaContentType0", "Latitude",
-                                        "Longitude", "MessageStatus", "ProfileName"]),
-                       st.text(max_size=60)))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "MessageSid",
+                "From",
+                "To",
+                "Body",
+                "NumMedia",
+                "MediaUrl0",
+                "MediaContentType0",
+                "Latitude",
+                "Longitude",
+                "MessageStatus",
+                "ProfileName",
+            ]
+        ),
+        st.text(max_size=60),
+    )
+)
 def test_any_form_parses_or_fails_cleanly(form: dict[str, str]) -> None:
     try:
         result = _adapter().parse_inbound(_request(form))
@@ -233,6 +350,7 @@ def test_any_form_parses_or_fails_cleanly(form: dict[str, str]) -> None:
 
 # --- replies through the real twilio Client -----------------------------------------------
 
+
 @pytest.fixture
 def twilio_api() -> Iterator[FakeServer]:
     recorded = json.loads((PAYLOADS / "twilio_message_created.json").read_text())
@@ -242,8 +360,9 @@ def twilio_api() -> Iterator[FakeServer]:
         if answers:
             return json_answer(*answers.pop(0))
         form = {k: v[-1] for k, v in parse_qs(seen.body.decode()).items()}
-        return json_answer(201, {**recorded, "to": form["To"], "from": form.get("From"),
-                                 "body": form["Body"]})
+        return json_answer(
+            201, {**recorded, "to": form["To"], "from": form.get("From"), "body": form["Body"]}
+        )
 
     server = FakeServer(respond)
     server.answers = answers  # type: ignore[attr-defined]
@@ -252,9 +371,15 @@ def twilio_api() -> Iterator[FakeServer]:
 
 
 def _reply(text: str, phone: str = "+6281200000001", to: str = "+621708") -> OutgoingReply:
-    return OutgoingReply(reply_id="r1", report_id="rep1", tracking_id="LPR1234567",
-                         event="ack", text=text, reply_to={"phone": phone, "to": to},
-                         external_id="SM1")
+    return OutgoingReply(
+        reply_id="r1",
+        report_id="rep1",
+        tracking_id="LPR1234567",
+        event="ack",
+        text=text,
+        reply_to={"phone": phone, "to": to},
+        external_id="SM1",
+    )
 
 
 def _form(seen: Seen) -> dict[str, str]:
@@ -268,8 +393,11 @@ def test_reply_goes_through_the_messages_api(twilio_api: FakeServer) -> None:
     (seen,) = twilio_api.seen
     assert seen.method == "POST"
     assert seen.path == f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
-    assert _form(seen) == {"To": "+6281200000001", "From": "+621708",
-                           "Body": "Laporan diterima - nomor lacak LPR1234567"}
+    assert _form(seen) == {
+        "To": "+6281200000001",
+        "From": "+621708",
+        "Body": "Laporan diterima - nomor lacak LPR1234567",
+    }
     expected = base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
     assert seen.headers["Authorization"] == f"Basic {expected}"
 
@@ -282,23 +410,32 @@ def test_whatsapp_reply_comes_from_the_whatsapp_number(twilio_api: FakeServer) -
 
 
 def test_messaging_service_replaces_from(twilio_api: FakeServer) -> None:
-    adapter = _adapter(api_base_url=twilio_api.url,
-                       messaging_service_sid="MG00000000000000000000000000000000")
+    adapter = _adapter(
+        api_base_url=twilio_api.url, messaging_service_sid="MG00000000000000000000000000000000"
+    )
     adapter.send_reply(_reply("ok"))
     form = _form(twilio_api.seen[0])
     assert form["MessagingServiceSid"] == "MG00000000000000000000000000000000"
     assert "From" not in form
 
 
-@pytest.mark.parametrize("status, payload_file, retryable", [
-    (400, "twilio_error_21211.json", False),
-    (429, "twilio_error_20429.json", True),
-    (503, None, True),
-], ids=["invalid number is final", "rate limited retries", "server error retries"])
-def test_twilio_errors_map_to_send_errors(twilio_api: FakeServer, status: int,
-                                          payload_file: str | None, retryable: bool) -> None:
-    payload = json.loads((PAYLOADS / payload_file).read_text()) if payload_file else {
-        "message": "Service Unavailable", "status": 503}
+@pytest.mark.parametrize(
+    "status, payload_file, retryable",
+    [
+        (400, "twilio_error_21211.json", False),
+        (429, "twilio_error_20429.json", True),
+        (503, None, True),
+    ],
+    ids=["invalid number is final", "rate limited retries", "server error retries"],
+)
+def test_twilio_errors_map_to_send_errors(
+    twilio_api: FakeServer, status: int, payload_file: str | None, retryable: bool
+) -> None:
+    payload = (
+        json.loads((PAYLOADS / payload_file).read_text())
+        if payload_file
+        else {"message": "Service Unavailable", "status": 503}
+    )
     twilio_api.answers.append((status, payload))  # type: ignore[attr-defined]
     with pytest.raises(SendError) as caught:
         _adapter(api_base_url=twilio_api.url).send_reply(_reply("x"))

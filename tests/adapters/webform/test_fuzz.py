@@ -17,27 +17,65 @@ from normalizer.pipeline import NormalizerSettings, normalize_draft
 
 ADAPTERS = [
     WebformAdapter(WebformOptions(name="web", type="webform")),
-    WebformAdapter(WebformOptions(name="mapped", type="webform",
-                                  fields={"body": "aduan.isi", "name": "pelapor.nama",
-                                          "phone": "hp", "external id": "no"})),
+    WebformAdapter(
+        WebformOptions(
+            name="mapped",
+            type="webform",
+            fields={
+                "body": "aduan.isi",
+                "name": "pelapor.nama",
+                "phone": "hp",
+                "external id": "no",
+            },
+        )
+    ),
 ]
-CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded",
-                 "application/x-www-form-urlencoded; charset=iso-8859-1", "text/plain", ""]
+CONTENT_TYPES = [
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "application/x-www-form-urlencoded; charset=iso-8859-1",
+    "text/plain",
+    "",
+]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=12)
-field_names = st.sampled_from(["body", "title", "name", "phone", "email", "kind", "lat", "lon",
-                               "anonymous", "external_id", "identity_number", "incident_date",
-                               "received_at", "aduan", "hp", "no", "location_text"])
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+field_names = st.sampled_from(
+    [
+        "body",
+        "title",
+        "name",
+        "phone",
+        "email",
+        "kind",
+        "lat",
+        "lon",
+        "anonymous",
+        "external_id",
+        "identity_number",
+        "incident_date",
+        "received_at",
+        "aduan",
+        "hp",
+        "no",
+        "location_text",
+    ]
+)
 
 
 def request(body: bytes, content_type: str) -> InboundRequest:
-    return InboundRequest(method="POST", url="http://127.0.0.1/channels/web/inbound",
-                          headers=CaseInsensitiveDict({"Content-Type": content_type}),
-                          body=body, received_at=dt.datetime(2026, 11, 22, tzinfo=dt.UTC))
+    return InboundRequest(
+        method="POST",
+        url="http://127.0.0.1/channels/web/inbound",
+        headers=CaseInsensitiveDict({"Content-Type": content_type}),
+        body=body,
+        received_at=dt.datetime(2026, 11, 22, tzinfo=dt.UTC),
+    )
 
 
 def parse_all(body: bytes, content_type: str) -> None:

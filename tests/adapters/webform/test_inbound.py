@@ -33,8 +33,8 @@ class Case:
     signed: bool = False
     status: int = 201
     error_field: str | None = None
-    reports: int = 1            # reports made
-    inbound: int = 1            # inbound rows kept (accepted or rejected)
+    reports: int = 1  # reports made
+    inbound: int = 1  # inbound rows kept (accepted or rejected)
     expect: dict[str, Any] = field(default_factory=dict)  # fields of the stored payload
 
 
@@ -45,65 +45,171 @@ def js(obj: Any) -> bytes:
 BIG = js({"body": "x" * (1024 * 1024 + 10)})
 
 INBOUND_CASES = [
-    Case("json with schema names", "web",
-         js({"body": "Jalan rusak di depan SD Negeri 3, mohon diperbaiki.", "name": "Budi",
-             "phone": "0812-3456-7890", "email": "budi@example.org", "external_id": "f-1"}),
-         expect={"external_id": "f-1", "kind": "pengaduan",
-                 "reporter.phone": "+6281234567890", "routing.agency": "upt-jalan",
-                 "title": "Jalan rusak di depan SD Negeri 3, mohon diperbaiki"}),
-    Case("form-encoded with location and flags", "web",
-         b"body=Lampu+jalan+mati&location_text=Jl.+Merdeka&lat=-7.25&lon=112.75"
-         b"&anonymous=ya&external_id=f-2",
-         content_type="application/x-www-form-urlencoded",
-         expect={"privacy.anonymous": True, "location.text": "Jl. Merdeka",
-                 "location.lat": -7.25}),
-    Case("whistleblowing keyword forces confidential", "web",
-         js({"body": "Ada pungli di kantor kelurahan saat mengurus KTP", "external_id": "f-3"}),
-         expect={"kind": "whistleblowing", "privacy.confidential": True,
-                 "routing.agency": "inspektorat"}),
-    Case("explicit kind wins over keywords", "web",
-         js({"body": "Saran: bagaimana cara melapor korupsi?", "kind": "aspirasi",
-             "external_id": "f-4"}),
-         expect={"kind": "aspirasi"}),
-    Case("html body becomes text", "web",
-         js({"body": "<p>Sampah <b>menumpuk</b> di pasar</p><p>Sudah 3 hari.</p>",
-             "external_id": "f-5"}),
-         expect={"body": "Sampah menumpuk di pasar\n\nSudah 3 hari."}),
-    Case("no external id: keyed by content", "web", js({"body": "Air PDAM mati"}),
-         expect={"title": "Air PDAM mati"}),
-    Case("mapped site fields, signed", "web-signed",
-         js({"isi_aduan": "Jembatan retak", "nama": "Sari", "no_hp": "+62 811 222 333",
-             "surel": "sari@example.org", "nomor": "A-77", "lokasi": "Desa Suka"}),
-         signed=True,
-         expect={"external_id": "A-77", "reporter.name": "Sari",
-                 "reporter.phone": "+62811222333", "location.text": "Desa Suka",
-                 "routing.agency": "upt-jalan"}),
-    Case("non-Latin text is kept", "web",
-         js({"body": "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ jalan rusak 🚧", "external_id": "f-6"}),
-         expect={"body": "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ jalan rusak 🚧"}),
+    Case(
+        "json with schema names",
+        "web",
+        js(
+            {
+                "body": "Jalan rusak di depan SD Negeri 3, mohon diperbaiki.",
+                "name": "Budi",
+                "phone": "0812-3456-7890",
+                "email": "budi@example.org",
+                "external_id": "f-1",
+            }
+        ),
+        expect={
+            "external_id": "f-1",
+            "kind": "pengaduan",
+            "reporter.phone": "+6281234567890",
+            "routing.agency": "upt-jalan",
+            "title": "Jalan rusak di depan SD Negeri 3, mohon diperbaiki",
+        },
+    ),
+    Case(
+        "form-encoded with location and flags",
+        "web",
+        b"body=Lampu+jalan+mati&location_text=Jl.+Merdeka&lat=-7.25&lon=112.75"
+        b"&anonymous=ya&external_id=f-2",
+        content_type="application/x-www-form-urlencoded",
+        expect={"privacy.anonymous": True, "location.text": "Jl. Merdeka", "location.lat": -7.25},
+    ),
+    Case(
+        "whistleblowing keyword forces confidential",
+        "web",
+        js({"body": "Ada pungli di kantor kelurahan saat mengurus KTP", "external_id": "f-3"}),
+        expect={
+            "kind": "whistleblowing",
+            "privacy.confidential": True,
+            "routing.agency": "inspektorat",
+        },
+    ),
+    Case(
+        "explicit kind wins over keywords",
+        "web",
+        js(
+            {
+                "body": "Saran: bagaimana cara melapor korupsi?",
+                "kind": "aspirasi",
+                "external_id": "f-4",
+            }
+        ),
+        expect={"kind": "aspirasi"},
+    ),
+    Case(
+        "html body becomes text",
+        "web",
+        js(
+            {
+                "body": "<p>Sampah <b>menumpuk</b> di pasar</p><p>Sudah 3 hari.</p>",
+                "external_id": "f-5",
+            }
+        ),
+        expect={"body": "Sampah menumpuk di pasar\n\nSudah 3 hari."},
+    ),
+    Case(
+        "no external id: keyed by content",
+        "web",
+        js({"body": "Air PDAM mati"}),
+        expect={"title": "Air PDAM mati"},
+    ),
+    Case(
+        "mapped site fields, signed",
+        "web-signed",
+        js(
+            {
+                "isi_aduan": "Jembatan retak",
+                "nama": "Sari",
+                "no_hp": "+62 811 222 333",
+                "surel": "sari@example.org",
+                "nomor": "A-77",
+                "lokasi": "Desa Suka",
+            }
+        ),
+        signed=True,
+        expect={
+            "external_id": "A-77",
+            "reporter.name": "Sari",
+            "reporter.phone": "+62811222333",
+            "location.text": "Desa Suka",
+            "routing.agency": "upt-jalan",
+        },
+    ),
+    Case(
+        "non-Latin text is kept",
+        "web",
+        js({"body": "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ jalan rusak 🚧", "external_id": "f-6"}),
+        expect={"body": "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ jalan rusak 🚧"},
+    ),
     # Bad input: a clear JSON error; nothing made that must not be, raw kept where it must.
-    Case("wrong signature", "web-signed", js({"isi_aduan": "x"}),
-         headers={"X-Signature-256": "sha256=" + "0" * 64}, status=403, reports=0, inbound=0),
-    Case("missing signature", "web-signed", js({"isi_aduan": "x"}), status=403, reports=0,
-         inbound=0),
-    Case("signature by another secret", "web-signed", js({"isi_aduan": "x"}),
-         headers={"X-Signature-256": sign(js({"isi_aduan": "x"}), "other")}, status=403,
-         reports=0, inbound=0),
+    Case(
+        "wrong signature",
+        "web-signed",
+        js({"isi_aduan": "x"}),
+        headers={"X-Signature-256": "sha256=" + "0" * 64},
+        status=403,
+        reports=0,
+        inbound=0,
+    ),
+    Case(
+        "missing signature", "web-signed", js({"isi_aduan": "x"}), status=403, reports=0, inbound=0
+    ),
+    Case(
+        "signature by another secret",
+        "web-signed",
+        js({"isi_aduan": "x"}),
+        headers={"X-Signature-256": sign(js({"isi_aduan": "x"}), "other")},
+        status=403,
+        reports=0,
+        inbound=0,
+    ),
     Case("oversize body", "web", BIG, status=413, reports=0, inbound=0),
     Case("malformed json", "web", b'{"body": "tanpa penutup"', status=400, reports=0),
     Case("json that is not an object", "web", b'["body"]', status=400, reports=0),
-    Case("missing body field", "web", js({"name": "Budi"}), status=400, error_field="body",
-         reports=0),
-    Case("missing mapped body field names the site's field", "web-signed",
-         js({"nama": "Sari"}), signed=True, status=400, error_field="isi_aduan", reports=0),
-    Case("empty body after cleaning", "web", js({"body": "<p> </p>"}), status=400,
-         error_field="body", reports=0),
-    Case("bad coordinate", "web", js({"body": "x", "lat": "utara"}), status=400,
-         error_field="lat", reports=0),
-    Case("bad NIK", "web", js({"body": "x", "identity_number": "123"}), status=400,
-         error_field="identity_number", reports=0),
-    Case("unsupported content type", "web", b"body=x", content_type="text/plain",
-         status=400, error_field="Content-Type", reports=0),
+    Case(
+        "missing body field", "web", js({"name": "Budi"}), status=400, error_field="body", reports=0
+    ),
+    Case(
+        "missing mapped body field names the site's field",
+        "web-signed",
+        js({"nama": "Sari"}),
+        signed=True,
+        status=400,
+        error_field="isi_aduan",
+        reports=0,
+    ),
+    Case(
+        "empty body after cleaning",
+        "web",
+        js({"body": "<p> </p>"}),
+        status=400,
+        error_field="body",
+        reports=0,
+    ),
+    Case(
+        "bad coordinate",
+        "web",
+        js({"body": "x", "lat": "utara"}),
+        status=400,
+        error_field="lat",
+        reports=0,
+    ),
+    Case(
+        "bad NIK",
+        "web",
+        js({"body": "x", "identity_number": "123"}),
+        status=400,
+        error_field="identity_number",
+        reports=0,
+    ),
+    Case(
+        "unsupported content type",
+        "web",
+        b"body=x",
+        content_type="text/plain",
+        status=400,
+        error_field="Content-Type",
+        reports=0,
+    ),
     Case("invalid utf-8 in json", "web", b'{"body": "\xff\xfe"}', status=400, reports=0),
     Case("unknown channel", "nope", js({"body": "x"}), status=404, reports=0, inbound=0),
 ]
@@ -121,8 +227,9 @@ def test_inbound_case(intake_gateway: Any, case: Case) -> None:
     headers = dict(case.headers)
     if case.signed:
         headers["X-Signature-256"] = sign(case.body)
-    response = intake_gateway.post(case.channel, data=case.body, headers=headers,
-                            content_type=case.content_type)
+    response = intake_gateway.post(
+        case.channel, data=case.body, headers=headers, content_type=case.content_type
+    )
     assert response.status_code == case.status, response.get_data(as_text=True)
     answer = response.get_json()
     assert answer is not None, "every answer is JSON"
@@ -150,8 +257,9 @@ def test_inbound_case(intake_gateway: Any, case: Case) -> None:
 
 def test_repeat_answers_200_with_the_same_id(intake_gateway: Any) -> None:
     first = intake_gateway.post("web", {"body": "Jalan rusak", "external_id": "dup-1"})
-    again = intake_gateway.post("web", {"body": "Jalan rusak (kirim ulang)",
-                                        "external_id": "dup-1"})
+    again = intake_gateway.post(
+        "web", {"body": "Jalan rusak (kirim ulang)", "external_id": "dup-1"}
+    )
     assert first.status_code == 201
     assert again.status_code == 200
     assert again.get_json()["id"] == first.get_json()["id"]
@@ -169,9 +277,15 @@ def test_double_submit_without_id_is_one_report(intake_gateway: Any) -> None:
 
 def test_raw_request_kept_with_secret_headers_redacted(intake_gateway: Any) -> None:
     body = js({"isi_aduan": "Drainase tersumbat", "nomor": "R-1"})
-    response = intake_gateway.post("web-signed", data=body, headers={
-        "X-Signature-256": sign(body), "Authorization": "Bearer very-secret-token",
-        "Cookie": "session=also-secret"})
+    response = intake_gateway.post(
+        "web-signed",
+        data=body,
+        headers={
+            "X-Signature-256": sign(body),
+            "Authorization": "Bearer very-secret-token",
+            "Cookie": "session=also-secret",
+        },
+    )
     assert response.status_code == 201
     (row,) = intake_gateway.rows(InboundMessage)
     kept = json.dumps(row.raw)
