@@ -17,6 +17,8 @@ run: $(BIN)/sp4n-gateway
 
 test: $(BIN)/sp4n-gateway
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 

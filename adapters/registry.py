@@ -11,7 +11,7 @@ from functools import cache
 from importlib.metadata import entry_points
 
 from adapters.base import Adapter
-from adapters.errors import AdapterUnavailable
+from vocabulary.errors import AdapterUnavailable
 
 ENTRY_POINT_GROUP = "sp4n_gateway.adapters"
 

@@ -117,7 +117,7 @@ def main() -> None:
     from gateway.logging_setup import configure_logging
     from gateway.poller import Poller
     from gateway.runtime import build_runtime
-    from gateway.store.models import InboundMessage
+    from store.models import InboundMessage
     from tests.adapters.email.dovecot import IMAP_PASSWORD, IMAP_USER, Dovecot, find_program
     from tests.helpers import config_text, free_port, load_test_config
 

@@ -192,11 +192,11 @@ def _summary(latencies: list[float], wall: float, errors: int) -> dict[str, floa
 
 def drain(tmp: Path, count: int, concurrency: int) -> dict[str, float]:
     """Queue `count` reports, then time the forwarder draining them into the sandbox."""
-    from adapters.base import MessageDraft, RawMessage
     from adapters.webform.adapter import WebformAdapter
     from config.loader import load_config
     from forwarder.sandbox import SandboxServer, SandboxSettings
     from gateway.runtime import build_runtime
+    from vocabulary.drafts import MessageDraft, RawMessage
 
     sandbox = SandboxServer(
         SandboxSettings(token="bench", db_path=str(tmp / "sb.db")), host="127.0.0.1", port=0

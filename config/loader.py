@@ -17,9 +17,9 @@ import yaml
 from pydantic import ValidationError
 
 from adapters.base import ChannelOptions
-from adapters.errors import AdapterUnavailable, GatewayError
 from adapters.registry import known_types, load_adapter_class
 from config.schema import Agency, CentralSection, ConfigModel, RoutingSection
+from vocabulary.errors import AdapterUnavailable, GatewayError
 
 PathKey = tuple[str | int, ...]
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

@@ -21,25 +21,8 @@ from pydantic import (
 )
 
 from normalizer.classify import KindKeywords
-
-Kind = Literal["pengaduan", "aspirasi", "permintaan_informasi", "whistleblowing"]
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from a number or a string like `10s`, `5m`, `250ms`, `1h`."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 10s, 5m or 1h")
-    if isinstance(value, int | float):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(f"expected a duration such as 10s, 5m or 1h, got {value!r}")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+from vocabulary.durations import Duration
+from vocabulary.kinds import Kind
 
 
 class _Section(BaseModel):

@@ -17,7 +17,7 @@ from typing import TypeVar
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from gateway.store.models import ForwardItem, ReplyItem, Report, utcnow
+from store.models import ForwardItem, ReplyItem, Report, utcnow
 
 Item = TypeVar("Item", ForwardItem, ReplyItem)
 
@@ -127,16 +127,21 @@ def requeue(items: Sequence[ForwardItem], now: dt.datetime | None = None) -> Non
         release(item)
 
 
-def requeue_report(session: Session, report_id: str) -> int:
-    """Replay one report: its dead (or waiting) forward rows become due now.
+def requeue_report(session: Session, ident: str) -> str:
+    """Replay one report (by gateway id or tracking id); returns its gateway id.
+
+    Its dead (or waiting) forward rows become due now.
 
     A report whose submission is done and which has nothing pending is submitted again with
     the same idempotency key: the central answers with the same tracking id, so a replay can
     never create a duplicate.
     """
-    report = session.get(Report, report_id)
+    report = session.get(Report, ident) or session.scalar(
+        select(Report).where(Report.tracking_id == ident)
+    )
     if report is None:
-        raise LookupError(f"no report with id {report_id}")
+        raise LookupError(f"no report with id or tracking id {ident}")
+    report_id = report.id
     items = list(
         session.scalars(
             select(ForwardItem).where(
@@ -151,7 +156,7 @@ def requeue_report(session: Session, report_id: str) -> int:
     requeue(items)
     if report.state == "dead":
         report.state = "queued"
-    return len(items)
+    return report_id
 
 
 def requeue_dead(session: Session) -> list[str]:

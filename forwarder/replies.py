@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from ulid import ULID
 
-from gateway.store.models import ReplyItem, Report, utcnow
+from store.models import ReplyItem, Report, utcnow
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates" / "replies"
 
@@ -215,7 +215,7 @@ class ReplyQueue:
 
     @staticmethod
     def _latest_response(session: Session, report_id: str) -> str | None:
-        from gateway.store.models import TimelineEvent  # noqa: PLC0415
+        from store.models import TimelineEvent  # noqa: PLC0415
 
         event = session.scalar(
             select(TimelineEvent)

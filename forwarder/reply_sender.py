@@ -21,12 +21,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import Adapter, OutgoingReply
-from adapters.errors import SendError
 from config.schema import ForwarderSection, RepliesSection
 from forwarder import outbox
 from forwarder.worker import worker_identity
-from gateway.metrics import Metrics
-from gateway.store.models import ReplyItem, Report, utcnow
+from store.metrics import Metrics
+from store.models import ReplyItem, Report, utcnow
+from vocabulary.errors import SendError
 
 log = logging.getLogger(__name__)
 

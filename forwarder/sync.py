@@ -18,9 +18,9 @@ from forwarder.replies import ReplyQueue
 from forwarder.routing import NoHigherAgency, Router
 from forwarder.targets.lapor import LaporClient
 from forwarder.worker import apply_routing
-from gateway.store.models import ForwardItem, Report, SyncState, TimelineEvent, utcnow
-from gateway.store.timeline import record_event
 from normalizer.report import Routing
+from store.models import ForwardItem, Report, SyncState, TimelineEvent, utcnow
+from store.timeline import record_event
 
 log = logging.getLogger(__name__)
 

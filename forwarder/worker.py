@@ -25,10 +25,10 @@ from forwarder import outbox
 from forwarder.replies import ReplyQueue
 from forwarder.routing import NoHigherAgency, Router
 from forwarder.targets.lapor import LaporClient, Receipt, SubmitError
-from gateway.metrics import Metrics
-from gateway.store.models import ForwardItem, Report, utcnow
-from gateway.store.timeline import record_event
 from normalizer.report import Routing
+from store.metrics import Metrics
+from store.models import ForwardItem, Report, utcnow
+from store.timeline import record_event
 
 log = logging.getLogger(__name__)
 

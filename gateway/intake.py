@@ -29,14 +29,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
-from adapters.base import Adapter, AttachmentData, MessageDraft, RawMessage, StoredOutcome
-from adapters.errors import PayloadInvalid
+from adapters.base import Adapter, StoredOutcome
 from forwarder.replies import ReplyQueue
 from forwarder.routing import Router, RoutingFacts
 from gateway.links import FileLinks
-from gateway.metrics import Metrics
-from gateway.store.files import AttachmentStore
-from gateway.store.models import (
+from normalizer.pipeline import (
+    NormalizedMessage,
+    NormalizerSettings,
+    build_report,
+    normalize_draft,
+)
+from normalizer.report import Attachment, ChannelRef
+from store.files import AttachmentStore
+from store.metrics import Metrics
+from store.models import (
     ForwardItem,
     InboundMessage,
     ReplyItem,
@@ -45,13 +51,8 @@ from gateway.store.models import (
     TimelineEvent,
     utcnow,
 )
-from normalizer.pipeline import (
-    NormalizedMessage,
-    NormalizerSettings,
-    build_report,
-    normalize_draft,
-)
-from normalizer.report import Attachment, ChannelRef
+from vocabulary.drafts import AttachmentData, MessageDraft, RawMessage
+from vocabulary.errors import PayloadInvalid
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.store.models import SyncState
+from store.models import SyncState
 
 STATE_KEY = "attachment_links.secret"  # its row in sync_state
 

@@ -21,10 +21,11 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.base import Adapter, PollOptions, RawMessage
-from adapters.errors import AdapterUnavailable, PayloadInvalid
+from adapters.base import Adapter, PollOptions
 from gateway.intake import Intake, load_cursor
-from gateway.metrics import Metrics
+from store.metrics import Metrics
+from vocabulary.drafts import RawMessage
+from vocabulary.errors import AdapterUnavailable, PayloadInvalid
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -112,6 +114,78 @@ class Jobs:
         self.reply_sender.close()
         for poller in self.pollers:
             poller.adapter.close()
+
+
+def _free_own_leases(runtime: Runtime) -> None:
+    """On an embedded database one process owns every lease: free what a crash left."""
+    from forwarder.outbox import release_all_leases  # noqa: PLC0415
+    from store.db import is_sqlite  # noqa: PLC0415
+
+    if not is_sqlite(runtime.engine):
+        return
+    with runtime.sessions.begin() as session:
+        freed = release_all_leases(session)
+    if freed:
+        log.info("freed %d outbox lease(s) left by an earlier run", freed)
+
+
+def _start_sandbox(runtime: Runtime) -> Any:
+    """The built-in sandbox central when `central.url` is `sandbox` (else None)."""
+    central = runtime.config.model.central
+    if not central.uses_sandbox:
+        return None
+    from forwarder.sandbox import SandboxServer, SandboxSettings  # noqa: PLC0415
+
+    sb = central.sandbox
+    db = Path(sb.db) if Path(sb.db).is_absolute() else runtime.base_dir / sb.db
+    settings = SandboxSettings(
+        token=central.token.get_secret_value(),
+        db_path=str(db),
+        fail_rate=sb.fail_rate,
+        latency_ms=sb.latency_ms,
+        return_agency=sb.return_agency,
+        agencies=[a.model_dump() for a in runtime.config.model.agencies],
+    )
+    server = SandboxServer(settings, host=sb.host, port=sb.port)
+    server.start()
+    log.info("sandbox central listening on %s", server.url)
+    return server
+
+
+def run_all(runtime: Runtime, host: str, port: int) -> None:
+    """Everything in one process: web, scheduled jobs, and the sandbox when configured."""
+    from gateway.app import create_app  # noqa: PLC0415
+
+    _free_own_leases(runtime)
+    sandbox = _start_sandbox(runtime)
+    jobs = Jobs(runtime)
+    jobs.start()
+    stale = max(60.0, 3 * runtime.config.model.forwarder.interval)
+    app = create_app(runtime, scheduler_stale_after=stale)
+    log.info("gateway listening on http://%s:%d (%d channel(s))", host, port, len(runtime.adapters))
+    try:
+        serve_web(app, host, port)
+    finally:
+        jobs.stop()
+        if sandbox is not None:
+            sandbox.stop()
+
+
+def run_worker(runtime: Runtime, metrics_port: int | None = None) -> None:
+    """Only the scheduled jobs, until SIGINT or SIGTERM."""
+    if metrics_port:
+        from prometheus_client import start_http_server  # noqa: PLC0415
+
+        start_http_server(metrics_port, addr="127.0.0.1", registry=runtime.metrics.registry)
+    jobs = Jobs(runtime)
+    jobs.start()
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    try:
+        done.wait()
+    finally:
+        jobs.stop()
 
 
 def serve_web(app: Any, host: str, port: int, threads: int = 8) -> None:

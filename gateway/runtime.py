@@ -15,7 +15,6 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import Adapter
-from adapters.errors import AdapterUnavailable
 from adapters.registry import load_adapter_class
 from config.loader import Config
 from forwarder.replies import ReplyQueue, ReplyTemplates
@@ -26,13 +25,14 @@ from forwarder.targets.lapor import LaporClient
 from forwarder.worker import Forwarder
 from gateway.intake import Intake
 from gateway.links import FileLinks, load_or_create_secret
-from gateway.metrics import Metrics
 from gateway.poller import Poller
-from gateway.store import migrate
-from gateway.store.db import make_engine, make_sessionmaker
-from gateway.store.files import AttachmentStore
-from gateway.store.models import ForwardItem, InboundMessage, ReplyItem
 from normalizer.pipeline import NormalizerSettings
+from store import migrate
+from store.db import make_engine, make_sessionmaker
+from store.files import AttachmentStore
+from store.metrics import Metrics
+from store.models import ForwardItem, InboundMessage, ReplyItem
+from vocabulary.errors import AdapterUnavailable
 
 log = logging.getLogger(__name__)
 

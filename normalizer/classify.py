@@ -18,15 +18,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Final, get_args
+from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from normalizer.report import Kind
+from vocabulary.kinds import Kind
 
-KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
-DEFAULT_KIND: Final[Kind] = "pengaduan"
-_KEYWORD_KINDS: Final[tuple[Kind, ...]] = ("whistleblowing", "aspirasi", "permintaan_informasi")
+KINDS: Final[tuple[Kind, ...]] = tuple(Kind)
+DEFAULT_KIND: Final[Kind] = Kind.PENGADUAN
+_KEYWORD_KINDS: Final[tuple[Kind, ...]] = (
+    Kind.WHISTLEBLOWING,
+    Kind.ASPIRASI,
+    Kind.PERMINTAAN_INFORMASI,
+)
 
 _ENCLITICS = r"(?:nya|lah|kah|pun|ku|mu)?"
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -104,7 +108,7 @@ def as_kind(value: str | None) -> Kind | None:
     if value is None:
         return None
     candidate = "_".join(fold(value).split())
-    return candidate if candidate in KINDS else None
+    return Kind(candidate) if candidate in KINDS else None
 
 
 def classify_kind(text: str, keywords: KindKeywords, explicit: str | None = None) -> Kind:

@@ -21,14 +21,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from adapters.base import MessageDraft
-from adapters.errors import PayloadInvalid
 from normalizer.classify import KindKeywords, as_kind, classify_kind
 from normalizer.phone import to_e164
 from normalizer.report import (
     Attachment,
     ChannelRef,
-    Kind,
     LetterInfo,
     Location,
     Privacy,
@@ -44,6 +41,9 @@ from normalizer.text import (
     html_to_text,
     looks_like_html,
 )
+from vocabulary.drafts import MessageDraft
+from vocabulary.errors import PayloadInvalid
+from vocabulary.kinds import Kind
 
 MAX_TITLE = 150
 MAX_BODY = 20000

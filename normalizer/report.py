@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
-Kind = Literal["pengaduan", "aspirasi", "permintaan_informasi", "whistleblowing"]
+from vocabulary.kinds import Kind
+
 E164 = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$")]
 NIK = Annotated[str, Field(pattern=r"^[0-9]{16}$")]
 

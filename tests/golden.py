@@ -12,12 +12,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from adapters.base import Adapter, RawMessage
+from adapters.base import Adapter
 from config.loader import Config
 from forwarder.routing import Router, RoutingFacts
 from normalizer.pipeline import NormalizerSettings, build_report, normalize_draft
 from normalizer.report import Attachment, ChannelRef
 from tests.helpers import validate_reports
+from vocabulary.drafts import RawMessage
 
 GOLDEN_ID = "01GOLDEN00000000000000000R"
 

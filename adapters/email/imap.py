@@ -25,11 +25,12 @@ from imapclient import DELETED, SEEN, IMAPClient
 from imapclient.exceptions import IMAPClientError
 from pydantic import Field, SecretStr, model_validator
 
-from adapters.base import Adapter, ChannelOptions, Mode, OutgoingReply, PollOptions, RawMessage
+from adapters.base import Adapter, ChannelOptions, Mode, OutgoingReply, PollOptions
 from adapters.email.mime import DEFAULT_FORBIDDEN, MimeLimits, parse_email
 from adapters.email.smtp import SmtpSettings, SmtpTls, build_reply, new_message_id, send
-from adapters.errors import AdapterUnavailable, SendError
-from config.schema import Duration
+from vocabulary.drafts import RawMessage
+from vocabulary.durations import Duration
+from vocabulary.errors import AdapterUnavailable, SendError
 
 log = logging.getLogger(__name__)
 Cursor = dict[str, dict[str, int]]

@@ -30,11 +30,11 @@ from email.utils import getaddresses, parseaddr
 from pathlib import PurePosixPath
 from typing import Any, Final
 
-from adapters.base import AttachmentData, MessageDraft, RawMessage
 from adapters.email.charsets import decode_bytes, decode_words, fix_surrogates
 from adapters.email.loops import HOLD_EMPTY, HOLD_UNREADABLE, hold_reason
 from adapters.email.quotes import strip_quotes
 from normalizer.text import clean_text, html_to_text, looks_like_html
+from vocabulary.drafts import AttachmentData, MessageDraft, RawMessage
 
 DEFAULT_FORBIDDEN: Final = (
     ".exe",

@@ -24,7 +24,7 @@ from email.utils import format_datetime, make_msgid
 from typing import Literal
 
 from adapters.base import OutgoingReply
-from adapters.errors import SendError
+from vocabulary.errors import SendError
 
 SmtpTls = Literal["ssl", "starttls", "none"]
 _RE_PREFIX = re.compile(r"^\s*((re|aw|balas|bls)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from adapters.base import Adapter, ChannelOptions, MessageDraft, Mode, RawMessage
-from adapters.errors import PayloadInvalid
+from adapters.base import Adapter, ChannelOptions, Mode
+from vocabulary.drafts import MessageDraft, RawMessage
+from vocabulary.errors import PayloadInvalid
 
 
 class LetterOptions(ChannelOptions):

@@ -14,7 +14,7 @@ from typing import ClassVar, cast
 
 from pydantic import BaseModel, Field, field_validator
 
-from adapters.base import Adapter, ChannelOptions, MessageDraft
+from adapters.base import Adapter, ChannelOptions
 from adapters.sms.grammar import (
     DEFAULT_PREFIXES,
     DEFAULT_STATUS_KEYWORDS,
@@ -24,6 +24,7 @@ from adapters.sms.grammar import (
 )
 from adapters.sms.gsm import fit_parts, prefer_gsm7
 from normalizer.phone import normalize_address, to_e164
+from vocabulary.drafts import MessageDraft
 
 
 class SmsFields(BaseModel):

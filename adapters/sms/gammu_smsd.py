@@ -24,12 +24,13 @@ from pydantic import Field, SecretStr, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from adapters.base import ChannelOptions, Mode, OutgoingReply, PollOptions, RawMessage
-from adapters.errors import AdapterUnavailable, SendError
+from adapters.base import ChannelOptions, Mode, OutgoingReply, PollOptions
 from adapters.sms.common import SmsAdapter, SmsFields, sms_draft, sms_reply_text
 from adapters.sms.gsm import build_udh, encoding_of, split_parts
 from adapters.sms.multipart import Assembled, Part, assemble
-from config.schema import Duration
+from vocabulary.drafts import RawMessage
+from vocabulary.durations import Duration
+from vocabulary.errors import AdapterUnavailable, SendError
 
 SUPPORTED_VERSIONS = frozenset({17, 18})
 # Literals, not parameters: Processed/MultiPart are ENUM (MySQL), boolean (PostgreSQL), text.

@@ -38,12 +38,12 @@ from adapters.base import (
     InboundResult,
     Mode,
     OutgoingReply,
-    RawMessage,
     StoredOutcome,
 )
-from adapters.errors import InvalidSignature, PayloadInvalid, SendError, is_retryable_status
 from adapters.sms.common import SmsAdapter, SmsFields, sms_draft, sms_reply_text
 from adapters.sms.gsm import encoding_of
+from vocabulary.drafts import RawMessage
+from vocabulary.errors import InvalidSignature, PayloadInvalid, SendError, is_retryable_status
 
 REDACTED = "[redacted]"
 _CHARSET = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,39}$")

@@ -30,24 +30,23 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from adapters.base import (
-    AttachmentData,
     ChannelOptions,
     HttpAnswer,
     InboundRequest,
     InboundResult,
     Mode,
     OutgoingReply,
-    RawMessage,
     StoredOutcome,
 )
-from adapters.errors import (
+from adapters.sms.common import SmsAdapter, SmsFields, sms_draft, sms_reply_text
+from vocabulary.drafts import AttachmentData, RawMessage
+from vocabulary.errors import (
     Ignored,
     InvalidSignature,
     PayloadInvalid,
     SendError,
     is_retryable_status,
 )
-from adapters.sms.common import SmsAdapter, SmsFields, sms_draft, sms_reply_text
 
 TWILIO_API = "https://api.twilio.com"
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response/>'

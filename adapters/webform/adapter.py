@@ -26,12 +26,11 @@ from adapters.base import (
     ChannelOptions,
     InboundRequest,
     InboundResult,
-    MessageDraft,
     Mode,
     OutgoingReply,
-    RawMessage,
 )
-from adapters.errors import InvalidSignature, PayloadInvalid, SendError, is_retryable_status
+from vocabulary.drafts import MessageDraft, RawMessage
+from vocabulary.errors import InvalidSignature, PayloadInvalid, SendError, is_retryable_status
 
 REPORT_FIELDS = (
     "body",

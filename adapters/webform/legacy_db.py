@@ -19,9 +19,10 @@ from pydantic import Field, SecretStr, field_validator
 from sqlalchemy import Engine, MetaData, Table, create_engine, select
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
-from adapters.base import Adapter, ChannelOptions, MessageDraft, Mode, PollOptions, RawMessage
-from adapters.errors import AdapterUnavailable, PayloadInvalid
+from adapters.base import Adapter, ChannelOptions, Mode, PollOptions
 from adapters.webform.adapter import draft_from_fields, field_map
+from vocabulary.drafts import MessageDraft, RawMessage
+from vocabulary.errors import AdapterUnavailable, PayloadInvalid
 
 
 class LegacyDbOptions(PollOptions):

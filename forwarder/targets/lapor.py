@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from adapters.errors import GatewayError, is_retryable_status
+from vocabulary.errors import GatewayError, is_retryable_status
 
 MAX_RETRY_AFTER = 3600.0
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.runtime import Runtime
-from gateway.store.migrate import is_current
+from store.migrate import is_current
 
 bp = Blueprint("health", __name__)
 

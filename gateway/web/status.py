@@ -6,9 +6,9 @@ from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import or_, select
 
 from forwarder.replies import STATUS_LABELS
-from gateway.store.models import Report
-from gateway.store.timeline import events_of
 from gateway.web.errors import json_error
+from store.models import Report
+from store.timeline import events_of
 
 bp = Blueprint("status", __name__)
 

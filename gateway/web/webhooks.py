@@ -8,9 +8,9 @@ import logging
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from adapters.base import CaseInsensitiveDict, InboundRequest
-from adapters.errors import Ignored, InvalidSignature, PayloadInvalid
 from gateway.runtime import Runtime
 from gateway.web.errors import json_error
+from vocabulary.errors import Ignored, InvalidSignature, PayloadInvalid
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)

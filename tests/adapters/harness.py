@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from gateway.store.models import ForwardItem, InboundMessage, Report
+from store.models import ForwardItem, InboundMessage, Report
 from tests.conftest import GatewayHarness
 from tests.helpers import WEB_SECRET, config_text
 

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from forwarder import outbox
-from gateway.store import migrate
-from gateway.store.db import make_engine, make_sessionmaker
-from gateway.store.models import ForwardItem, Report, utcnow
+from store import migrate
+from store.db import make_engine, make_sessionmaker
+from store.models import ForwardItem, Report, utcnow
 
 
 @pytest.fixture
@@ -99,7 +99,9 @@ def test_replay_dead_and_one_report(sessions: sessionmaker[Session]) -> None:
             assert report is not None
             report.state = "dead"
     with sessions.begin() as s:
-        assert outbox.requeue_report(s, "01TESTREPORT00000000000000") == 1
+        assert (
+            outbox.requeue_report(s, "01TESTREPORT00000000000000") == "01TESTREPORT00000000000000"
+        )
     with sessions.begin() as s:
         assert outbox.requeue_dead(s) == ["01TESTREPORT00000000000001"]
     with sessions.begin() as s:

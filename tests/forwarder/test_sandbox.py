@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+import yaml
 
 from forwarder.sandbox import SandboxServer, SandboxSettings
-from tests.helpers import AGENCIES, SHARED
+from tests.helpers import AGENCIES, CONTRACTS, SHARED
 
 AUTH = {"Authorization": "Bearer t0ken"}
 
@@ -58,12 +60,17 @@ def post(
     return requests.post(f"{central.url}/api/v1/reports", json=body, headers=headers, timeout=5)
 
 
-def test_vendored_schema_is_the_shared_one() -> None:
-    shared = SHARED / "contracts" / "report.schema.json"
-    if not shared.exists():
-        pytest.skip("../shared/contracts is not beside this checkout")
-    vendored = Path(__file__).resolve().parents[2] / "forwarder" / "sandbox" / "report.schema.json"
-    assert vendored.read_bytes() == shared.read_bytes()
+@pytest.mark.parametrize("name", ["report.schema.json", "central-api.yaml"])
+def test_contract_copies_are_the_shared_ones(name: str) -> None:
+    """The repo keeps the binding contracts; beside ../shared they must be byte-equal."""
+    kept = CONTRACTS / name
+    loaded = (
+        json.loads(kept.read_text()) if name.endswith(".json") else yaml.safe_load(kept.read_text())
+    )
+    assert isinstance(loaded, dict) and loaded  # a real copy, not an empty placeholder
+    shared = SHARED / "contracts" / name
+    if shared.exists():
+        assert kept.read_bytes() == shared.read_bytes()
 
 
 def test_auth_is_required(central: Any) -> None:

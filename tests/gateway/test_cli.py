@@ -9,11 +9,11 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from adapters.base import MessageDraft, RawMessage
 from gateway.cli import main
 from gateway.runtime import build_runtime
-from gateway.store.models import InboundMessage, Report
+from store.models import InboundMessage, Report
 from tests.helpers import WEB_SECRET, config_text, load_test_config, validate_reports
+from vocabulary.drafts import MessageDraft, RawMessage
 
 ENV = {"CENTRAL_TOKEN": "test-token", "WEB_SECRET": WEB_SECRET}
 
@@ -89,7 +89,7 @@ def test_letter_add_refuses_bad_input(tmp_path: Path, sandbox: Any) -> None:
     both = CliRunner(env=ENV).invoke(
         main, ["letter", "add", "--config", str(config), "--body", "x", "--body-file", str(config)]
     )
-    assert both.exit_code == 2 and "exactly one of --body or --body-file" in both.output
+    assert both.exit_code == 2 and "tepat satu dari --body atau --body-file" in both.output
     empty = CliRunner(env=ENV).invoke(
         main, ["letter", "add", "--config", str(config), "--body", "   "]
     )
@@ -122,7 +122,7 @@ def test_quarantine_list_and_release(tmp_path: Path, sandbox: Any) -> None:
     assert listed.exit_code == 0, listed.output
     assert outcome.report_id in listed.output and "auto-reply" in listed.output
     assert "081200000004" not in listed.output and "Terima kasih" not in listed.output
-    assert "1 message(s) in quarantine" in listed.output
+    assert "1 pesan dalam karantina" in listed.output
     released = CliRunner(env=ENV).invoke(
         main, ["quarantine", "release", "--config", str(config), outcome.report_id]
     )

@@ -8,10 +8,10 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from adapters.base import AttachmentData, MessageDraft, RawMessage
-from gateway.store.models import Report
+from store.models import Report
 from tests.conftest import GatewayHarness
 from tests.helpers import validate_reports
+from vocabulary.drafts import AttachmentData, MessageDraft, RawMessage
 
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
 

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 
 from adapters.letter.adapter import LetterAdapter, LetterEntry
-from gateway.store.models import ForwardItem, ReplyItem, Report, TimelineEvent
+from store.models import ForwardItem, ReplyItem, Report, TimelineEvent
 from tests.helpers import validate_reports
 
 

@@ -16,12 +16,13 @@ from typing import Any, ClassVar
 
 import pytest
 
-from adapters.base import Adapter, ChannelOptions, MessageDraft, Mode, OutgoingReply, RawMessage
-from adapters.errors import PayloadInvalid
-from gateway.store.models import ForwardItem, InboundMessage, ReplyItem, Report, TimelineEvent
+from adapters.base import Adapter, ChannelOptions, Mode, OutgoingReply
+from store.models import ForwardItem, InboundMessage, ReplyItem, Report, TimelineEvent
 from tests.conftest import GatewayHarness
 from tests.gateway.test_flow import set_status
 from tests.helpers import validate_reports
+from vocabulary.drafts import MessageDraft, RawMessage
+from vocabulary.errors import PayloadInvalid
 
 
 class PhoneAdapter(Adapter):

@@ -19,7 +19,7 @@ from gateway.intake import load_cursor
 from gateway.poller import Poller, advisory_key, cursor_key
 from gateway.runner import Jobs
 from gateway.runtime import Runtime, build_runtime
-from gateway.store.models import InboundMessage, Report, SyncState
+from store.models import InboundMessage, Report, SyncState
 from tests.helpers import config_text, load_test_config, validate_reports
 
 SOURCE_SCHEMA = """CREATE TABLE aduan (id INTEGER PRIMARY KEY, isi TEXT, nama TEXT, hp TEXT,

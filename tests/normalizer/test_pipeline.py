@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from adapters.base import MessageDraft
-from adapters.errors import PayloadInvalid
 from normalizer.classify import KindKeywords
 from normalizer.pipeline import NormalizerSettings, build_report, normalize_draft
 from normalizer.report import Attachment, ChannelRef, Report, Routing
+from vocabulary.drafts import MessageDraft
+from vocabulary.errors import PayloadInvalid
 
 SCHEMA_PATH = Path(__file__).resolve().parents[3] / "shared" / "contracts" / "report.schema.json"
 RECEIVED = dt.datetime(2024, 5, 1, 10, 0, tzinfo=dt.UTC)

@@ -9,13 +9,13 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.base import MessageDraft
-from adapters.errors import PayloadInvalid
 from normalizer.classify import KindKeywords, classify_kind, keyword_matches
 from normalizer.phone import mask_email, mask_phone, normalize_address, to_e164
 from normalizer.pipeline import NormalizerSettings, normalize_draft
 from normalizer.redact import redact_text
 from normalizer.text import clean_text, clip, derive_title, html_to_text, looks_like_html
+from vocabulary.drafts import MessageDraft
+from vocabulary.errors import PayloadInvalid
 
 E164_RE = r"^\+[1-9][0-9]{6,14}$"
 HTML_BITS = st.sampled_from(

@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from gateway.store import migrate
-from gateway.store.db import make_engine
-from gateway.store.models import Base
+from store import migrate
+from store.db import make_engine
+from store.models import Base
 
 
 def test_migrations_match_models(db_url: str, tmp_path: Path) -> None:

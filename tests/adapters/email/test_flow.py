@@ -14,7 +14,7 @@ from sqlalchemy import select
 from adapters.email.imap import ImapAdapter
 from config.loader import parse_config
 from gateway.runtime import build_runtime
-from gateway.store.models import InboundMessage, ReplyItem, Report
+from store.models import InboundMessage, ReplyItem, Report
 from tests.adapters.email.dovecot import IMAP_PASSWORD, IMAP_USER, Dovecot
 from tests.adapters.email.smtp_server import SMTP_PASSWORD, SMTP_USER, Recorder
 from tests.helpers import config_text

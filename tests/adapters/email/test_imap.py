@@ -19,13 +19,13 @@ from typing import Any
 
 import pytest
 
-from adapters.base import RawMessage
 from adapters.email.imap import ImapAdapter, ImapOptions
-from adapters.errors import AdapterUnavailable
 from adapters.registry import load_adapter_class
-from gateway.store.models import InboundMessage, Report
 from normalizer.pipeline import NormalizerSettings, normalize_draft
+from store.models import InboundMessage, Report
 from tests.adapters.email.dovecot import IMAP_PASSWORD, IMAP_USER, Dovecot
+from vocabulary.drafts import RawMessage
+from vocabulary.errors import AdapterUnavailable
 
 
 def make_adapter(dovecot: Dovecot, **overrides: Any) -> ImapAdapter:

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from adapters.email.charsets import decode_bytes
 from adapters.email.mime import MimeLimits, external_id_for, parse_email
-from adapters.errors import PayloadInvalid
 from normalizer.pipeline import NormalizerSettings, normalize_draft
+from vocabulary.errors import PayloadInvalid
 
 PAYLOADS = Path(__file__).parent / "payloads"
 AT = dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.UTC)

@@ -12,10 +12,10 @@ import pytest
 from adapters.base import OutgoingReply
 from adapters.email.imap import ImapAdapter, ImapOptions
 from adapters.email.smtp import reply_subject
-from adapters.errors import SendError
 from forwarder.replies import ReplyTemplates
 from tests.adapters.email.smtp_server import SMTP_PASSWORD, SMTP_USER, Recorder
 from tests.helpers import free_port
+from vocabulary.errors import SendError
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from gateway.store.models import ReplyItem, Report
+from store.models import ReplyItem, Report
 from tests.adapters.sms.daemons import gammu_smsd, kannel, wait_for
 from tests.adapters.sms.gammu_db import gammu_database
 from tests.adapters.sms.runtime import sms_runtime

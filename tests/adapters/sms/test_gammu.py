@@ -16,12 +16,13 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.base import OutgoingReply, RawMessage
-from adapters.errors import AdapterUnavailable
+from adapters.base import OutgoingReply
 from adapters.sms.gammu_smsd import GammuOptions, GammuSmsdAdapter
 from adapters.sms.gsm import build_udh, parse_udh, split_parts
 from adapters.sms.multipart import Part, assemble
 from tests.adapters.sms.gammu_db import GammuDb, gammu_database
+from vocabulary.drafts import RawMessage
+from vocabulary.errors import AdapterUnavailable
 
 KINDS = ["mariadb-v17", "mariadb-v18", "postgres-v17", "sqlite-v17"]
 T0 = dt.datetime(2026, 11, 22, 3, 0, 0)
@@ -167,7 +168,7 @@ def test_missing_part_waits_then_goes_incomplete(
 def test_crash_between_commit_and_confirm_makes_no_second_report(
     adapter: GammuSmsdAdapter, gammu: GammuDb, tmp_path: Path, clock: Clock
 ) -> None:
-    from gateway.store.models import Report
+    from store.models import Report
     from tests.adapters.sms.runtime import sms_runtime
 
     runtime = sms_runtime(

@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.base import CaseInsensitiveDict, InboundRequest, OutgoingReply
-from adapters.errors import PayloadInvalid, SendError
 from adapters.sms.kannel_sms import KannelOptions, KannelSmsAdapter
 from tests.adapters.harness import InboundCase, PushChannel, WireRequest, inbound_tests
 from tests.adapters.sms.fakes import FakeServer, Seen
+from vocabulary.errors import PayloadInvalid, SendError
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SECRET = "kannel-shared-secret-7d41"

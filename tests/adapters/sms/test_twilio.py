@@ -19,9 +19,8 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from adapters.base import CaseInsensitiveDict, InboundRequest, OutgoingReply
-from adapters.errors import Ignored, PayloadInvalid, SendError
 from adapters.sms.twilio_sms import EMPTY_TWIML, TwilioOptions, TwilioSmsAdapter
-from gateway.store.models import Report, TimelineEvent
+from store.models import Report, TimelineEvent
 from tests.adapters.harness import (
     InboundCase,
     PushChannel,
@@ -31,6 +30,7 @@ from tests.adapters.harness import (
     send,
 )
 from tests.adapters.sms.fakes import FakeServer, Seen, json_answer
+from vocabulary.errors import Ignored, PayloadInvalid, SendError
 
 PAYLOADS = Path(__file__).parent / "payloads"
 ACCOUNT = "AC00000000000000000000000000000000"
@@ -195,7 +195,7 @@ globals().update(
 
 
 def test_repeat_of_the_same_message_sid_is_one_report(channel_gateway: Any) -> None:
-    from gateway.store.models import Report
+    from store.models import Report
     from tests.adapters.harness import send
 
     for _ in range(2):

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.base import CaseInsensitiveDict, InboundRequest
-from adapters.errors import PayloadInvalid
 from adapters.webform.adapter import WebformAdapter, WebformOptions
 from normalizer.pipeline import NormalizerSettings, normalize_draft
+from vocabulary.errors import PayloadInvalid
 
 ADAPTERS = [
     WebformAdapter(WebformOptions(name="web", type="webform")),

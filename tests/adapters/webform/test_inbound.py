@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from gateway.store.models import ForwardItem, InboundMessage, Report
+from store.models import ForwardItem, InboundMessage, Report
 from tests.helpers import WEB_SECRET
 
 

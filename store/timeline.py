@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.store.models import TimelineEvent, utcnow
+from store.models import TimelineEvent, utcnow
 
 
 def record_event(session: Session, report_id: str, event: str, **detail: Any) -> TimelineEvent:

@@ -1,12 +1,12 @@
-"""Alembic environment: migrations run on the connection handed over by gateway.store.migrate."""
+"""Alembic environment: migrations run on the connection handed over by store.migrate."""
 
 from alembic import context
 
-from gateway.store.models import Base
+from store.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations through gateway.store.migrate.upgrade()")
+    raise RuntimeError("run migrations through store.migrate.upgrade()")
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,

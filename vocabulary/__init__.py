@@ -1,0 +1,4 @@
+"""The shared vocabulary every layer speaks: drafts, kinds, durations, errors.
+
+This package imports nothing of ours, so any package may import it (README: architecture).
+"""
