@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config/demo.yaml
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 
 .PHONY: run test lint bench clean
 
@@ -13,7 +15,7 @@ $(BIN)/sp4n-gateway: setup.cfg pyproject.toml
 	touch $@
 
 run: $(BIN)/sp4n-gateway
-	$(BIN)/sp4n-gateway run --config $(CONFIG)
+	$(BIN)/sp4n-gateway run --config $(CONFIG) --host $(HOST) --port $(PORT)
 
 test: $(BIN)/sp4n-gateway
 	$(BIN)/ruff check .

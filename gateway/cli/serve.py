@@ -8,8 +8,8 @@ import click
 
 from gateway.cli.base import CONFIG_OPTION, load_or_exit, main, open_runtime
 
-HOST_OPTION = click.option("--host", default="127.0.0.1", show_default=True, envvar="HOST")
-PORT_OPTION = click.option("--port", default=8000, show_default=True, type=int, envvar="PORT")
+HOST_OPTION = click.option("--host", default="127.0.0.1", show_default=True)
+PORT_OPTION = click.option("--port", default=8000, show_default=True, type=int)
 
 
 @main.command()
