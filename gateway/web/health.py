@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.runtime import Runtime
+from store.db import READ_ONLY
 from store.migrate import is_current
 
 bp = Blueprint("health", __name__)
@@ -32,9 +33,10 @@ def readyz() -> tuple[Response, int]:
     runtime = _runtime()
     checks: dict[str, str] = {}
     try:
-        with runtime.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        checks["database"] = "ok" if is_current(runtime.engine) else "schema not migrated"
+        with runtime.reads() as session:
+            session.execute(text("SELECT 1"))
+        reader = runtime.engine.execution_options(**{READ_ONLY: True})
+        checks["database"] = "ok" if is_current(reader) else "schema not migrated"
     except SQLAlchemyError as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     limit = current_app.config.get("SP4N_SCHEDULER_STALE_AFTER")
