@@ -169,6 +169,9 @@ class Adapter:
     modes: ClassVar[frozenset[Mode]]
     Options: ClassVar[builtins.type[ChannelOptions]] = ChannelOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset()
+    # The secret fields that verify what a provider sends (a webhook's shared secret or
+    # signing key): the config refuses them shorter than 16 characters.
+    signing_secrets: ClassVar[frozenset[str]] = frozenset()
     redact_headers: ClassVar[frozenset[str]] = frozenset({"authorization", "cookie"})
     docs_url: ClassVar[str] = ""
     # HTTP methods the webhook accepts (Kannel's get-url calls with GET).

@@ -30,6 +30,7 @@ from normalizer.pipeline import NormalizerSettings
 from store import migrate
 from store.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from store.files import AttachmentStore
+from store.health import ChannelHealth
 from store.metrics import Metrics
 from store.models import ForwardItem, InboundMessage, ReplyItem
 from store.states import InboundState
@@ -55,6 +56,7 @@ class Runtime:
     intake: Intake
     client: LaporClient
     links: FileLinks
+    health: ChannelHealth
     heartbeats: dict[str, float] = field(default_factory=dict)
 
     def data_dir(self) -> Path:
@@ -81,6 +83,7 @@ class Runtime:
             self.config.model.forwarder,
             self.config.model.replies,
             metrics=self.metrics,
+            health=self.health,
         )
 
     def status_sync(self) -> StatusSync:
@@ -90,7 +93,7 @@ class Runtime:
     def pollers(self) -> list[Poller]:
         """One poller per enabled polled channel."""
         return [
-            Poller(adapter, self.engine, self.sessions, self.intake, self.metrics)
+            Poller(adapter, self.engine, self.sessions, self.intake, self.metrics, self.health)
             for adapter in self.adapters.values()
             if "poll" in adapter.modes
         ]
@@ -203,6 +206,7 @@ def build_runtime(
         intake=intake,
         client=client,
         links=links,
+        health=ChannelHealth(sessions),
     )
     metrics.watch_queues(runtime.queue_counts)
     return runtime

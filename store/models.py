@@ -205,3 +205,20 @@ class SyncState(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ChannelStatus(Base):
+    """Whether a channel's source (a poll, a reply gateway) answers: for /readyz and admins.
+
+    Written by whichever process polls or sends for the channel, read by every web process.
+    """
+
+    __tablename__ = "channel_status"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_ok_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Set while the channel fails; cleared by its next success.
+    failing_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)
