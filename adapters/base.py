@@ -111,6 +111,25 @@ class InboundRequest:
             "body": body,
         }
 
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], received_at: dt.datetime) -> InboundRequest:
+        """The request kept by `to_record`, back (redacted headers stay redacted)."""
+        body = record.get("body") or {}
+        if "base64" in body:
+            raw = base64.b64decode(body["base64"])
+        else:
+            raw = str(body.get("text", "")).encode("utf-8", "surrogatepass")
+        return cls(
+            method=str(record.get("method", "POST")),
+            url=str(record.get("url", "")),
+            headers=CaseInsensitiveDict(
+                {str(k): str(v) for k, v in (record.get("headers") or {}).items()}
+            ),
+            body=raw,
+            received_at=received_at,
+            query={str(k): str(v) for k, v in (record.get("query") or {}).items()},
+        )
+
 
 @dataclass
 class InboundResult:
@@ -215,6 +234,16 @@ class Adapter:
         return HttpAnswer.json(
             200, {"messages": [{"id": o.report_id, "status": o.status} for o in outcomes]}
         )
+
+    def reread(self, raw: Mapping[str, Any], received_at: dt.datetime) -> list[RawMessage]:
+        """Read kept raw input again (rejected input, after an admin fixed the config).
+
+        By default the raw record is a webhook request (`raw_record`); a polled adapter whose
+        records differ overrides this, or leaves it raising `NotImplementedError`.
+        """
+        if not {"method", "body"} <= set(raw):
+            raise NotImplementedError(f"{self.type} cannot read its kept input again")
+        return self.parse_inbound(InboundRequest.from_record(raw, received_at)).messages
 
     def fetch_media(self, message: RawMessage) -> None:
         """Download what a parsed webhook message only points at (Twilio media).

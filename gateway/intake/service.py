@@ -36,10 +36,11 @@ from normalizer.pipeline import NormalizerSettings, build_report
 from normalizer.report import ChannelRef
 from store.cursors import save_cursor
 from store.files import AttachmentStore
-from store.jsonsafe import storable
+from store.jsonsafe import restored, storable
 from store.metrics import Metrics
 from store.models import InboundMessage, Report, utcnow
 from store.states import ForwardAction, InboundState, ReportState
+from store.timeline import record_event
 from vocabulary.drafts import RawMessage
 from vocabulary.errors import PayloadInvalid
 
@@ -167,6 +168,50 @@ class Intake:
         rows.event(report_id, "released", reason=row.hold_reason)
         rows.write(session)
         return report_id
+
+    def reprocess(self, inbound_id: str, adapter: Adapter) -> list[StoredOutcome]:
+        """Read rejected input again (after an admin fixed the config) and store it.
+
+        In one transaction the rejected row becomes `reprocessed` (its key freed for the new
+        row, its raw input kept) and its messages are stored as if they had just arrived; a
+        repeat of something stored meanwhile answers with that report. Raises LookupError
+        for a row that is not rejected input, NotImplementedError for a channel that cannot
+        read its kept input again, PayloadInvalid (recorded on the row) when it still fails.
+        """
+        try:
+            with self.sessions.begin() as session:
+                return self._reprocess(session, inbound_id, adapter)
+        except PayloadInvalid as exc:
+            with self.sessions.begin() as session:
+                row = session.get(InboundMessage, inbound_id)
+                if row is not None:
+                    row.error, row.error_field = str(exc), exc.field and exc.field[:255]
+            raise
+
+    def _reprocess(
+        self, session: Session, inbound_id: str, adapter: Adapter
+    ) -> list[StoredOutcome]:
+        row = session.get(InboundMessage, inbound_id, with_for_update=True)
+        if row is None or row.state != InboundState.REJECTED:
+            raise LookupError(f"no rejected input {inbound_id}")
+        try:
+            messages = adapter.reread(restored(row.raw), row.received_at)
+        except (PayloadInvalid, NotImplementedError):
+            raise
+        except Exception as exc:
+            raise PayloadInvalid(f"unreadable input ({type(exc).__name__})") from exc
+        plans = [self.planner.plan(adapter, m) for m in messages]
+        row.state, row.external_id = InboundState.REPROCESSED, None
+        session.flush()  # the key is free before the new rows take it
+        job = WriteJob(adapter, plans)
+        self._store_jobs(session, [job])
+        outcomes = job.outcomes or []
+        row.report_id = outcomes[0].report_id if outcomes else None
+        for outcome in outcomes:
+            if outcome.created and outcome.status == "queued":
+                record_event(session, outcome.report_id, "reprocessed", inbound_id=inbound_id)
+        log.info("channel %s: rejected input %s read again", adapter.name, inbound_id)
+        return outcomes
 
     # --- inside the writer's transaction --------------------------------------------------
 
