@@ -58,6 +58,9 @@ def inbound(name: str) -> tuple[Response, int] | Response:
         query=request.args.to_dict(),
         remote_addr=request.remote_addr,
     )
+    shake = adapter.handshake(inbound_request)
+    if shake is not None:
+        return Response(shake.body, status=shake.status, content_type=shake.content_type)
     try:
         adapter.verify(inbound_request)
     except InvalidSignature as exc:
@@ -66,6 +69,8 @@ def inbound(name: str) -> tuple[Response, int] | Response:
         return json_error(403, "invalid_signature", str(exc))
     try:
         result = adapter.parse_inbound(inbound_request)
+        if result.receipts:
+            runtime.record_receipts(name, result.receipts)
         for message in result.messages:
             adapter.fetch_media(message)
         outcomes = runtime.intake.accept(adapter, result.messages)
