@@ -45,6 +45,7 @@ from adapters.sms.grammar import DEFAULT_TRACKING_PATTERN, Grammar
 from adapters.telegram.loop import LoopThread
 from adapters.telegram.updates import UpdateLimits, read_update
 from vocabulary.drafts import AttachmentData, MessageDraft, RawMessage
+from vocabulary.durations import Duration
 from vocabulary.errors import (
     AdapterUnavailable,
     Ignored,
@@ -68,7 +69,7 @@ class TelegramOptions(PollOptions):
     receive: Literal["webhook", "polling"] = "webhook"
     secret_token: SecretStr | None = None
     api_url: str = Field(default=TELEGRAM_API, pattern=r"^https?://[^/\s]+")
-    poll: float = Field(default=2.0, gt=0)
+    poll: Duration = 2.0
     batch_size: int = Field(default=100, gt=0, le=100)  # getUpdates takes at most 100
     timeout: float = Field(default=10.0, gt=0, le=120)
     max_media_bytes: int = Field(default=5 * 1024 * 1024, ge=0, le=20 * 1024 * 1024)

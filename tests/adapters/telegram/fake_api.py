@@ -45,6 +45,7 @@ class FakeTelegram:
     offsets: list[int | None] = field(default_factory=list)
     errors: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # next answers
     hold_offset_above: int | None = None
+    held: int | None = None  # the offset of a getUpdates call being held
     next_message_id: int = 5000
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -88,6 +89,7 @@ class FakeTelegram:
         offset = params.get("offset")
         offset = int(offset) if offset is not None else None
         while self.hold_offset_above is not None and offset and offset > self.hold_offset_above:
+            self.held = offset
             time.sleep(0.05)
         with self.lock:
             self.offsets.append(offset)
