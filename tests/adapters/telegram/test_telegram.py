@@ -333,3 +333,29 @@ def test_webhook_secret_is_required_for_webhook_mode() -> None:
     with pytest.raises(ValueError, match="secret_token"):
         TelegramOptions(name="tg", token=TOKEN)
     TelegramOptions(name="tg", token=TOKEN, receive="polling")
+
+
+def test_register_webhook_command(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+    from tests.helpers import config_text
+
+    config = tmp_path / "gateway.yaml"
+    config.write_text(
+        config_text(f"sqlite:///{tmp_path / 'g.db'}", "http://127.0.0.1:9")
+        + CHANNEL.yaml,
+        encoding="utf-8",
+    )
+    env = {"WEB_SECRET": "x", "CENTRAL_TOKEN": "t", "TG_TOKEN": TOKEN, "TG_SECRET": SECRET}
+    result = CliRunner().invoke(
+        main, ["channels", "register-webhook", "--config", str(config), "tg"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "webhook terdaftar di http://127.0.0.1:8000/channels/tg/inbound" in result.output
+    listed = CliRunner().invoke(main, ["channels", "--config", str(config)], env=env)
+    assert listed.exit_code == 0 and "tg" in listed.output
+    refused = CliRunner().invoke(
+        main, ["channels", "register-webhook", "--config", str(config), "web"], env=env
+    )
+    assert refused.exit_code == 1 and "tidak didaftarkan" in refused.output
