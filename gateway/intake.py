@@ -32,6 +32,7 @@ from ulid import ULID
 from adapters.base import Adapter, StoredOutcome
 from forwarder.replies import ReplyQueue
 from forwarder.routing import Router, RoutingFacts
+from gateway.conversation import ChatFlow
 from gateway.links import FileLinks
 from normalizer.pipeline import (
     NormalizedMessage,
@@ -98,6 +99,16 @@ class _Plan:
     action: Action
     normalized: NormalizedMessage | None = None
     attachments: list[Attachment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Conversed:
+    """A message the guided conversation took; `report_id` when it completed a report."""
+
+    report_id: str | None
+
+    def __bool__(self) -> bool:
+        return True
 
 
 @dataclass
@@ -192,6 +203,8 @@ class Intake:
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
+        # The guided conversation of chat channels (set by the runtime; None: no hook).
+        self.chat_flow: ChatFlow | None = None
 
     # --- the public entry ---------------------------------------------------------------
 
@@ -227,7 +240,7 @@ class Intake:
                 "duplicate"
                 if not outcome.created
                 else outcome.status
-                if outcome.status in ("quarantined", "query", "followup")
+                if outcome.status in ("quarantined", "query", "followup", "conversation")
                 else "accepted",
             )
         return job.outcomes
@@ -471,6 +484,16 @@ class Intake:
             asked = self._answer_query(session, adapter, message.draft, inbound_id)
             inbound.update(state="query", report_id=asked)
             outcome = StoredOutcome(asked or inbound_id, message.external_id, True, "query")
+        elif plan.action == "report" and (
+            taken := self._conversation(session, adapter, plan, inbound_id, rows)
+        ):
+            inbound.update(state="conversation", report_id=taken.report_id)
+            outcome = StoredOutcome(
+                taken.report_id or inbound_id,
+                message.external_id,
+                True,
+                "queued" if taken.report_id else "conversation",
+            )
         else:
             target = (
                 self._followup_target(session, adapter, message.draft)
@@ -489,6 +512,25 @@ class Intake:
         return outcome
 
     # --- what each kind of message writes -----------------------------------------------
+
+    def _conversation(
+        self, session: Session, adapter: Adapter, plan: _Plan, inbound_id: str, rows: _Rows
+    ) -> _Conversed | None:
+        """The guided conversation's hook (gateway.conversation): None when not taken."""
+        if self.chat_flow is None:
+            return None
+        taken = self.chat_flow.take(session, adapter, plan.message, plan.attachments, inbound_id)
+        if taken is None:
+            return None
+        if taken.completed is None:
+            return _Conversed(None)
+        done = _Plan(
+            taken.completed,
+            "report",
+            normalize_draft(taken.completed.draft, self.settings_for(adapter)),
+            taken.attachments,
+        )
+        return _Conversed(self._add_report(adapter, done, inbound_id, rows))
 
     def _add_report(self, adapter: Adapter, plan: _Plan, inbound_id: str, rows: _Rows) -> str:
         normalized = plan.normalized

@@ -23,6 +23,7 @@ from forwarder.routing import Router
 from forwarder.sync import StatusSync
 from forwarder.targets.lapor import LaporClient
 from forwarder.worker import Forwarder
+from gateway.conversation import ChatFlow, enabled
 from gateway.intake import Intake
 from gateway.links import FileLinks, load_or_create_secret
 from gateway.poller import Poller
@@ -188,6 +189,8 @@ def build_runtime(
         replies,
         links=links,
     )
+    if any(enabled(a) for a in adapters.values()):
+        intake.chat_flow = ChatFlow(replies, templates)
     client = LaporClient(
         model.central.base_url,
         model.central.token.get_secret_value(),

@@ -74,7 +74,7 @@ class InboundMessage(Base):
     external_id: Mapped[str | None] = mapped_column(String(255))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     stored_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # accepted | followup | query | quarantined | released | rejected
+    # accepted | followup | query | quarantined | released | rejected | conversation
     state: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     error_field: Mapped[str | None] = mapped_column(String(255))

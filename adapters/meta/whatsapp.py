@@ -38,6 +38,7 @@ from adapters.meta.graph import (
 from adapters.sms.grammar import DEFAULT_TRACKING_PATTERN, Grammar
 from normalizer.phone import to_e164
 from vocabulary.drafts import MessageDraft, RawMessage
+from vocabulary.durations import Duration
 from vocabulary.errors import Ignored, SendError
 
 MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
@@ -62,6 +63,7 @@ class WhatsAppOptions(MetaOptions):
     template_params: list[TemplateParam] = Field(default_factory=_DEFAULT_PARAMS.copy)
     tracking_id_pattern: str = DEFAULT_TRACKING_PATTERN
     conversation: bool = True
+    conversation_timeout: Duration = 1800.0  # an unanswered conversation ends after this
 
 
 class WhatsAppCloudAdapter(MetaAdapter):

@@ -76,6 +76,7 @@ class TelegramOptions(PollOptions):
     media_budget: float = Field(default=8.0, gt=0, le=50)
     tracking_id_pattern: str = DEFAULT_TRACKING_PATTERN
     conversation: bool = True
+    conversation_timeout: Duration = 1800.0  # an unanswered conversation ends after this
 
     @model_validator(mode="after")
     def _webhook_secret(self) -> TelegramOptions:

@@ -343,8 +343,7 @@ def test_register_webhook_command(tmp_path: Path) -> None:
 
     config = tmp_path / "gateway.yaml"
     config.write_text(
-        config_text(f"sqlite:///{tmp_path / 'g.db'}", "http://127.0.0.1:9")
-        + CHANNEL.yaml,
+        config_text(f"sqlite:///{tmp_path / 'g.db'}", "http://127.0.0.1:9") + CHANNEL.yaml,
         encoding="utf-8",
     )
     env = {"WEB_SECRET": "x", "CENTRAL_TOKEN": "t", "TG_TOKEN": TOKEN, "TG_SECRET": SECRET}
