@@ -164,7 +164,7 @@ def test_rejected_input_is_read_again_after_a_config_fix(tmp_path: Path, sandbox
 
     def write(column: str) -> None:
         text = config_text(db_url, sandbox.url, channels=channel.format(column=column))
-        config.write_text(text.replace("data_dir: \"data\"", f'data_dir: "{tmp_path}"'))
+        config.write_text(text.replace('data_dir: "data"', f'data_dir: "{tmp_path}"'))
 
     write("isi_aduan")  # the mistake: the site's column is `isi`
     runtime = build_runtime(load_test_config(config.read_text(), **env), base_dir=tmp_path)
