@@ -23,6 +23,7 @@ BUILTIN: dict[str, str] = {
     "twilio_sms": "adapters.sms.twilio_sms:TwilioSmsAdapter",
     "kannel_sms": "adapters.sms.kannel_sms:KannelSmsAdapter",
     "gammu_smsd": "adapters.sms.gammu_smsd:GammuSmsdAdapter",
+    "twitter": "adapters.twitter.adapter:TwitterAdapter",
 }
 
 

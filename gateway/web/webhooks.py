@@ -58,6 +58,11 @@ def inbound(name: str) -> tuple[Response, int] | Response:
         query=request.args.to_dict(),
         remote_addr=request.remote_addr,
     )
+    handshake = adapter.handshake(inbound_request)
+    if handshake is not None:  # a provider proving the URL (X's CRC), not a message
+        return Response(
+            handshake.body, status=handshake.status, content_type=handshake.content_type
+        )
     try:
         adapter.verify(inbound_request)
     except InvalidSignature as exc:
