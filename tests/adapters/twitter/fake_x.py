@@ -212,13 +212,13 @@ ROUTES = [
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet."""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._route("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._route("POST")
 
     def _route(self, method: str) -> None:
@@ -231,12 +231,11 @@ class _Handler(BaseHTTPRequestHandler):
         x.requests.append((method, parts.path, parse_qs(parts.query), auth))
         if parts.path in x.files:
             return self._send(200, x.files[parts.path], "image/jpeg")
-        for verb, pattern, name in ROUTES:
-            match = pattern.match(parts.path)
-            if verb == method and match:
-                break
-        else:
+        found = [(n, p.match(parts.path)) for v, p, n in ROUTES if v == method]
+        routed = [(n, m) for n, m in found if m]
+        if not routed:
             return self._json(404, {"title": "Not Found Error", "status": 404})
+        name, match = routed[0]
         if not auth.startswith("OAuth ") or 'oauth_consumer_key="' not in auth:
             return self._json(401, {"title": "Unauthorized", "status": 401})
         with x.lock:
@@ -258,6 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(200, x.dm_events(query))
         if name == "tweets":
             return self._json(*x.create_post(body))
+        assert match is not None
         return self._json(*x.create_dm(match.group("id"), body))
 
     def _json(
