@@ -38,6 +38,7 @@ from adapters.base import (
     InboundResult,
     Mode,
     OutgoingReply,
+    StoredOutcome,
 )
 from adapters.sms.grammar import Grammar
 from adapters.twitter import webhook
@@ -344,6 +345,12 @@ class TwitterAdapter(Adapter):
         for message in found:
             message.raw = {**message.raw, "source": "x_account_activity", "request": raw}
         return InboundResult(found)
+
+    def answer(self, outcomes: list[StoredOutcome]) -> HttpAnswer:
+        """X wants a plain 200 for every delivery it should not repeat."""
+        return HttpAnswer.json(
+            200, {"messages": [{"id": o.report_id, "status": o.status} for o in outcomes]}
+        )
 
     def fetch_media(self, message: RawMessage) -> None:
         """A webhook message's photos, fetched before it is stored."""
