@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from adapters.base import PollOptions
 from adapters.sms.grammar import DEFAULT_STATUS_KEYWORDS, DEFAULT_TRACKING_PATTERN
@@ -58,3 +58,13 @@ class TwitterOptions(PollOptions):
     @classmethod
     def _no_at(cls, value: str | None) -> str | None:
         return value.lstrip("@") if value else value
+
+    @model_validator(mode="after")
+    def _reads_something(self) -> TwitterOptions:
+        if not (self.mentions or self.direct_messages or self.webhook):
+            raise ValueError(
+                "the channel reads nothing: enable mentions, direct_messages or webhook"
+            )
+        if self.webhook and not self.user_id:
+            raise ValueError("webhook: true needs user_id (the account's numeric id)")
+        return self
