@@ -122,14 +122,19 @@ class InboundResult:
     messages: list[RawMessage]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StoredOutcome:
-    """What the gateway did with one parsed message, for the adapter's HTTP answer."""
+    """What the gateway did with one parsed message, for the adapter's HTTP answer.
+
+    `conflict` marks a repeat of a stored key that came with a different request body: it
+    is not the same message, so it is answered 409 without the first message's report id.
+    """
 
     report_id: str
     external_id: str
     created: bool
     status: str
+    conflict: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,9 @@ class Adapter:
     modes: ClassVar[frozenset[Mode]]
     Options: ClassVar[builtins.type[ChannelOptions]] = ChannelOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset()
+    # The secret fields that verify what a provider sends (a webhook's shared secret or
+    # signing key): the config refuses them shorter than 16 characters.
+    signing_secrets: ClassVar[frozenset[str]] = frozenset()
     redact_headers: ClassVar[frozenset[str]] = frozenset({"authorization", "cookie"})
     docs_url: ClassVar[str] = ""
     # HTTP methods the webhook accepts (Kannel's get-url calls with GET).
