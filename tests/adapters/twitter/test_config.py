@@ -32,7 +32,7 @@ def test_a_complete_entry_is_accepted() -> None:
         (
             "{name: x, type: twitter, consumer_key: k, consumer_secret: s,"
             " access_token: a, access_token_secret: b}",
-            "secrets must come from the environment",
+            "variabel lingkungan",
         ),
         ("{name: x, type: twitter}", "consumer_secret"),
         ("{name: x, type: twitter, user_id: '@lapor'," + KEYS + "}", "user_id"),
@@ -58,4 +58,4 @@ def test_mistakes_are_refused_with_their_place(entry: str, message: str) -> None
     with pytest.raises(ConfigError) as error:
         _parse(f"  - {entry}\n")
     text = str(error.value)
-    assert message in text and "channels[3]" in text and "gateway.yaml:" in text
+    assert message in text and "channels[x]" in text and "gateway.yaml:" in text

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from adapters.twitter.cursor import Cursor
-from gateway.intake import load_cursor
-from gateway.poller import Poller, cursor_key
+from gateway.poller import Poller
+from store.cursors import cursor_key, load_cursor
 from store.models import InboundMessage, Report
 from tests.adapters.twitter.fake_x import ACCOUNT_ID, FakeX, Fault, payload
 from tests.helpers import validate_reports
