@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ulid import ULID
 
 from store.models import ReplyItem, Report, utcnow
+from store.status_tokens import status_url
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates" / "replies"
 
@@ -87,6 +88,7 @@ class ReplyTemplates:
             "status_label": "diverifikasi",
             "note": None,
             "text": "contoh",
+            "status_url": "https://aduan.contoh.go.id/s/AbCdEfGhIjKlMnOpQrStUv",
         }
         for name in ("ack", "status", "response", "status_query"):
             for variant in (None, "sms", "email", "telegram", "twitter", "webform", "letter"):
@@ -103,12 +105,14 @@ class ReplyQueue:
         can_reply: Callable[[str, Mapping[str, str]], bool],
         channel_kinds: Mapping[str, str] | None = None,
         recipient_of: Callable[[str, Mapping[str, str]], str | None] | None = None,
+        public_url: str = "",
     ) -> None:
         self.templates = templates
         self.agency_names = dict(agency_names)
         self.can_reply = can_reply
         self.channel_kinds = dict(channel_kinds or {})
         self.recipient_of = recipient_of or (lambda _channel, _reply_to: None)
+        self.public_url = public_url
 
     def _context(self, report: Report, **extra: Any) -> dict[str, Any]:
         agency = extra.pop("agency", None) or report.agency
@@ -117,6 +121,7 @@ class ReplyQueue:
             "kind": report.kind,
             "agency": agency,
             "agency_name": self.agency_names.get(agency, agency),
+            "status_url": status_url(self.public_url, report.status_token),
             **extra,
         }
 
@@ -189,6 +194,7 @@ class ReplyQueue:
             "agency_name": None,
             "status": None,
             "status_label": None,
+            "status_url": "",
         }
         if report is not None:
             status = report.central_status if report.state == "submitted" else report.state
@@ -200,6 +206,8 @@ class ReplyQueue:
                 ),
                 tracking_id=report.tracking_id or ident,
             )
+            if not include_response:  # the private link is the reporter's alone
+                context["status_url"] = ""
             if include_response:
                 context["text"] = self._latest_response(session, report.id)
         text = self.templates.render("status_query", self.channel_kinds.get(channel), **context)

@@ -42,6 +42,7 @@ from normalizer.pipeline import (
 from normalizer.report import Attachment, ChannelRef
 from store.files import AttachmentStore
 from store.metrics import Metrics
+from store.status_tokens import new_status_token
 from store.models import (
     ForwardItem,
     InboundMessage,
@@ -527,6 +528,7 @@ class Intake:
                 "payload": canonical.to_wire(),
                 "reply_to": dict(message.draft.reply_to),
                 "state": "queued",
+                "status_token": new_status_token(),
                 "created_at": now,
                 "updated_at": now,
             }
