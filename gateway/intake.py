@@ -42,7 +42,6 @@ from normalizer.pipeline import (
 from normalizer.report import Attachment, ChannelRef
 from store.files import AttachmentStore
 from store.metrics import Metrics
-from store.status_tokens import new_status_token
 from store.models import (
     ForwardItem,
     InboundMessage,
@@ -52,6 +51,7 @@ from store.models import (
     TimelineEvent,
     utcnow,
 )
+from store.status_tokens import new_status_token
 from vocabulary.drafts import AttachmentData, MessageDraft, RawMessage
 from vocabulary.errors import PayloadInvalid
 
