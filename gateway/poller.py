@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import Adapter, PollOptions
 from gateway.intake import Intake, load_cursor
+from store.health import record_poll_state
 from store.metrics import Metrics
 from vocabulary.drafts import RawMessage
 from vocabulary.errors import AdapterUnavailable, PayloadInvalid
@@ -62,6 +63,7 @@ class Poller:
         self.key = cursor_key(adapter.name)
         self._local = threading.Lock()
         self.stopping = threading.Event()
+        self._failing: bool | None = None  # the health last written (None: not yet)
 
     @contextmanager
     def _exclusive(self) -> Iterator[bool]:
@@ -107,7 +109,10 @@ class Poller:
                             break
             except AdapterUnavailable as exc:
                 self._count_error()
+                self._health(str(exc) or type(exc).__name__)
                 log.warning("channel %s: source unavailable: %s", self.adapter.name, exc)
+            else:
+                self._health(None)
             finally:
                 if batch:  # what was read before a failure is still stored and confirmed
                     rest, batch = batch, []
@@ -140,6 +145,15 @@ class Poller:
                 external_id=message.external_id,
                 cursor=position,
             )
+
+    def _health(self, error: str | None) -> None:
+        """Tell the dashboard and /readyz when the source starts or stops failing."""
+        failing = error is not None
+        if failing == self._failing:
+            return
+        with self.sessions.begin() as session:
+            record_poll_state(session, self.adapter.name, error[:500] if error else None)
+        self._failing = failing
 
     def _count_error(self) -> None:
         if self.metrics:

@@ -1,14 +1,22 @@
-"""`/healthz` (alive), `/readyz` (database and scheduler), `/metrics` (Prometheus)."""
+"""`/healthz` (alive), `/readyz` (database, scheduler, channels), `/metrics` (Prometheus).
+
+`/readyz` answers 503 `down` when the database or the scheduler fails, and 200 `degraded`
+when only channels fail (a poll source out of reach, a channel that could not start) or fall
+silent: the gateway still takes everything else in.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.console.health import channel_health
 from gateway.runtime import Runtime
 from store.migrate import is_current
 
@@ -47,9 +55,32 @@ def readyz() -> tuple[Response, int]:
         else:
             checks["scheduler"] = "ok"
     ready = all(v == "ok" for v in checks.values())
-    return jsonify(
-        {"status": "ok" if ready else "unavailable", "checks": checks}
-    ), 200 if ready else 503
+    channels = _channels(runtime) if checks.get("database") == "ok" else {}
+    troubled = sorted(n for n, c in channels.items() if c["state"] in ("failing", "silent"))
+    status = "down" if not ready else "degraded" if troubled else "ok"
+    body: dict[str, Any] = {"status": status, "checks": checks, "channels": channels}
+    if troubled:
+        body["degraded"] = troubled
+    return jsonify(body), 200 if ready else 503
+
+
+def _channels(runtime: Runtime) -> dict[str, dict[str, Any]]:
+    now = dt.datetime.now(dt.UTC)
+    try:
+        with runtime.sessions() as session:
+            health = channel_health(session, runtime.config, set(runtime.adapters), now)
+    except SQLAlchemyError:
+        return {}
+    return {
+        h.name: {
+            "state": h.state,
+            "last_message_at": h.last_message_at.isoformat() if h.last_message_at else None,
+            "failing_since": h.last_error_at.isoformat()
+            if h.state == "failing" and h.last_error_at
+            else None,
+        }
+        for h in health
+    }
 
 
 @bp.get("/metrics")
