@@ -132,15 +132,16 @@ class RepairLists:
 
 def repair_lists(session: Session, limit: int = 100) -> RepairLists:
     """Newest first, `limit` of each."""
-    dead = list(
-        session.execute(
+    dead = [
+        (item, report)
+        for item, report in session.execute(
             select(ForwardItem, Report)
             .join(Report, Report.id == ForwardItem.report_id)
             .where(ForwardItem.state == "dead")
             .order_by(ForwardItem.id.desc())
             .limit(limit)
-        ).tuples()
-    )
+        )
+    ]
 
     def inbound(state: str) -> list[InboundMessage]:
         return list(
