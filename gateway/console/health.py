@@ -92,7 +92,7 @@ def channel_health(
             url = cls.inbound_url_for(config.model.gateway.public_url, options.name)
         except AdapterUnavailable:
             modes, url = (), ""
-        polled = poll_state(session, options.name) if "poll" in modes else None
+        polled = poll_state(session, options.name)  # written by pollers only
         error, error_at = None, None
         if options.name in rejected:
             error_at, error = rejected[options.name]
