@@ -121,14 +121,19 @@ class InboundResult:
     messages: list[RawMessage]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StoredOutcome:
-    """What the gateway did with one parsed message, for the adapter's HTTP answer."""
+    """What the gateway did with one parsed message, for the adapter's HTTP answer.
+
+    `conflict` marks a repeat of a stored key that came with a different request body: it
+    is not the same message, so it is answered 409 without the first message's report id.
+    """
 
     report_id: str
     external_id: str
     created: bool
     status: str
+    conflict: bool = False
 
 
 @dataclass(frozen=True)

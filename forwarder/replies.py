@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ulid import ULID
 
 from store.models import ReplyItem, Report, utcnow
+from store.states import ReplyState, ReportState
 from store.status_tokens import status_url
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates" / "replies"
@@ -152,7 +153,7 @@ class ReplyQueue:
         *,
         override: bool,
     ) -> ReplyItem:
-        state = "pending" if self.can_reply(channel, reply_to) else "manual"
+        state = ReplyState.PENDING if self.can_reply(channel, reply_to) else ReplyState.MANUAL
         item = ReplyItem(
             id=str(ULID()),
             report_id=report_id,
@@ -197,7 +198,9 @@ class ReplyQueue:
             "status_url": "",
         }
         if report is not None:
-            status = report.central_status if report.state == "submitted" else report.state
+            status = (
+                report.central_status if report.state == ReportState.SUBMITTED else report.state
+            )
             context.update(
                 self._context(report),
                 status=status,

@@ -26,6 +26,7 @@ from forwarder import outbox
 from forwarder.worker import worker_identity
 from store.metrics import Metrics
 from store.models import ReplyItem, Report, utcnow
+from store.states import ReplyState
 from vocabulary.errors import SendError
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class ReplySender:
                 select(ReplyItem.channel, ReplyItem.recipient, func.count())
                 .where(
                     ReplyItem.recipient.in_(recipients),
-                    ReplyItem.state == "sent",
+                    ReplyItem.state == ReplyState.SENT,
                     ReplyItem.sent_at >= now - dt.timedelta(hours=hours),
                 )
                 .group_by(ReplyItem.channel, ReplyItem.recipient)
@@ -148,7 +149,7 @@ class ReplySender:
                 hour[key], day[key] = in_hour + 1, in_day + 1
                 allowed.append(job)
                 continue
-            item.state = "limited"
+            item.state = ReplyState.LIMITED
             item.last_error = (
                 f"recipient limit reached: {in_hour} in the last hour, {in_day} in the last day"
             )
@@ -189,7 +190,7 @@ class ReplySender:
             if item is None or not outbox.still_leased(item, self.owner):
                 return
             if error is None:
-                item.state, item.sent_at, item.provider_id = "sent", utcnow(), provider_id
+                item.state, item.sent_at, item.provider_id = ReplyState.SENT, utcnow(), provider_id
                 item.attempts += 1
                 outbox.release(item)
                 self._count(job.channel, "sent")

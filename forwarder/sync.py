@@ -20,6 +20,7 @@ from forwarder.targets.lapor import LaporClient
 from forwarder.worker import apply_routing
 from normalizer.report import Routing
 from store.models import ForwardItem, Report, SyncState, TimelineEvent, utcnow
+from store.states import ForwardAction
 from store.timeline import record_event
 
 log = logging.getLogger(__name__)
@@ -166,4 +167,6 @@ class StatusSync:
             reason=routing.reason,
             hops=routing.hops,
         )
-        session.add(ForwardItem(report_id=report.id, action="reroute", next_attempt_at=utcnow()))
+        session.add(
+            ForwardItem(report_id=report.id, action=ForwardAction.REROUTE, next_attempt_at=utcnow())
+        )

@@ -22,18 +22,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import Adapter, PollOptions
-from gateway.intake import Intake, load_cursor
+from gateway.intake import Intake
+from store.cursors import cursor_key, load_cursor
 from store.health import record_poll_state
 from store.metrics import Metrics
 from vocabulary.drafts import RawMessage
 from vocabulary.errors import AdapterUnavailable, PayloadInvalid
 
 log = logging.getLogger(__name__)
-
-
-def cursor_key(channel: str) -> str:
-    """Where a channel's cursor lives in `sync_state`."""
-    return f"poll:{channel}"
 
 
 def advisory_key(channel: str) -> int:

@@ -97,14 +97,17 @@ def quarantine_list(config_path: Path, rejected: bool, limit: int) -> None:
     """Terbaru dulu: id, kanal, waktu, dan alasan ditahan (tidak pernah isi pesannya)."""
     from gateway.localtime import format_local  # noqa: PLC0415
     from store.inbound import held_messages  # noqa: PLC0415
+    from store.states import InboundState  # noqa: PLC0415
 
     config = load_or_exit(config_path)
     zone = config.model.gateway.timezone
     with open_runtime(config) as runtime, runtime.sessions() as session:
-        rows = held_messages(session, "rejected" if rejected else "quarantined", limit)
+        state = InboundState.REJECTED if rejected else InboundState.QUARANTINED
+        rows = held_messages(session, state, limit)
     for row in rows:
         when = format_local(row.received_at, zone)
-        click.echo(f"{row.id}  {row.channel:20} {when}  {row.error or '-'}")
+        why = row.error if rejected else row.hold_reason
+        click.echo(f"{row.id}  {row.channel:20} {when}  {why or '-'}")
     click.echo(f"{len(rows)} pesan {'ditolak' if rejected else 'dalam karantina'}")
 
 

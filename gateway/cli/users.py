@@ -112,7 +112,7 @@ def user_list(config_path: Path) -> None:
 
     config = load_or_exit(config_path)
     zone = config.model.gateway.timezone
-    with open_runtime(config) as runtime, runtime.sessions() as session:
+    with open_runtime(config) as runtime, runtime.reads() as session:
         rows = list(session.scalars(select(User).order_by(User.username)))
     for row in rows:
         state = "aktif" if row.active else "nonaktif"

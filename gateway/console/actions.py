@@ -17,6 +17,7 @@ from forwarder.outbox import requeue_report
 from gateway.console.audit import audit
 from normalizer.report import Report as CanonicalReport
 from store.models import ForwardItem, InboundMessage, ReplyItem, Report, utcnow
+from store.states import ReplyState
 from store.timeline import record_event
 from vocabulary.kinds import KIND_NAMES
 
@@ -96,7 +97,7 @@ def mark_sent_by_hand(session: Session, reply_id: str, actor: str) -> ReplyItem:
     item = session.get(ReplyItem, reply_id)
     if item is None or item.state not in ("manual", "limited", "dead"):
         raise ActionRefused("balasan ini tidak menunggu pengiriman manual")
-    item.state = "sent"
+    item.state = ReplyState.SENT
     item.sent_at = utcnow()
     item.provider_id = f"manual:{actor}"
     item.lease_owner = item.lease_until = None
@@ -111,7 +112,7 @@ def release_limited(session: Session, reply_id: str, actor: str) -> ReplyItem:
     item = session.get(ReplyItem, reply_id)
     if item is None or item.state not in ("limited", "dead"):
         raise ActionRefused("balasan ini tidak sedang ditahan")
-    item.state = "pending"
+    item.state = ReplyState.PENDING
     item.attempts = 0
     item.next_attempt_at = utcnow()
     item.lease_owner = item.lease_until = None

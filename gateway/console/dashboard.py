@@ -41,9 +41,12 @@ def percentile(values: list[float], share: float) -> float | None:
 def queue_figures(session: Session, now: dt.datetime, latency_window: int = 2000) -> QueueFigures:
     """What the forwarder and the reply sender have in hand."""
     figures = QueueFigures()
-    states = dict(
-        session.execute(select(ForwardItem.state, func.count()).group_by(ForwardItem.state)).all()
-    )
+    states = {
+        str(state): int(n)
+        for state, n in session.execute(
+            select(ForwardItem.state, func.count()).group_by(ForwardItem.state)
+        )
+    }
     figures.pending = int(states.get("pending", 0))
     figures.dead_forward = int(states.get("dead", 0))
     oldest = session.scalar(
@@ -53,18 +56,21 @@ def queue_figures(session: Session, now: dt.datetime, latency_window: int = 2000
         if oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=dt.UTC)
         figures.oldest_pending_seconds = max(0.0, (now - oldest).total_seconds())
-    replies = dict(
-        session.execute(select(ReplyItem.state, func.count()).group_by(ReplyItem.state)).all()
-    )
-    figures.replies = {k: int(v) for k, v in replies.items()}
+    figures.replies = {
+        str(state): int(n)
+        for state, n in session.execute(
+            select(ReplyItem.state, func.count()).group_by(ReplyItem.state)
+        )
+    }
     figures.dead_replies = figures.replies.get("dead", 0)
-    held = dict(
-        session.execute(
+    held = {
+        str(state): int(n)
+        for state, n in session.execute(
             select(InboundMessage.state, func.count())
             .where(InboundMessage.state.in_(("quarantined", "rejected")))
             .group_by(InboundMessage.state)
-        ).all()
-    )
+        )
+    }
     figures.quarantined = int(held.get("quarantined", 0))
     figures.rejected = int(held.get("rejected", 0))
     samples = [

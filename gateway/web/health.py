@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.console.health import channel_health
 from gateway.runtime import Runtime
+from store.db import READ_ONLY
 from store.migrate import is_current
 
 bp = Blueprint("health", __name__)
@@ -40,9 +41,10 @@ def readyz() -> tuple[Response, int]:
     runtime = _runtime()
     checks: dict[str, str] = {}
     try:
-        with runtime.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        checks["database"] = "ok" if is_current(runtime.engine) else "schema not migrated"
+        with runtime.reads() as session:
+            session.execute(text("SELECT 1"))
+        reader = runtime.engine.execution_options(**{READ_ONLY: True})
+        checks["database"] = "ok" if is_current(reader) else "schema not migrated"
     except SQLAlchemyError as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     limit = current_app.config.get("SP4N_SCHEDULER_STALE_AFTER")
@@ -67,7 +69,7 @@ def readyz() -> tuple[Response, int]:
 def _channels(runtime: Runtime) -> dict[str, dict[str, Any]]:
     now = dt.datetime.now(dt.UTC)
     try:
-        with runtime.sessions() as session:
+        with runtime.reads() as session:
             health = channel_health(session, runtime.config, set(runtime.adapters), now)
     except SQLAlchemyError:
         return {}

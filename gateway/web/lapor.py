@@ -105,7 +105,7 @@ def submit() -> Any:
             problems.append(str(exc))
     if problems:
         return _form_page(400, problems=problems, values=values, nonce=nonce)
-    with runtime().sessions() as session:
+    with runtime().reads() as session:
         token = session.scalar(select(Report.status_token).where(Report.id == outcome.report_id))
     return redirect(url_for("lapor.sent", token=token), code=303)
 
@@ -113,7 +113,7 @@ def submit() -> Any:
 @bp.get("/lapor/terkirim/<token>")
 def sent(token: str) -> tuple[str, int]:
     """The answer page: tracking id (once known) and the private link; refreshes till then."""
-    with runtime().sessions() as session:
+    with runtime().reads() as session:
         report = session.scalar(select(Report).where(Report.status_token == token[:64]))
     if report is None:
         abort(404)

@@ -112,7 +112,7 @@ def _init_login(app: Flask, runtime: Runtime) -> None:
         user_id, _, stamp = ident.partition(":")
         if not user_id.isdigit():
             return None
-        with runtime.sessions() as session:
+        with runtime.reads() as session:
             row = session.get(User, int(user_id))
             if row is None or not row.active or session_stamp(row) != stamp:
                 return None

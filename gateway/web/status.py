@@ -60,7 +60,7 @@ def lookup() -> Any:
 def coarse(ident: str) -> Any:
     """Exists + coarse status; the private view when a valid `token` is given."""
     ident = ident.strip()
-    with runtime().sessions() as session:
+    with runtime().reads() as session:
         report = session.scalar(
             select(Report).where(or_(Report.tracking_id == ident.upper(), Report.id == ident))
         )
@@ -93,7 +93,7 @@ def private(token: str) -> Any:
     """The private link: the whole story of one report."""
     if len(token) > 64:
         return json_error(404, "not_found", "tautan tidak dikenal")
-    with runtime().sessions() as session:
+    with runtime().reads() as session:
         report = session.scalar(select(Report).where(Report.status_token == token))
     if report is None:
         if _wants_json():
@@ -105,7 +105,7 @@ def private(token: str) -> Any:
 def private_view(report: Report) -> dict[str, Any]:
     """What the private page shows: status history and responses, no personal data."""
     names = agency_names()
-    with runtime().sessions() as session:
+    with runtime().reads() as session:
         events = events_of(session, report.id)
     timeline = []
     for event in events:

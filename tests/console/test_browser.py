@@ -80,20 +80,38 @@ class Stack:
             env["SP4N_NEW_PASSWORD"] = password
         done = subprocess.run(
             [sys.executable, "-m", "gateway", *args, "--config", str(self.config)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
     def start_gateway(self) -> None:
-        proc = Process(["run", "--config", str(self.config), "--port", str(self.port)],
-                       self.tmp / "gateway.log", self.env).start()
+        proc = Process(
+            ["run", "--config", str(self.config), "--port", str(self.port)],
+            self.tmp / "gateway.log",
+            self.env,
+        ).start()
         self.processes.append(proc)
         wait_for(http_up(f"{self.url}/healthz"), 30, "the gateway to listen")
 
     def start_sandbox(self) -> None:
-        proc = Process(["sandbox", "--port", str(self.sb_port), "--token", TOKEN,
-                        "--db", str(self.tmp / "sandbox.db")], self.tmp / "sandbox.log").start()
+        proc = Process(
+            [
+                "sandbox",
+                "--port",
+                str(self.sb_port),
+                "--token",
+                TOKEN,
+                "--db",
+                str(self.tmp / "sandbox.db"),
+            ],
+            self.tmp / "sandbox.log",
+        ).start()
         self.processes.append(proc)
         wait_for(http_up(f"{self.sb_url}/sandbox/stats"), 30, "the sandbox to listen")
 
@@ -122,8 +140,13 @@ def browser(stack: Stack) -> Iterator[Any]:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
         )
         yield chromium
         chromium.close()
@@ -171,9 +194,12 @@ def _hold_a_message(stack: Stack) -> str:
     try:
         adapter = runtime.adapters["surat"]
         message = adapter.message_from_entry(
-            LetterEntry(body="Terima kasih, surat Anda sudah kami terima (balasan otomatis).",
-                        received_at=dt.datetime.now(dt.UTC), sender_name="Kantor Pos",
-                        number="AUTO/1")
+            LetterEntry(
+                body="Terima kasih, surat Anda sudah kami terima (balasan otomatis).",
+                received_at=dt.datetime.now(dt.UTC),
+                sender_name="Kantor Pos",
+                number="AUTO/1",
+            )
         )
         message.hold = "auto_reply"
         return runtime.intake.accept(adapter, [message])[0].report_id
@@ -185,20 +211,53 @@ def test_admin_operator_and_citizen_in_a_real_browser(
     stack: Stack, browser: Any, tmp_path: Path
 ) -> None:
     shots = Shots(tmp_path)
-    stack.cli("user", "add", "admin", "--role", "admin", "--name", "Admin Diskominfo",
-              password=PASSWORDS["admin"])
-    stack.cli("user", "add", "operator", "--role", "operator", "--name", "Petugas Loket",
-              password=PASSWORDS["operator"])
+    stack.cli(
+        "user",
+        "add",
+        "admin",
+        "--role",
+        "admin",
+        "--name",
+        "Admin Diskominfo",
+        password=PASSWORDS["admin"],
+    )
+    stack.cli(
+        "user",
+        "add",
+        "operator",
+        "--role",
+        "operator",
+        "--name",
+        "Petugas Loket",
+        password=PASSWORDS["operator"],
+    )
     stack.start_gateway()
     # The central is down: with max_attempts 1 the report becomes a dead letter at once.
-    dead_id = _post_web(stack, {"external_id": "w-1", "name": "Budi", "phone": "081234567890",
-                                "body": "Jembatan di Desa Sukamaju retak, berbahaya dilalui."})
-    wait_for(lambda: stack.rows(f"SELECT state FROM reports WHERE id = '{dead_id}'")
-             == [("dead",)], 30, "the dead letter")
+    dead_id = _post_web(
+        stack,
+        {
+            "external_id": "w-1",
+            "name": "Budi",
+            "phone": "081234567890",
+            "body": "Jembatan di Desa Sukamaju retak, berbahaya dilalui.",
+        },
+    )
+    wait_for(
+        lambda: stack.rows(f"SELECT state FROM reports WHERE id = '{dead_id}'") == [("dead",)],
+        30,
+        "the dead letter",
+    )
     stack.start_sandbox()
-    wbs_id = _post_web(stack, {"external_id": "w-2", "kind": "whistleblowing",
-                               "name": "Saksi Rahasia", "phone": "081298765432",
-                               "body": "Ada pungutan liar dalam pengurusan izin di kecamatan."})
+    wbs_id = _post_web(
+        stack,
+        {
+            "external_id": "w-2",
+            "kind": "whistleblowing",
+            "name": "Saksi Rahasia",
+            "phone": "081298765432",
+            "body": "Ada pungutan liar dalam pengurusan izin di kecamatan.",
+        },
+    )
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
     page = context.new_page()
@@ -207,8 +266,11 @@ def test_admin_operator_and_citizen_in_a_real_browser(
     dead_row = page.locator("#dead-letters tr", has_text="connect")
     dead_row.get_by_role("button", name="Kirim ulang").click()
     assert "diantrekan ulang" in page.locator(".flash").inner_text()
-    wait_for(lambda: stack.rows(f"SELECT state FROM reports WHERE id = '{dead_id}'")
-             == [("submitted",)], 30, "the replayed report at the central")
+    wait_for(
+        lambda: stack.rows(f"SELECT state FROM reports WHERE id = '{dead_id}'") == [("submitted",)],
+        30,
+        "the replayed report at the central",
+    )
 
     # A letter with its scan: preview, submit, receipt with the tracking id.
     scan = tmp_path / "surat-rt02.pdf"
@@ -218,7 +280,9 @@ def test_admin_operator_and_citizen_in_a_real_browser(
     page.get_by_label("Nama").fill("Ketua RT 02 RW 05")
     page.get_by_label("Nomor surat").fill("005/RT02/XI/2026")
     page.get_by_label("Tanggal surat").fill("2026-11-20")
-    page.get_by_label("Isi").fill("Drainase di Jalan Melati tersumbat sehingga banjir setiap hujan.")
+    page.get_by_label("Isi").fill(
+        "Drainase di Jalan Melati tersumbat sehingga banjir setiap hujan."
+    )
     page.get_by_label("Pindaian surat").set_input_files(str(scan))
     page.get_by_role("button", name="Pratinjau").click()
     assert "Dinas PUPR Kabupaten Contoh" in page.locator(".preview").inner_text()
@@ -234,13 +298,27 @@ def test_admin_operator_and_citizen_in_a_real_browser(
     shots.take(page, "receipt")
 
     # The central moves it on and answers; the sync brings both onto the timeline.
-    requests.post(f"{stack.sb_url}/sandbox/reports/{tracking}/status",
-                  json={"status": "in_progress", "note": "Tim UPT dijadwalkan Kamis"}, timeout=5)
-    requests.post(f"{stack.sb_url}/sandbox/reports/{tracking}/responses",
-                  json={"text": "Saluran akan dibersihkan pekan ini."}, timeout=5)
-    wait_for(lambda: stack.rows(f"SELECT count(*) FROM timeline_events WHERE report_id ="
-                                f" '{letter_id}' AND event = 'response'") == [(1,)], 30,
-             "the response on the timeline")
+    requests.post(
+        f"{stack.sb_url}/sandbox/reports/{tracking}/status",
+        json={"status": "in_progress", "note": "Tim UPT dijadwalkan Kamis"},
+        timeout=5,
+    )
+    requests.post(
+        f"{stack.sb_url}/sandbox/reports/{tracking}/responses",
+        json={"text": "Saluran akan dibersihkan pekan ini."},
+        timeout=5,
+    )
+    wait_for(
+        lambda: (
+            stack.rows(
+                f"SELECT count(*) FROM timeline_events WHERE report_id ="
+                f" '{letter_id}' AND event = 'response'"
+            )
+            == [(1,)]
+        ),
+        30,
+        "the response on the timeline",
+    )
     page.goto(f"{stack.url}/admin/reports")
     page.get_by_label("Cari (judul, isi, nomor lacak)").fill(tracking)
     page.get_by_role("button", name="Saring").click()

@@ -34,15 +34,13 @@ def events(harness: Any, report_id: str) -> list[str]:
 
 
 def test_webform_report_reaches_the_central_once(gateway: Any) -> None:
-    response = gateway.post(
-        "web",
-        {
-            "body": "Jembatan di Desa Maju retak parah",
-            "name": "Budi",
-            "phone": "081234567890",
-            "external_id": "w-1",
-        },
-    )
+    first = {
+        "body": "Jembatan di Desa Maju retak parah",
+        "name": "Budi",
+        "phone": "081234567890",
+        "external_id": "w-1",
+    }
+    response = gateway.post("web", first)
     assert response.status_code == 201
     report_id = response.get_json()["id"]
     assert gateway.drain() == 1
@@ -58,9 +56,12 @@ def test_webform_report_reaches_the_central_once(gateway: Any) -> None:
     assert ack.event == "ack" and report.tracking_id in ack.text
     assert ack.state == "manual"
     # Repeats after forwarding still answer with the same id, and send nothing new.
-    again = gateway.post("web", {"body": "lagi", "external_id": "w-1"})
+    again = gateway.post("web", first)
     assert again.status_code == 200 and again.get_json()["id"] == report_id
     assert again.get_json()["status"] == "received"
+    # The same key with another body is not a repeat: 409, and the first id is not told.
+    other = gateway.post("web", {"body": "lagi", "external_id": "w-1"})
+    assert other.status_code == 409 and report_id not in other.get_data(as_text=True)
     assert gateway.drain() == 0
     json_accept = {"Accept": "application/json"}
     coarse = gateway.client.get(f"/status/{report.tracking_id}", headers=json_accept).get_json()

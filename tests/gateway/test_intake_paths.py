@@ -108,7 +108,7 @@ def test_held_message_is_quarantined_then_released(
     assert held.status == "quarantined" and held.created
     assert gateway.rows(Report) == [] and gateway.rows(ForwardItem) == []
     (row,) = gateway.rows(InboundMessage)
-    assert row.state == "quarantined" and row.error == "auto-reply" and row.draft
+    assert row.state == "quarantined" and row.hold_reason == "auto-reply" and row.draft
     again = accept(
         gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.", hold="auto-reply")
     )

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from gateway.intake import load_cursor
-from gateway.poller import Poller, advisory_key, cursor_key
+from gateway.poller import Poller, advisory_key
 from gateway.runner import Jobs
 from gateway.runtime import Runtime, build_runtime
+from store.cursors import cursor_key, load_cursor
 from store.models import InboundMessage, Report, SyncState
 from tests.helpers import config_text, load_test_config, validate_reports
 

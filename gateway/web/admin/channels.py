@@ -30,7 +30,7 @@ def _testable(name: str) -> bool:
 def channels() -> tuple[str, int]:
     """The channels page."""
     rt = runtime()
-    with rt.sessions() as session:
+    with rt.reads() as session:
         health = channel_health(session, rt.config, set(rt.adapters), dt.datetime.now(dt.UTC))
     return render(
         "admin/channels.html",

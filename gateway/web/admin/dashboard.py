@@ -17,7 +17,7 @@ def dashboard() -> tuple[str, int]:
     """The first page after sign-in."""
     rt = runtime()
     now = dt.datetime.now(dt.UTC)
-    with rt.sessions() as session:
+    with rt.reads() as session:
         channels = channel_health(session, rt.config, set(rt.adapters), now)
         figures = queue_figures(session, now)
         dates, series = reports_per_day(session, zone(), now)

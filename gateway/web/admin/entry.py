@@ -159,7 +159,7 @@ def _page(adapter: LetterAdapter, status: int = 200, **context: Any) -> tuple[st
 
 def _preview(adapter: LetterAdapter, message: Any, files: list[AttachmentData]) -> tuple[str, int]:
     rt = runtime()
-    normalized = normalize_draft(message.draft, rt.intake.settings_for(adapter))
+    normalized = normalize_draft(message.draft, rt.intake.planner.settings_for(adapter))
     routing = rt.router.route(
         RoutingFacts(
             text=f"{normalized.title}\n{normalized.body}",
@@ -192,7 +192,7 @@ def _preview(adapter: LetterAdapter, message: Any, files: list[AttachmentData]) 
 def receipt(report_id: str) -> tuple[str, int]:
     """The printable receipt for the citizen (refreshes until the tracking id is known)."""
     rt = runtime()
-    with rt.sessions() as session:
+    with rt.reads() as session:
         report = session.scalar(select(Report).where(Report.id == report_id))
     if report is None:
         abort(404)

@@ -24,7 +24,7 @@ def can_reprocess() -> bool:
 @admin_required
 def repair() -> tuple[str, int]:
     """Everything waiting for an admin."""
-    with runtime().sessions() as session:
+    with runtime().reads() as session:
         lists = repair_lists(session)
     return render("admin/repair.html", lists=lists, can_reprocess=can_reprocess())
 
@@ -106,6 +106,6 @@ def reply_release(reply_id: str) -> Any:
 @admin_required
 def audit_log() -> tuple[str, int]:
     """The newest admin actions."""
-    with runtime().sessions() as session:
+    with runtime().reads() as session:
         entries = recent(session, 300)
     return render("admin/audit.html", entries=entries)

@@ -45,7 +45,7 @@ def reports() -> tuple[str, int]:
     rt = runtime()
     admin_cfg = rt.config.model.admin
     flt = ReportFilter.from_args(request.args)
-    with rt.sessions() as session:
+    with rt.reads() as session:
         page = list_reports(
             session,
             flt,
@@ -72,7 +72,7 @@ def export(fmt: str) -> Response:
     overdue = rt.config.model.admin.overdue_after
     disposition = f'attachment; filename="laporan-{stamp}.{fmt}"'
     if fmt == "xlsx":
-        with rt.sessions() as session:
+        with rt.reads() as session:
             rows = iter_export(session, flt, zone=zone(), overdue_after=overdue)
             data = xlsx_bytes(rows, zone(), names)
         return Response(
@@ -83,7 +83,7 @@ def export(fmt: str) -> Response:
     tz = zone()
 
     def generate() -> Any:
-        with rt.sessions() as session:
+        with rt.reads() as session:
             yield from csv_chunks(
                 iter_export(session, flt, zone=tz, overdue_after=overdue), tz, names
             )
@@ -100,7 +100,7 @@ def export(fmt: str) -> Response:
 def report(ident: str) -> tuple[str, int]:
     """A report's whole story."""
     rt = runtime()
-    with rt.sessions() as session:
+    with rt.reads() as session:
         detail = report_detail(session, ident, role())
     if detail is None:
         abort(404)
@@ -163,7 +163,7 @@ def replay_report() -> Any:
 def attachment(report_id: str, sha256: str) -> Response:
     """An attachment of a report this user may read."""
     rt = runtime()
-    with rt.sessions() as session:
+    with rt.reads() as session:
         row = session.scalar(select(Report).where(Report.id == report_id))
     if row is None:
         abort(404)
