@@ -113,12 +113,46 @@ class InboundRequest:
             "body": body,
         }
 
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], received_at: dt.datetime) -> InboundRequest:
+        """The request kept by `to_record`, back (redacted headers stay redacted)."""
+        body = record.get("body") or {}
+        if "base64" in body:
+            raw = base64.b64decode(body["base64"])
+        else:
+            raw = str(body.get("text", "")).encode("utf-8", "surrogatepass")
+        return cls(
+            method=str(record.get("method", "POST")),
+            url=str(record.get("url", "")),
+            headers=CaseInsensitiveDict(
+                {str(k): str(v) for k, v in (record.get("headers") or {}).items()}
+            ),
+            body=raw,
+            received_at=received_at,
+            query={str(k): str(v) for k, v in (record.get("query") or {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """A provider's word on a reply we sent (WhatsApp `statuses[]`, Messenger deliveries)."""
+
+    provider_id: str
+    status: str  # sent | delivered | read | failed
+    at: dt.datetime
+    error: str | None = None
+
 
 @dataclass
 class InboundResult:
-    """What `parse_inbound` found in one request: zero or more messages."""
+    """What `parse_inbound` found in one request: zero or more messages.
+
+    `receipts` are delivery statuses of replies we sent: the gateway records them on the
+    reply rows; they never become reports.
+    """
 
     messages: list[RawMessage]
+    receipts: list[DeliveryReceipt] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,6 +195,8 @@ class OutgoingReply:
     text: str
     reply_to: Mapping[str, str]
     external_id: str
+    # Buttons or list items offered with the text (guided conversation): (id, title) pairs.
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 class Adapter:
@@ -171,6 +207,9 @@ class Adapter:
     modes: ClassVar[frozenset[Mode]]
     Options: ClassVar[builtins.type[ChannelOptions]] = ChannelOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset()
+    # The secret fields that verify what a provider sends (a webhook's shared secret or
+    # signing key): the config refuses them shorter than 16 characters.
+    signing_secrets: ClassVar[frozenset[str]] = frozenset()
     redact_headers: ClassVar[frozenset[str]] = frozenset({"authorization", "cookie"})
     docs_url: ClassVar[str] = ""
     # HTTP methods the webhook accepts (Kannel's get-url calls with GET).
@@ -193,6 +232,13 @@ class Adapter:
         """The public URL a provider posts this channel's webhooks to."""
         return self.inbound_url_for(self.public_url, self.name)
 
+    def handshake(self, request: InboundRequest) -> HttpAnswer | None:
+        """Answer a provider's subscription check (Meta's `hub.challenge`, X's CRC) or None.
+
+        Called before `verify`; a request it answers is neither verified nor stored.
+        """
+        return None
+
     def verify(self, request: InboundRequest) -> None:
         """Raise InvalidSignature unless the request proves it comes from the provider."""
 
@@ -214,6 +260,16 @@ class Adapter:
         return HttpAnswer.json(
             200, {"messages": [{"id": o.report_id, "status": o.status} for o in outcomes]}
         )
+
+    def reread(self, raw: Mapping[str, Any], received_at: dt.datetime) -> list[RawMessage]:
+        """Read kept raw input again (rejected input, after an admin fixed the config).
+
+        By default the raw record is a webhook request (`raw_record`); a polled adapter whose
+        records differ overrides this, or leaves it raising `NotImplementedError`.
+        """
+        if not {"method", "body"} <= set(raw):
+            raise NotImplementedError(f"{self.type} cannot read its kept input again")
+        return self.parse_inbound(InboundRequest.from_record(raw, received_at)).messages
 
     def fetch_media(self, message: RawMessage) -> None:
         """Download what a parsed webhook message only points at (Twilio media).

@@ -8,6 +8,7 @@ A channel that cannot answer electronically (a paper letter) gets the reply queu
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from ulid import ULID
 from store.models import ReplyItem, Report, utcnow
 from store.states import ReplyState, ReportState
 from store.status_tokens import status_url
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates" / "replies"
 
@@ -58,6 +61,8 @@ class ReplyTemplates:
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
+            # A missing value is left out, never printed as "None" to a citizen.
+            finalize=lambda value: "" if value is None else value,
             keep_trailing_newline=False,
             autoescape=False,  # noqa: S701 (plain-text SMS/email, not HTML)
         )
@@ -129,7 +134,14 @@ class ReplyQueue:
     def queue(
         self, session: Session, report: Report, event: str, template: str, **extra: Any
     ) -> ReplyItem | None:
-        """Queue one reply unless this event was already queued for the report."""
+        """Queue one reply unless this event was already queued for the report.
+
+        A report the central has not numbered yet gets nothing: every reply names the
+        tracking id, and a citizen must never read a reply without it.
+        """
+        if report.tracking_id is None:
+            log.error("reply %s for report %s not queued: no tracking id yet", event, report.id)
+            return None
         existing = session.scalar(
             select(ReplyItem).where(ReplyItem.report_id == report.id, ReplyItem.event == event)
         )
@@ -235,6 +247,35 @@ class ReplyQueue:
             .limit(1)
         )
         return str(event.detail.get("text")) if event and event.detail.get("text") else None
+
+    def prompt(
+        self,
+        session: Session,
+        channel: str,
+        reply_to: Mapping[str, str],
+        event: str,
+        text: str,
+        choices: list[list[str]],
+    ) -> ReplyItem:
+        """A guided-conversation prompt (no report yet), with its buttons.
+
+        Prompts answer the citizen's own messages one for one, so they do not count toward
+        the per-recipient limit (the conversation bounds its own turns).
+        """
+        item = ReplyItem(
+            id=str(ULID()),
+            report_id=None,
+            channel=channel,
+            event=event,
+            text=text,
+            state="pending" if self.can_reply(channel, reply_to) else "manual",
+            next_attempt_at=utcnow(),
+            reply_to=dict(reply_to),
+            recipient=None,
+            choices=choices or None,
+        )
+        session.add(item)
+        return item
 
     def acknowledge(self, session: Session, report: Report) -> ReplyItem | None:
         """The acknowledgement with the tracking id."""

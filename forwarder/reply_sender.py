@@ -24,6 +24,7 @@ from adapters.base import Adapter, OutgoingReply
 from config.schema import ForwarderSection, RepliesSection
 from forwarder import outbox
 from forwarder.worker import worker_identity
+from store.health import ChannelHealth
 from store.metrics import Metrics
 from store.models import ReplyItem, Report, utcnow
 from store.states import ReplyState
@@ -51,8 +52,10 @@ class ReplySender:
         *,
         metrics: Metrics | None = None,
         owner: str | None = None,
+        health: ChannelHealth | None = None,
     ) -> None:
         self.sessions = sessions
+        self.health = health
         self.adapters = adapters
         self.settings = settings
         self.limits = replies or RepliesSection()
@@ -97,6 +100,7 @@ class ReplySender:
                             text=item.text,
                             reply_to=dict(reply_to or {}),
                             external_id=report.external_id if report else "",
+                            choices=tuple((str(c[0]), str(c[1])) for c in item.choices or ()),
                         ),
                         item.channel,
                         item.recipient,
@@ -185,6 +189,7 @@ class ReplySender:
                 provider_id = adapter.send_reply(job.reply)
             except SendError as exc:
                 error = exc
+        self._note_health(job.channel, error)
         with self.sessions.begin() as session:
             item = session.get(ReplyItem, job.reply.reply_id)
             if item is None or not outbox.still_leased(item, self.owner):
@@ -200,7 +205,9 @@ class ReplySender:
                 )
                 outbox.schedule_retry(item, str(error), delay)
                 self._count(job.channel, "retry")
-                log.warning(
+                # One line per outage, not per retry: the channel's health logs the first
+                # failure and the recovery; every retry is counted in the metrics.
+                log.debug(
                     "reply %s on %s failed (%s); retry in %.1fs", item.id, job.channel, error, delay
                 )
             else:
@@ -209,6 +216,18 @@ class ReplySender:
                 if self.metrics:
                     self.metrics.dead_letters.labels("reply").inc()
                 log.error("reply %s on %s dead-lettered: %s", item.id, job.channel, error)
+
+    def _note_health(self, channel: str, error: SendError | None) -> None:
+        """A retryable failure says the channel's gateway is down; a success that it is up.
+
+        A refusal for one recipient (a bad number) says nothing about the channel.
+        """
+        if self.health is None:
+            return
+        if error is None:
+            self.health.ok(channel)
+        elif error.retryable:
+            self.health.failed(channel, f"reply not sent: {error}")
 
     def _count(self, channel: str, result: str) -> None:
         if self.metrics:

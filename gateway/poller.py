@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.base import Adapter, PollOptions
 from gateway.intake import Intake
 from store.cursors import cursor_key, load_cursor
-from store.health import record_poll_state
+from store.health import ChannelHealth
 from store.metrics import Metrics
 from vocabulary.drafts import RawMessage
 from vocabulary.errors import AdapterUnavailable, PayloadInvalid
@@ -48,18 +48,19 @@ class Poller:
         sessions: sessionmaker[Session],
         intake: Intake,
         metrics: Metrics | None = None,
+        health: ChannelHealth | None = None,
     ) -> None:
         self.adapter = adapter
         self.engine = engine
         self.sessions = sessions
         self.intake = intake
         self.metrics = metrics
+        self.health = health
         options = adapter.options
         self.batch_size = options.batch_size if isinstance(options, PollOptions) else 100
         self.key = cursor_key(adapter.name)
         self._local = threading.Lock()
         self.stopping = threading.Event()
-        self._failing: bool | None = None  # the health last written (None: not yet)
 
     @contextmanager
     def _exclusive(self) -> Iterator[bool]:
@@ -105,10 +106,13 @@ class Poller:
                             break
             except AdapterUnavailable as exc:
                 self._count_error()
-                self._health(str(exc) or type(exc).__name__)
-                log.warning("channel %s: source unavailable: %s", self.adapter.name, exc)
+                if self.health is not None:
+                    self.health.failed(self.adapter.name, str(exc))
+                else:
+                    log.warning("channel %s: source unavailable: %s", self.adapter.name, exc)
             else:
-                self._health(None)
+                if self.health is not None:
+                    self.health.ok(self.adapter.name)
             finally:
                 if batch:  # what was read before a failure is still stored and confirmed
                     rest, batch = batch, []
@@ -141,15 +145,6 @@ class Poller:
                 external_id=message.external_id,
                 cursor=position,
             )
-
-    def _health(self, error: str | None) -> None:
-        """Tell the dashboard and /readyz when the source starts or stops failing."""
-        failing = error is not None
-        if failing == self._failing:
-            return
-        with self.sessions.begin() as session:
-            record_poll_state(session, self.adapter.name, error[:500] if error else None)
-        self._failing = failing
 
     def _count_error(self) -> None:
         if self.metrics:

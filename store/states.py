@@ -25,6 +25,7 @@ class InboundState(StrEnum):
     QUARANTINED = "quarantined"  # held back (auto-reply, bounce, empty), releasable
     RELEASED = "released"  # held back, then released into a report by an admin
     REJECTED = "rejected"  # could not be read; kept with its error for replay
+    REPROCESSED = "reprocessed"  # rejected, then read again after a fix (see its report)
 
 
 class ReportState(StrEnum):

@@ -113,6 +113,7 @@ class WebformAdapter(Adapter):
     modes: ClassVar[frozenset[Mode]] = frozenset({"push"})
     Options: ClassVar[builtins.type[ChannelOptions]] = WebformOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset({"secret"})
+    signing_secrets: ClassVar[frozenset[str]] = frozenset({"secret"})
     docs_url: ClassVar[str] = "README.md#web-form-channel-webform"
     options: WebformOptions
 

@@ -42,12 +42,24 @@ def config_check(config_path: Path | None, file: Path | None) -> None:
     )
 
 
-@main.command()
-@CONFIG_OPTION
-def channels(config_path: Path) -> None:
+@main.group(invoke_without_command=True)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SP4N_CONFIG",
+    default=None,
+    help="Berkas konfigurasi YAML gateway (atau variabel lingkungan SP4N_CONFIG).",
+)
+@click.pass_context
+def channels(ctx: click.Context, config_path: Path | None) -> None:
     """Daftar kanal yang dikonfigurasi dan alamat webhook-nya."""
     from adapters.registry import load_adapter_class  # noqa: PLC0415
 
+    if ctx.invoked_subcommand is not None:
+        return
+    if config_path is None:
+        raise click.UsageError("berikan berkas konfigurasi dengan --config FILE")
     config = load_or_exit(config_path)
     for ch in config.channels:
         cls = load_adapter_class(ch.type)
@@ -133,6 +145,54 @@ def quarantine_release(config_path: Path, inbound_ids: tuple[str, ...]) -> None:
                 except (LookupError, PayloadInvalid) as exc:
                     raise click.ClickException(f"{inbound_id}: {exc}") from None
             click.echo(f"{inbound_id} dilepas sebagai laporan {report_id}")
+
+
+@quarantine.command("reprocess")
+@CONFIG_OPTION
+@click.option(
+    "--rejected",
+    is_flag=True,
+    default=True,
+    help="Baca ulang masukan yang ditolak (satu-satunya jenis yang dapat dibaca ulang).",
+)
+@click.argument("inbound_ids", nargs=-1, required=True)
+def quarantine_reprocess(config_path: Path, rejected: bool, inbound_ids: tuple[str, ...]) -> None:
+    """Baca ulang masukan yang ditolak setelah konfigurasi diperbaiki."""
+    from store.models import InboundMessage  # noqa: PLC0415
+
+    failed = 0
+    with open_runtime(load_or_exit(config_path)) as runtime:
+        for inbound_id in inbound_ids:
+            with runtime.reads() as session:
+                row = session.get(InboundMessage, inbound_id)
+            adapter = runtime.adapters.get(row.channel) if row else None
+            if row is None or adapter is None:
+                click.echo(
+                    f"{inbound_id}: tidak ada masukan ditolak dengan id ini (atau kanalnya"
+                    " tidak aktif)",
+                    err=True,
+                )
+                failed += 1
+                continue
+            try:
+                outcomes = runtime.intake.reprocess(inbound_id, adapter)
+            except LookupError:
+                click.echo(f"{inbound_id}: bukan masukan yang ditolak", err=True)
+                failed += 1
+            except NotImplementedError:
+                click.echo(
+                    f"{inbound_id}: kanal {row.channel} tidak dapat membaca ulang masukannya",
+                    err=True,
+                )
+                failed += 1
+            except PayloadInvalid as exc:
+                click.echo(f"{inbound_id}: masih ditolak: {exc}", err=True)
+                failed += 1
+            else:
+                ids = ", ".join(o.report_id for o in outcomes) or "-"
+                click.echo(f"{inbound_id} dibaca ulang: laporan {ids}")
+    if failed:
+        raise SystemExit(1)
 
 
 @main.group()

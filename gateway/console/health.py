@@ -16,7 +16,7 @@ from adapters.registry import load_adapter_class
 from config.loader import Config
 from gateway.console.reports import local_midnight
 from gateway.localtime import to_local
-from store.health import poll_state
+from store.health import failing_channels
 from store.models import InboundMessage
 from vocabulary.errors import AdapterUnavailable
 
@@ -84,6 +84,7 @@ def channel_health(
         ).all()
     )
     rejected = _last_rejections(session)
+    failing = failing_channels(session)
     result = []
     for options in config.channels:
         try:
@@ -92,13 +93,15 @@ def channel_health(
             url = cls.inbound_url_for(config.model.gateway.public_url, options.name)
         except AdapterUnavailable:
             modes, url = (), ""
-        polled = poll_state(session, options.name)  # written by pollers only
+        down = failing.get(options.name)
         error, error_at = None, None
         if options.name in rejected:
             error_at, error = rejected[options.name]
             error = f"masukan ditolak: {error}"
-        if polled and polled.get("error") and (error_at is None or polled["since"] >= error_at):
-            error, error_at = f"sumber tidak terjangkau: {polled['error']}", polled["since"]
+        if down is not None and (
+            error_at is None or (down.last_error_at and down.last_error_at >= error_at)
+        ):
+            error, error_at = f"sumber tidak terjangkau: {down.last_error}", down.last_error_at
         item = ChannelHealth(
             name=options.name,
             type=options.type,
@@ -115,15 +118,15 @@ def channel_health(
             state="alive",
             silence_alarm=options.silence_alarm,
         )
-        item.state = _state(item, polled, now)
+        item.state = _state(item, down is not None, now)
         result.append(item)
     return result
 
 
-def _state(item: ChannelHealth, polled: dict[str, object] | None, now: dt.datetime) -> str:
+def _state(item: ChannelHealth, failing: bool, now: dt.datetime) -> str:
     if not item.enabled:
         return "disabled"
-    if not item.started or (polled is not None and polled.get("state") == "failing"):
+    if not item.started or failing:
         return "failing"
     if item.silence_alarm is not None and (
         item.last_message_at is None

@@ -248,18 +248,16 @@ def test_user_commands_and_sessions_ending(sqlite_console: Console, tmp_path: Pa
     assert "budi" in listed.output and "nonaktif" in listed.output
 
 
-def test_readyz_is_degraded_by_a_failing_channel(sqlite_console: Console) -> None:
-    from store.health import record_poll_state
+def test_a_failing_channel_shows_on_the_dashboard_and_readyz(sqlite_console: Console) -> None:
+    from store.health import ChannelHealth
 
     gw = sqlite_console
-    with gw.runtime.sessions.begin() as session:
-        record_poll_state(session, "surat", "connection refused")
-    answer = gw.client.get("/readyz")
-    body = answer.get_json()
-    assert answer.status_code == 200 and body["status"] == "degraded"
-    assert body["degraded"] == ["surat"] and body["channels"]["surat"]["state"] == "failing"
+    ChannelHealth(gw.runtime.sessions).failed("surat", "connection refused")
+    body = gw.client.get("/readyz").get_json()
+    assert body["status"] == "degraded" and "connection refused" in body["channels"]["surat"]
     dashboard = gw.client_for("admin").get("/admin/").get_data(as_text=True)
     assert "sumber tidak terjangkau: connection refused" in dashboard
-    with gw.runtime.sessions.begin() as session:
-        record_poll_state(session, "surat", None)
+    assert "gagal" in dashboard
+    ChannelHealth(gw.runtime.sessions).ok("surat")
     assert gw.client.get("/readyz").get_json()["status"] == "ok"
+    assert "connection refused" not in gw.client_for("admin").get("/admin/").get_data(as_text=True)

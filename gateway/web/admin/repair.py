@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 
 from gateway.console.actions import ActionRefused, mark_sent_by_hand, release_limited, repair_lists
 from gateway.console.audit import audit, recent
 from gateway.web.admin import bp
 from gateway.web.pages import actor, admin_required, render, runtime
-from store.models import InboundMessage
+from store.models import InboundMessage, Report
 from store.timeline import record_event
 from vocabulary.errors import PayloadInvalid
-
-
-def can_reprocess() -> bool:
-    """Whether this gateway's intake can read rejected input again (after a config fix)."""
-    return callable(getattr(runtime().intake, "reprocess", None))
 
 
 @bp.get("/repair")
@@ -26,7 +21,7 @@ def repair() -> tuple[str, int]:
     """Everything waiting for an admin."""
     with runtime().reads() as session:
         lists = repair_lists(session)
-    return render("admin/repair.html", lists=lists, can_reprocess=can_reprocess())
+    return render("admin/repair.html", lists=lists)
 
 
 @bp.post("/inbound/<inbound_id>/release")
@@ -53,23 +48,40 @@ def release(inbound_id: str) -> Any:
 @admin_required
 def reprocess(inbound_id: str) -> Any:
     """Read rejected input again with today's config (e.g. after fixing a date format)."""
-    if not can_reprocess():
-        abort(404)
     rt = runtime()
+    with rt.reads() as session:
+        row = session.get(InboundMessage, inbound_id)
+        channel = row.channel if row else None
+    adapter = rt.adapters.get(channel or "")
     try:
-        outcomes = rt.intake.reprocess([inbound_id])  # type: ignore[attr-defined]
-    except (LookupError, PayloadInvalid, ValueError) as exc:
+        if adapter is None:
+            raise ActionRefused("masukan tidak ditemukan atau kanalnya tidak aktif")
+        outcomes = rt.intake.reprocess(inbound_id, adapter)
+    except (ActionRefused, LookupError, NotImplementedError, PayloadInvalid) as exc:
+        reason = (
+            "kanal ini tidak dapat membaca ulang masukannya"
+            if isinstance(exc, NotImplementedError)
+            else str(exc)
+        )
         with rt.sessions.begin() as session:
             audit(session, actor(), "reprocess", inbound_id, ok=False)
-        flash(f"Masih ditolak: {exc}", "error")
+        flash(f"Masih ditolak: {reason}", "error")
         return redirect(url_for("admin.repair"))
     with rt.sessions.begin() as session:
-        audit(session, actor(), "reprocess", inbound_id, ok=True)
-        for outcome in outcomes or []:
-            report_id = getattr(outcome, "report_id", None)
-            if report_id and session.get(InboundMessage, inbound_id) is not None:
-                record_event(session, report_id, "reprocessed", inbound_id=inbound_id, by=actor())
-    flash("Masukan diproses ulang.", "info")
+        audit(
+            session,
+            actor(),
+            "reprocess",
+            inbound_id,
+            ok=True,
+            reports=[o.report_id for o in outcomes],
+        )
+        for outcome in outcomes:
+            if session.get(Report, outcome.report_id) is not None:
+                record_event(
+                    session, outcome.report_id, "reprocessed", inbound_id=inbound_id, by=actor()
+                )
+    flash(f"Masukan diproses ulang: {len(outcomes)} pesan tersimpan.", "info")
     return redirect(url_for("admin.repair"))
 
 

@@ -7,7 +7,7 @@
   dashboard counts inbound messages per channel and day.
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-30 16:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0004'
-down_revision = '0003'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

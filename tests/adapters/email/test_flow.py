@@ -82,7 +82,7 @@ def test_email_in_acknowledgement_out_answer_threaded(
         "gw.yaml",
         {
             "CENTRAL_TOKEN": "test-token",
-            "WEB_SECRET": "w",
+            "WEB_SECRET": "web-secret-0123456789",
             "IMAP_PASSWORD": IMAP_PASSWORD,
             "SMTP_PASSWORD": SMTP_PASSWORD,
         },
