@@ -40,6 +40,8 @@ class ChannelOptions(BaseModel):
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, le=64 * 1024 * 1024)
     kind: Kind | None = None
     replies: bool = True
+    # The dashboard and /readyz call a channel silent when nothing came for this long.
+    silence_alarm: Duration | None = None
 
 
 class PollOptions(ChannelOptions):

@@ -18,6 +18,10 @@ ENTRY_POINT_GROUP = "sp4n_gateway.adapters"
 BUILTIN: dict[str, str] = {
     "webform": "adapters.webform.adapter:WebformAdapter",
     "letter": "adapters.letter.adapter:LetterAdapter",
+    "phone": "adapters.letter.adapter:PhoneCallAdapter",
+    "walk_in": "adapters.letter.adapter:WalkInAdapter",
+    "fax": "adapters.letter.adapter:FaxAdapter",
+    "public_form": "adapters.webform.public_form:PublicFormAdapter",
     "legacy_db": "adapters.webform.legacy_db:LegacyDbAdapter",
     "imap": "adapters.email.imap:ImapAdapter",
     "twilio_sms": "adapters.sms.twilio_sms:TwilioSmsAdapter",

@@ -172,6 +172,7 @@ def build_runtime(
         can_reply,
         {name: adapter.kind for name, adapter in adapters.items()},
         recipient_of,
+        public_url=model.gateway.public_url,
     )
 
     def settings_for(adapter: Adapter) -> NormalizerSettings:

@@ -42,6 +42,7 @@ from store.jsonsafe import restored, storable
 from store.metrics import Metrics
 from store.models import InboundMessage, Report, utcnow
 from store.states import ForwardAction, InboundState, ReportState
+from store.status_tokens import new_status_token
 from store.timeline import record_event
 from vocabulary.drafts import RawMessage
 from vocabulary.errors import PayloadInvalid
@@ -417,6 +418,7 @@ class Intake:
                 "payload": canonical.to_wire(),
                 "reply_to": dict(message.draft.reply_to),
                 "state": ReportState.QUEUED,
+                "status_token": new_status_token(),
                 "created_at": now,
                 "updated_at": now,
             }
