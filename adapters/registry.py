@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from functools import cache
 from importlib.metadata import entry_points
+from typing import Any
 
 from adapters.base import Adapter
 from vocabulary.errors import AdapterUnavailable
@@ -52,7 +53,7 @@ def known_types() -> dict[str, str]:
     return types
 
 
-def load_adapter_class(type_name: str) -> type[Adapter]:
+def load_adapter_class(type_name: str) -> type[Adapter[Any]]:
     """Import the adapter class for a channel type; a missing library is a loud error."""
     try:
         path = known_types()[type_name]

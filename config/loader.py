@@ -269,7 +269,7 @@ def _check_channels(tree: _Tree, raw_channels: Any, secrets: SecretRules) -> lis
 
 
 def _check_channel_secrets(
-    secrets: SecretRules, path: PathKey, adapter_cls: type[Adapter], options: ChannelOptions
+    secrets: SecretRules, path: PathKey, adapter_cls: type[Adapter[Any]], options: ChannelOptions
 ) -> None:
     for field_name in adapter_cls.secret_fields:
         secrets.check_value(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from adapters.base import Adapter, ChannelOptions, Mode
 from vocabulary.drafts import AttachmentData, MessageDraft, RawMessage
@@ -42,7 +42,7 @@ class CitizenSubmission:
     attachments: tuple[AttachmentData, ...] = ()
 
 
-class PublicFormAdapter(Adapter):
+class PublicFormAdapter(Adapter[Any]):
     """Submissions of the gateway's own `/lapor` page."""
 
     type: ClassVar[str] = "public_form"
