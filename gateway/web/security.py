@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any
 
 from flask import Flask, Response, request
@@ -24,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.console.accounts import session_stamp
 from gateway.runtime import Runtime
-from store.models import SyncState, User
+from store.models import User
+from store.state import shared_value
 
 SECRET_STATE_KEY = "admin.secret_key"  # noqa: S105 (the name of its row in sync_state)
 
@@ -57,12 +57,7 @@ class ConsoleUser(UserMixin):
 
 def load_or_create_secret_key(sessions: sessionmaker[Session]) -> str:
     """The session signing key kept in the database, made on first use."""
-    with sessions.begin() as session:
-        row = session.get(SyncState, SECRET_STATE_KEY)
-        if row is None:
-            row = SyncState(key=SECRET_STATE_KEY, value=secrets.token_hex(32))
-            session.add(row)
-        return row.value
+    return shared_value(sessions, SECRET_STATE_KEY)
 
 
 def init_security(app: Flask, runtime: Runtime) -> Limiter:
