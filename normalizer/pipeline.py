@@ -38,6 +38,7 @@ from normalizer.text import (
     clean_text,
     clip,
     derive_title,
+    html_to_line,
     html_to_text,
     looks_like_html,
 )
@@ -80,6 +81,13 @@ class NormalizedMessage:
 def _line(value: str | None) -> str | None:
     """Clean a value to one line; None when nothing is left."""
     return (clean_line(value) or None) if value is not None else None
+
+
+def _text_line(value: str | None) -> str | None:
+    """A one-line text field (title, name, address...): HTML reduced to text like the body."""
+    if value is not None and looks_like_html(value):
+        value = html_to_line(value)
+    return _line(value)
 
 
 def _body(draft: MessageDraft, notes: list[str]) -> str:
@@ -126,11 +134,11 @@ def _reporter(draft: MessageDraft, settings: NormalizerSettings, notes: list[str
     if draft.phone and draft.phone.strip() and phone is None:
         notes.append("phone not a valid number, kept out of reporter")
     return Reporter(
-        name=_line(draft.name),
+        name=_text_line(draft.name),
         phone=phone,
         email=_email(draft.email, notes),
         handle=_line(draft.handle),
-        address=_line(draft.address),
+        address=_text_line(draft.address),
         identity_number=_nik(draft.identity_number, notes),
     )
 
@@ -150,7 +158,7 @@ def _coordinate(value: Any, limit: float, name: str, notes: list[str]) -> float 
 
 def _location(draft: MessageDraft, notes: list[str]) -> Location | None:
     location = Location(
-        text=_line(draft.location_text),
+        text=_text_line(draft.location_text),
         lat=_coordinate(draft.lat, 90, "lat", notes),
         lon=_coordinate(draft.lon, 180, "lon", notes),
         region_code=_line(draft.region_code),
@@ -182,7 +190,7 @@ def normalize_draft(draft: MessageDraft, settings: NormalizerSettings) -> Normal
     """Clean and check one draft; raise PayloadInvalid only when it carries no usable message."""
     notes: list[str] = list(draft.notes)
     body = _body(draft, notes)
-    given_title = _line(draft.title)
+    given_title = _text_line(draft.title)
     title = clip(given_title, MAX_TITLE) if given_title else derive_title(body, MAX_TITLE)
     kind = _kind(draft, settings, f"{title}\n{body}", notes)
     incident_date = draft.incident_date
@@ -192,7 +200,7 @@ def normalize_draft(draft: MessageDraft, settings: NormalizerSettings) -> Normal
         title=title,
         body=body,
         kind=kind,
-        category=_line(draft.category),
+        category=_text_line(draft.category),
         reporter=_reporter(draft, settings, notes),
         privacy=Privacy(
             anonymous=bool(draft.anonymous),

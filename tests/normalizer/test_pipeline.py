@@ -221,3 +221,23 @@ def test_naive_received_at_is_sent_as_utc() -> None:
     report = report_for(replace(draft(), received_at=dt.datetime(2024, 5, 1, 10, 0)))
     assert report.to_wire()["received_at"] == "2024-05-01T10:00:00Z"
     assert_valid_wire(report)
+
+
+def test_html_in_title_name_and_address_is_reduced_to_text() -> None:
+    message = normalize_draft(
+        draft(
+            title="<h1><b>Jalan</b> rusak</h1>",
+            name='<a href="https://x.id">Budi &amp; Ani</a>',
+            address="<p>Jl. Merdeka<br>No. 5</p>",
+            body="<p>Jalan rusak di depan pasar.</p>",
+        ),
+        SETTINGS,
+    )
+    assert message.title == "Jalan rusak"
+    assert message.reporter.name == "Budi & Ani"
+    assert message.reporter.address == "Jl. Merdeka No. 5"
+    assert message.body == "Jalan rusak di depan pasar."
+
+
+def test_a_title_of_only_markup_is_derived_from_the_body() -> None:
+    assert normalize_draft(draft(title="<b></b>"), SETTINGS).title == "Jalan rusak di depan pasar"

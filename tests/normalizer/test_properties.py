@@ -13,7 +13,15 @@ from normalizer.classify import KindKeywords, classify_kind, keyword_matches
 from normalizer.phone import mask_email, mask_phone, normalize_address, to_e164
 from normalizer.pipeline import NormalizerSettings, normalize_draft
 from normalizer.redact import redact_text
-from normalizer.text import clean_text, clip, derive_title, html_to_text, looks_like_html
+from normalizer.text import (
+    ABBREVIATIONS,
+    HONORIFICS,
+    clean_text,
+    clip,
+    derive_title,
+    html_to_text,
+    looks_like_html,
+)
 from vocabulary.drafts import MessageDraft
 from vocabulary.errors import PayloadInvalid
 
@@ -147,3 +155,32 @@ def test_normalize_draft_is_total(
     assert unicodedata.is_normalized("NFC", message.body)
     if message.kind == "whistleblowing":
         assert message.privacy.confidential
+
+
+# Words of a sentence that are not themselves abbreviations or initials.
+PLAIN_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=9).filter(
+    lambda w: w not in ABBREVIATIONS and w not in HONORIFICS
+)
+ABBREVIATION = st.sampled_from(
+    ["Jl.", "No.", "Kec.", "Kab.", "RT.", "RW.", "dr.", "Bpk.", "Ibu.", "Prov.", "Kel.", "Ds.",
+     "JL.", "KAB.", "Gg.", "a.n.", "S.H.", "dll."]
+)  # fmt: skip
+AFTER = st.one_of(
+    PLAIN_WORD.map(str.capitalize), st.sampled_from(["1.500", "Rp1.500.000", "03", "5A", "2.5"])
+)
+
+
+@RELAXED
+@given(
+    st.lists(PLAIN_WORD, min_size=1, max_size=5),
+    ABBREVIATION,
+    AFTER,
+    st.lists(PLAIN_WORD, max_size=5),
+    st.lists(PLAIN_WORD, min_size=1, max_size=5),
+)
+def test_a_title_is_not_cut_at_an_abbreviation(
+    before: list[str], abbreviation: str, after: str, rest: list[str], next_sentence: list[str]
+) -> None:
+    sentence = " ".join(["Laporan", *before, abbreviation, after, *rest])
+    body = f"{sentence}. {' '.join(next_sentence).capitalize()}."
+    assert derive_title(body) == sentence
