@@ -61,6 +61,7 @@ class InboundCase:
     expect: dict[str, Any] = field(default_factory=dict)  # dotted paths into the report
     reply_to: dict[str, str] | None = None  # the report's reply coordinates
     answer: bytes | None = None  # exact answer body
+    held: str | None = None  # the message is kept in quarantine with this reason
 
 
 @dataclass
@@ -145,7 +146,10 @@ def run_case(gateway: GatewayHarness, channel: PushChannel, case: InboundCase) -
     inbound = (
         case.inbound if case.inbound is not None else (1 if case.status == 400 else case.reports)
     )
-    assert len(gateway.rows(InboundMessage)) == inbound
+    kept = gateway.rows(InboundMessage)
+    assert len(kept) == inbound
+    if case.held is not None:
+        assert [(m.state, m.error) for m in kept] == [("quarantined", case.held)]
     if reports:
         payload = reports[0].payload
         for key, value in case.expect.items():
