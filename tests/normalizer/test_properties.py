@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from normalizer.classify import KindKeywords, classify_kind, keyword_matches
+from normalizer.email_address import EmailRejected, parse_email
 from normalizer.phone import mask_email, mask_phone, normalize_address, to_e164
 from normalizer.pipeline import NormalizerSettings, normalize_draft
 from normalizer.redact import redact_text
@@ -184,3 +185,29 @@ def test_a_title_is_not_cut_at_an_abbreviation(
     sentence = " ".join(["Laporan", *before, abbreviation, after, *rest])
     body = f"{sentence}. {' '.join(next_sentence).capitalize()}."
     assert derive_title(body) == sentence
+
+
+@RELAXED
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.builds(
+            lambda a, b, c: f"{a}@{b}.{c}",
+            st.text(max_size=12),
+            st.text(max_size=12),
+            st.text(max_size=6),
+        ),
+    )
+)
+def test_an_email_is_never_made_up(value: str) -> None:
+    try:
+        address = parse_email(value)
+    except EmailRejected as exc:
+        # The reason goes on the timeline: it never quotes what was typed.
+        assert len(value.strip()) < 12 or value.strip() not in str(exc)
+        return
+    # Whatever is kept is one address with no space or line break, its local part as typed.
+    assert not any(ch.isspace() for ch in address)
+    local, _, domain = address.rpartition("@")
+    assert local and domain and "@" not in local
+    assert local in value
