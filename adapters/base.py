@@ -186,6 +186,14 @@ class Adapter:
         """The public URL a provider posts this channel's webhooks to."""
         return self.inbound_url_for(self.public_url, self.name)
 
+    @property
+    def strict(self) -> bool:
+        """Whether unusable input is refused (HTTP 400) rather than dropped with a note.
+
+        Only the `webform` channel can be strict (`strict: true`).
+        """
+        return False
+
     def verify(self, request: InboundRequest) -> None:
         """Raise InvalidSignature unless the request proves it comes from the provider."""
 
