@@ -225,11 +225,16 @@ class WebformAdapter(Adapter):
 
 
 def draft_from_fields(
-    data: Mapping[str, Any], fields: Mapping[str, str], received_at: dt.datetime
+    data: Mapping[str, Any],
+    fields: Mapping[str, str],
+    received_at: dt.datetime,
+    *,
+    local_zone: dt.tzinfo | None = None,
 ) -> tuple[str, MessageDraft]:
     """A site's record (JSON object, form, database row) as a draft, by a `fields:` mapping.
 
-    Raises PayloadInvalid naming the site's own field when a value is unusable.
+    Raises PayloadInvalid naming the site's own field when a value is unusable. A time
+    without a UTC offset is refused, unless `local_zone` says in which zone to read it.
     """
     mapping = {**{f: f for f in REPORT_FIELDS}, **fields}
     values = {target: _lookup(data, source) for target, source in mapping.items()}
@@ -247,7 +252,7 @@ def draft_from_fields(
         # double click, a retry) is still one report.
         canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
         external_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
-    when = _datetime(values["received_at"], source_of["received_at"]) or received_at
+    when = _datetime(values["received_at"], source_of["received_at"], local_zone) or received_at
     draft = MessageDraft(
         external_id=external_id,
         received_at=when,
@@ -418,7 +423,7 @@ def _date(value: Any, field: str) -> dt.date | None:
         raise PayloadInvalid(f"field {field!r} must be a date YYYY-MM-DD", field=field) from None
 
 
-def _datetime(value: Any, field: str) -> dt.datetime | None:
+def _datetime(value: Any, field: str, local_zone: dt.tzinfo | None) -> dt.datetime | None:
     text = _text(value, field)
     if text is None:
         return None
@@ -427,5 +432,10 @@ def _datetime(value: Any, field: str) -> dt.datetime | None:
     except ValueError:
         raise PayloadInvalid(f"field {field!r} must be an ISO 8601 time", field=field) from None
     if moment.tzinfo is None:
-        raise PayloadInvalid(f"field {field!r} needs a UTC offset", field=field)
-    return moment.astimezone(dt.UTC)
+        if local_zone is None:
+            raise PayloadInvalid(f"field {field!r} needs a UTC offset", field=field)
+        moment = moment.replace(tzinfo=local_zone)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise PayloadInvalid(f"field {field!r} is out of range", field=field) from None
