@@ -6,7 +6,7 @@ CONFIG ?= config/demo.yaml
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench confusables clean
 
 $(BIN)/sp4n-gateway: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(BIN)/sp4n-gateway
 
 bench: $(BIN)/sp4n-gateway
 	$(BIN)/python bench/intake.py
+
+# The look-alike table keyword matching uses (normalizer/confusables.py): rebuild it after
+# upgrading confusable-homoglyphs or Python; a test fails while it is stale.
+confusables: $(BIN)/sp4n-gateway
+	$(BIN)/python -m normalizer.confusables
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

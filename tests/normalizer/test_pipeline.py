@@ -278,3 +278,13 @@ def test_html_in_title_name_and_address_is_reduced_to_text() -> None:
 
 def test_a_title_of_only_markup_is_derived_from_the_body() -> None:
     assert normalize_draft(draft(title="<b></b>"), SETTINGS).title == "Jalan rusak di depan pasar"
+
+
+def test_evasion_is_whistleblowing_and_the_text_keeps_its_letters() -> None:
+    body = "Ada k\u043erupsi dana desa di kantor kepala desa."  # Cyrillic "о"
+    message = normalize_draft(draft(body=body, title="K\u043erupsi"), SETTINGS)
+    assert message.kind == "whistleblowing"
+    assert message.privacy.confidential is True
+    # Folding is for matching only: what is stored and forwarded is what the citizen wrote.
+    assert message.body == body
+    assert message.title == "K\u043erupsi"
