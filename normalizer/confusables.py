@@ -104,11 +104,16 @@ def build_table() -> dict[str, Any]:
     for char in sorted(set(confusables_data) | set(named) | set(_SPAM_CYRILLIC)):
         if len(char) != 1 or char.isascii() or ord(char) in gone:
             continue
-        # How it looks (UTS #39) decides; its name only where that gives one letter and
-        # UTS #39 does not ("ʋ" looks like u; "ɱ" is an m, though UTS #39 lists "rn").
+        # How it looks (UTS #39) decides; then NFKD or its name, where they give one letter
+        # and UTS #39 does not ("ʋ" looks like u; "ɱ" is an m, though UTS #39 lists "rn").
         looks = _latin(char, confusables_data)
-        target = looks if looks and len(looks) == 1 else named.get(char, looks)
-        target = target or _SPAM_CYRILLIC.get(char)
+        plain = _plain(char)  # NFKD's compatibility letter: "𝐦" is an m, not "rn"
+        if looks and len(looks) == 1:
+            target: str | None = looks
+        elif len(plain) == 1 and plain.isascii() and plain.isalnum():
+            target = plain
+        else:
+            target = named.get(char, looks) or _SPAM_CYRILLIC.get(char)
         if target:
             mapping[char] = target
     return {

@@ -104,6 +104,11 @@ EVASION_CASES = [
     ("small-capitals", "\u1d18\u1d1c\u0274\u0262\u029f\u026a di kantor", "whistleblowing"),
     ("full-width", "\uff53\uff55\uff41\uff50 di kantor camat", "whistleblowing"),
     ("math-bold", "\U0001d42c\U0001d428\U0001d420\U0001d428\U0001d424 petugas", "whistleblowing"),
+    (
+        "math-bold-m",
+        "\U0001d429\U0001d41e\U0001d426\U0001d41e\U0001d42b\U0001d41a\U0001d42c\U0001d41a\U0001d427",
+        "whistleblowing",
+    ),
     ("zero-width", "ada ko\u200brup\u200dsi", "whistleblowing"),
     ("soft-hyphen", "ada ko\u00adrupsi", "whistleblowing"),
     ("strike-through", "k\u0336o\u0336r\u0336u\u0336p\u0336s\u0336i\u0336", "whistleblowing"),
