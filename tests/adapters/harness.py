@@ -149,7 +149,7 @@ def run_case(gateway: GatewayHarness, channel: PushChannel, case: InboundCase) -
     kept = gateway.rows(InboundMessage)
     assert len(kept) == inbound
     if case.held is not None:
-        assert [(m.state, m.error) for m in kept] == [("quarantined", case.held)]
+        assert [(m.state, m.hold_reason) for m in kept] == [("quarantined", case.held)]
     if reports:
         payload = reports[0].payload
         for key, value in case.expect.items():
