@@ -131,11 +131,26 @@ class InboundRequest:
         )
 
 
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """A provider's word on a reply we sent (WhatsApp `statuses[]`, Messenger deliveries)."""
+
+    provider_id: str
+    status: str  # sent | delivered | read | failed
+    at: dt.datetime
+    error: str | None = None
+
+
 @dataclass
 class InboundResult:
-    """What `parse_inbound` found in one request: zero or more messages."""
+    """What `parse_inbound` found in one request: zero or more messages.
+
+    `receipts` are delivery statuses of replies we sent: the gateway records them on the
+    reply rows; they never become reports.
+    """
 
     messages: list[RawMessage]
+    receipts: list[DeliveryReceipt] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,6 +193,8 @@ class OutgoingReply:
     text: str
     reply_to: Mapping[str, str]
     external_id: str
+    # Buttons or list items offered with the text (guided conversation): (id, title) pairs.
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 class Adapter:
@@ -220,6 +237,13 @@ class Adapter:
         Only the `webform` channel can be strict (`strict: true`).
         """
         return False
+
+    def handshake(self, request: InboundRequest) -> HttpAnswer | None:
+        """Answer a provider's subscription check (Meta's `hub.challenge`, X's CRC) or None.
+
+        Called before `verify`; a request it answers is neither verified nor stored.
+        """
+        return None
 
     def verify(self, request: InboundRequest) -> None:
         """Raise InvalidSignature unless the request proves it comes from the provider."""

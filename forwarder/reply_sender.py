@@ -100,6 +100,7 @@ class ReplySender:
                             text=item.text,
                             reply_to=dict(reply_to or {}),
                             external_id=report.external_id if report else "",
+                            choices=tuple((str(c[0]), str(c[1])) for c in item.choices or ()),
                         ),
                         item.channel,
                         item.recipient,
