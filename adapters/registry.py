@@ -27,6 +27,7 @@ BUILTIN: dict[str, str] = {
     "whatsapp_cloud": "adapters.meta.whatsapp:WhatsAppCloudAdapter",
     "facebook_messenger": "adapters.meta.messenger:MessengerAdapter",
     "instagram_dm": "adapters.meta.messenger:InstagramDmAdapter",
+    "twitter": "adapters.twitter.adapter:TwitterAdapter",
 }
 
 

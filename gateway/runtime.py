@@ -220,4 +220,5 @@ def build_runtime(
         health=ChannelHealth(sessions),
     )
     metrics.watch_queues(runtime.queue_counts)
+    metrics.watch_channels(lambda: {n: dict(a.warnings) for n, a in adapters.items()})
     return runtime

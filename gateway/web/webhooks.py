@@ -102,9 +102,11 @@ def inbound(name: str) -> tuple[Response, int] | Response:
         query=request.args.to_dict(),
         remote_addr=request.remote_addr,
     )
-    shake = adapter.handshake(inbound_request)
-    if shake is not None:
-        return Response(shake.body, status=shake.status, content_type=shake.content_type)
+    handshake = adapter.handshake(inbound_request)
+    if handshake is not None:  # a provider proving the URL (X's CRC), not a message
+        return Response(
+            handshake.body, status=handshake.status, content_type=handshake.content_type
+        )
     try:
         adapter.verify(inbound_request)
     except InvalidSignature as exc:
@@ -122,9 +124,11 @@ def _store(
         result = _parse(adapter, inbound)
         if result.receipts:
             runtime.record_receipts(name, result.receipts)
-        outcomes = runtime.intake.accept(
-            adapter, result.messages, fingerprint=fingerprint_of(inbound)
-        )
+        # A repeat of a single message with another body is a conflict; a batch (Meta, a
+        # provider's re-batched retry) may carry a stored message beside new ones.
+        single = len(result.messages) == 1
+        fingerprint = fingerprint_of(inbound) if single else None
+        outcomes = runtime.intake.accept(adapter, result.messages, fingerprint=fingerprint)
     except Ignored as exc:
         runtime.metrics.inbound.labels(name, "ignored").inc()
         return jsonify({"status": "ignored", "reason": str(exc) or "nothing to do"}), 200

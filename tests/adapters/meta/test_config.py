@@ -24,34 +24,34 @@ BAD = [
     (
         "telegram token written in clear",
         "{name: c, type: telegram, token: abc, receive: polling}",
-        "channels[3].token",
+        "channels[c].token",
     ),
     (
         "telegram unknown receive",
         '{name: c, type: telegram, token: "${S}", receive: push}',
-        "channels[3].receive",
+        "channels[c].receive",
     ),
     (
         "whatsapp without phone number id",
         "{name: c, type: whatsapp_cloud, " + META + "}",
-        "channels[3].phone_number_id",
+        "channels[c].phone_number_id",
     ),
     (
         "whatsapp template name with spaces",
         '{name: c, type: whatsapp_cloud, phone_number_id: "1065403522", template_name: "a b", '
         + META
         + "}",
-        "channels[3].template_name",
+        "channels[c].template_name",
     ),
     (
         "messenger without app secret",
         '{name: c, type: facebook_messenger, verify_token: "${S}", access_token: "${S}"}',
-        "channels[3].app_secret",
+        "channels[c].app_secret",
     ),
     (
         "instagram unknown key",
         "{name: c, type: instagram_dm, page: 1, " + META + "}",
-        "channels[3].page",
+        "channels[c].page",
     ),
 ]
 

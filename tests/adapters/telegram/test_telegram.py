@@ -29,6 +29,7 @@ from tests.adapters.harness import (
     send,
 )
 from tests.adapters.telegram.fake_api import TOKEN, FakeTelegram
+from tests.helpers import WEB_SECRET
 from vocabulary.errors import Ignored, PayloadInvalid, SendError
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -346,7 +347,12 @@ def test_register_webhook_command(tmp_path: Path) -> None:
         config_text(f"sqlite:///{tmp_path / 'g.db'}", "http://127.0.0.1:9") + CHANNEL.yaml,
         encoding="utf-8",
     )
-    env = {"WEB_SECRET": "x", "CENTRAL_TOKEN": "t", "TG_TOKEN": TOKEN, "TG_SECRET": SECRET}
+    env = {
+        "WEB_SECRET": WEB_SECRET,
+        "CENTRAL_TOKEN": "test-token",
+        "TG_TOKEN": TOKEN,
+        "TG_SECRET": SECRET,
+    }
     result = CliRunner().invoke(
         main, ["channels", "register-webhook", "--config", str(config), "tg"], env=env
     )
