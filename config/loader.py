@@ -209,7 +209,18 @@ def parse_config(text: str, filename: str, env: Mapping[str, str]) -> Config:
     _check_references(tree, data, channels)
     if tree.issues or model is None:
         raise ConfigError(tree.issues)
+    channels = _default_time_zones(channels, model.gateway.timezone)
     return Config(model=model, channels=channels, source=filename, warnings=warnings)
+
+
+def _default_time_zones(channels: list[ChannelOptions], zone: str) -> list[ChannelOptions]:
+    """A channel with a `time_zone` option left unset (None) reads times in gateway.timezone."""
+    return [
+        options.model_copy(update={"time_zone": zone})
+        if "time_zone" in type(options).model_fields and vars(options)["time_zone"] is None
+        else options
+        for options in channels
+    ]
 
 
 def _remember_channel_names(tree: _Tree, raw_channels: Any) -> None:

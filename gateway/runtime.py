@@ -181,6 +181,7 @@ def build_runtime(
             region=model.normalizer.region,
             kinds=model.normalizer.kinds,
             default_kind=adapter.options.kind,
+            strict=adapter.strict,
         )
 
     data_dir = Path(model.gateway.data_dir)

@@ -24,7 +24,7 @@ def test_processes_starting_together_agree_on_one_key(db_url: str, tmp_path: Pat
             barrier.wait()
             try:
                 found.append(shared_value(sessions, "test.key"))
-            except BaseException as exc:  # noqa: BLE001 (collected and asserted below)
+            except BaseException as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=start, args=(i,)) for i in range(len(engines))]
