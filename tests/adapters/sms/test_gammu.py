@@ -320,6 +320,7 @@ def test_a_retried_reply_is_queued_once(adapter: GammuSmsdAdapter, gammu: GammuD
         conn.execute(sa.insert(sent).from_select(names, sa.select(*values)))
         conn.execute(sa.delete(outbox))
     engine.dispose()
+    assert first is not None
     assert adapter.send_reply(reply) == first.replace("outbox:", "sent:")
     assert gammu.rows("outbox", "ID") == []
 

@@ -14,7 +14,7 @@ import pytest
 
 from adapters.registry import load_adapter_class
 from adapters.webform.legacy_db import LegacyDbAdapter
-from config.loader import ConfigError
+from config.errors import ConfigError
 from tests.helpers import config_text, load_test_config
 
 SCHEMA = "CREATE TABLE aduan (id INTEGER PRIMARY KEY, isi TEXT, dibuat DATETIME, waktu TEXT)"
