@@ -27,8 +27,10 @@ from store.states import (
     InboundState,
     ReplyState,
     ReportState,
+    Role,
     StrEnumType,
 )
+from vocabulary.kinds import Kind
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -113,7 +115,7 @@ class Report(Base):
     external_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[Kind] = mapped_column(StrEnumType(Kind, 32))
     agency: Mapped[str] = mapped_column(String(64))
     hops: Mapped[list[str]] = mapped_column(JsonType, default=list)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
@@ -281,7 +283,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(128))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))  # admin | operator
+    role: Mapped[Role] = mapped_column(StrEnumType(Role))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

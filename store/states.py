@@ -62,10 +62,17 @@ class ReplyState(StrEnum):
     LIMITED = "limited"  # held: the recipient reached the per-recipient reply limit
 
 
+class Role(StrEnum):
+    """What a console account may do."""
+
+    ADMIN = "admin"  # everything
+    OPERATOR = "operator"  # enter letters and calls; read reports, never a protected reporter
+
+
 class StrEnumType(TypeDecorator[E], Generic[E]):
     """A StrEnum kept as a short string column."""
 
-    impl = String(16)
+    impl = String
     cache_ok = True
 
     def __init__(self, enum: type[E], length: int = 16) -> None:

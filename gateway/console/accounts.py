@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import User, utcnow
+from store.states import Role
 
-ROLES: Final = ("admin", "operator")
+ROLES: Final = tuple(role.value for role in Role)
 ROLE_LABELS: Final = {"admin": "Admin", "operator": "Operator"}
 MIN_PASSWORD = 10
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
