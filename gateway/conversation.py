@@ -9,7 +9,8 @@ update never moves the conversation twice), it either:
 - or returns None: a plain message outside the flow stays an ordinary report (no wrong door).
 
 `expire` (a scheduled job) ends conversations nobody answered in time; one that already
-holds a description becomes a report all the same.
+holds a description becomes a report all the same, with the photos the citizen had sent
+(read back from the attachment store by their hash).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from forwarder.replies import ReplyQueue, ReplyTemplates, recipient_hash
 from normalizer import conversation as machine
 from normalizer.report import Attachment
 from store import conversations
+from store.files import AttachmentStore
 from store.models import Conversation, utcnow
-from vocabulary.drafts import MessageDraft, RawMessage
+from vocabulary.drafts import AttachmentData, MessageDraft, RawMessage
 
 log = logging.getLogger(__name__)
 KIND_LABELS = {
@@ -59,9 +61,15 @@ class Taken:
 class ChatFlow:
     """Runs the guided conversation of chat channels."""
 
-    def __init__(self, replies: ReplyQueue, templates: ReplyTemplates) -> None:
+    def __init__(
+        self,
+        replies: ReplyQueue,
+        templates: ReplyTemplates,
+        attachments: AttachmentStore | None = None,
+    ) -> None:
         self.replies = replies
         self.templates = templates
+        self.attachments = attachments  # where an expired conversation's photos are read back
         self.titles = self._titles()
         for name in (
             "kind",
@@ -224,6 +232,7 @@ class ChatFlow:
             if adapter is not None and data.get("body"):
                 base = MessageDraft(external_id="", received_at=at, body="", reply_to=reply_to)
                 draft = collected_draft(data, base, f"conversation:{ident}", at)
+                draft.attachments = self._kept_files(data, draft.notes)
                 raw = {"source": "conversation", "conversation": data, "expired": True}
                 accept(adapter, [RawMessage(draft.external_id, at, raw, draft)])
             with sessions.begin() as session:
@@ -231,6 +240,27 @@ class ChatFlow:
                 if row is not None:
                     session.delete(row)
         return len(rows)
+
+    def _kept_files(self, data: Mapping[str, Any], notes: list[str]) -> list[AttachmentData]:
+        """The photos a conversation collected, read back from the attachment store.
+
+        A file that is no longer there (or no store to read it from) is named in a note on
+        the report instead: the report itself is never held back for it.
+        """
+        found: list[AttachmentData] = []
+        for index, kept in enumerate(data.get("attachments") or []):
+            try:
+                attachment = Attachment.model_validate(kept)
+                if self.attachments is None:
+                    raise LookupError("no attachment store")
+                content = self.attachments.get(attachment.sha256)
+            except (ValueError, LookupError, OSError) as exc:
+                notes.append(
+                    f"photo {index} of the conversation not attached: {type(exc).__name__}"
+                )
+                continue
+            found.append(AttachmentData(attachment.filename, attachment.content_type, content))
+        return found
 
 
 def collected_draft(

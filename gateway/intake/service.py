@@ -340,18 +340,20 @@ class Intake:
             )
             inbound.update(state=InboundState.QUERY, report_id=asked)
             return outcome(asked or inbound_id, "query")
-        if plan.action is Action.REPORT:
+        target = (
+            followups.followup_target(session, adapter, message.draft, rows)
+            if plan.action is Action.FOLLOWUP
+            else None
+        )
+        if target is None:
+            # A message quoting one of our prompts (WhatsApp sends reply buttons with the
+            # prompt as `context`) continues no report: it may be a conversation turn.
             taken = self._conversation(session, adapter, plan, inbound_id, rows)
             if taken is not None:
                 inbound.update(state=InboundState.CONVERSATION, report_id=taken.report_id)
                 if taken.report_id is not None:
                     return outcome(taken.report_id, "queued")
                 return outcome(inbound_id, "conversation")
-        target = (
-            followups.followup_target(session, adapter, message.draft)
-            if plan.action is Action.FOLLOWUP
-            else None
-        )
         if target is not None:
             inbound.update(state=InboundState.FOLLOWUP, report_id=target.id)
             followups.add_followup(target, plan, inbound_id, rows)
