@@ -24,7 +24,7 @@ from adapters.base import Adapter, OutgoingReply
 from config.schema import ForwarderSection, RepliesSection
 from forwarder import outbox
 from forwarder.worker import worker_identity
-from store.health import ChannelHealth
+from store.health import REPLIES, ChannelHealth
 from store.metrics import Metrics
 from store.models import ReplyItem, Report, utcnow
 from store.states import ReplyState
@@ -221,14 +221,15 @@ class ReplySender:
     def _note_health(self, channel: str, error: SendError | None) -> None:
         """A retryable failure says the channel's gateway is down; a success that it is up.
 
-        A refusal for one recipient (a bad number) says nothing about the channel.
+        A refusal for one recipient (a bad number) says nothing about the channel, and a
+        success says nothing about reading it (its poll keeps its own failure).
         """
         if self.health is None:
             return
         if error is None:
-            self.health.ok(channel)
+            self.health.ok(channel, REPLIES)
         elif error.retryable:
-            self.health.failed(channel, f"reply not sent: {error}")
+            self.health.failed(channel, f"reply not sent: {error}", REPLIES)
 
     def _count(self, channel: str, result: str) -> None:
         if self.metrics:

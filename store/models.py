@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -185,6 +186,9 @@ class ReplyItem(Base):
     delivery_status: Mapped[str | None] = mapped_column(String(16))
     delivery_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     delivery_error: Mapped[str | None] = mapped_column(Text)
+    # The provider said the free-form window was closed (WhatsApp 131047): the reply goes
+    # again, once, in the form allowed outside it (the approved template).
+    window_closed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     report: Mapped[Report | None] = relationship(lazy="raise")  # flush order only
 
@@ -228,6 +232,8 @@ class ChannelStatus(Base):
     # Set while the channel fails; cleared by its next success.
     failing_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     failures: Mapped[int] = mapped_column(Integer, default=0)
+    # Which parts fail now, comma-separated: "source" (reading it), "replies" (sending).
+    failing_parts: Mapped[str | None] = mapped_column(String(64))
 
 
 class Conversation(Base):
@@ -253,3 +259,18 @@ class Conversation(Base):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ChannelContact(Base):
+    """When a citizen last wrote on a channel whose replies depend on it (Meta's 24 hours).
+
+    One row per (channel, recipient); `recipient` is the sha256 of the adapter's recipient
+    key (no phone number in clear). Any message counts: a report, a follow-up, a status
+    question, a conversation turn.
+    """
+
+    __tablename__ = "channel_contacts"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_inbound_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
