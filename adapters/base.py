@@ -142,6 +142,9 @@ class DeliveryReceipt:
     status: str  # sent | delivered | read | failed
     at: dt.datetime
     error: str | None = None
+    # The provider refused the reply because its free-form window was closed (WhatsApp
+    # 131047): the gateway sends it again, once, in the form allowed outside the window.
+    window_closed: bool = False
 
 
 @dataclass
@@ -201,6 +204,12 @@ class OutgoingReply:
     # The report is confidential (whistleblowing always is): a channel with a public face
     # (X) must answer it privately, never in a way that reveals its nature.
     confidential: bool = False
+    # When the citizen last wrote on this channel (any message), where the adapter keeps a
+    # reply window (`Adapter.reply_window`): a later message reopens it.
+    last_contact: dt.datetime | None = None
+    # The provider said the window was closed for this reply: only the out-of-window form
+    # (an approved template) may go.
+    window_closed: bool = False
 
 
 class Adapter:
@@ -218,6 +227,9 @@ class Adapter:
     docs_url: ClassVar[str] = ""
     # HTTP methods the webhook accepts (Kannel's get-url calls with GET).
     methods: ClassVar[frozenset[str]] = frozenset({"POST"})
+    # Replies depend on when the citizen last wrote (Meta's 24-hour window): the intake
+    # notes each message's time per recipient and replies carry it as `last_contact`.
+    reply_window: ClassVar[bool] = False
 
     def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
         self.options = options

@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.base import Adapter, OutgoingReply
 from config.schema import ForwarderSection, RepliesSection
 from forwarder import outbox
+from forwarder.replies import recipient_hash
 from forwarder.worker import worker_identity
+from store.contacts import last_contacts
 from store.health import REPLIES, ChannelHealth
 from store.metrics import Metrics
 from store.models import ReplyItem, Report, utcnow
@@ -82,7 +84,7 @@ class ReplySender:
                 limit=self.settings.batch_size,
                 lease_seconds=self.settings.lease,
             )
-            jobs = []
+            targets = []
             for item in items:
                 report = session.get(Report, item.report_id) if item.report_id else None
                 reply_to = (
@@ -90,6 +92,10 @@ class ReplySender:
                     if item.reply_to is not None
                     else (report.reply_to if report else {})
                 )
+                targets.append((item, report, dict(reply_to or {})))
+            contacts = self._last_contacts(session, targets)
+            jobs = []
+            for item, report, reply_to in targets:
                 jobs.append(
                     _Job(
                         OutgoingReply(
@@ -98,10 +104,12 @@ class ReplySender:
                             tracking_id=report.tracking_id if report else None,
                             event=item.event,
                             text=item.text,
-                            reply_to=dict(reply_to or {}),
+                            reply_to=reply_to,
                             external_id=report.external_id if report else "",
                             choices=tuple((str(c[0]), str(c[1])) for c in item.choices or ()),
                             confidential=_confidential(report),
+                            last_contact=contacts.get(item.id),
+                            window_closed=bool(item.window_closed),
                         ),
                         item.channel,
                         item.recipient,
@@ -113,6 +121,28 @@ class ReplySender:
             groups.setdefault((job.channel, job.recipient or job.reply.reply_id), []).append(job)
         list(self.pool.map(self._send_in_order, groups.values()))
         return len(jobs)
+
+    def _last_contacts(
+        self,
+        session: Session,
+        targets: Sequence[tuple[ReplyItem, Report | None, dict[str, str]]],
+    ) -> dict[str, dt.datetime]:
+        """When each reply's recipient last wrote, for channels with a reply window.
+
+        The reply's own `reply_to` says when the message it answers came; a later message
+        of the citizen (a follow-up, a conversation turn, a status question) reopens the
+        window, and only `store.contacts` knows of it. By reply id.
+        """
+        keys: dict[str, tuple[str, str]] = {}
+        for item, _report, reply_to in targets:
+            adapter = self.adapters.get(item.channel)
+            if adapter is None or not adapter.reply_window:
+                continue
+            recipient = recipient_hash(adapter.recipient_key(reply_to))
+            if recipient is not None:
+                keys[item.id] = (item.channel, recipient)
+        found = last_contacts(session, keys.values())
+        return {ident: found[key] for ident, key in keys.items() if key in found}
 
     def _within_limits(
         self, session: Session, items: Sequence[ReplyItem], jobs: Sequence[_Job]
@@ -197,6 +227,8 @@ class ReplySender:
                 return
             if error is None:
                 item.state, item.sent_at, item.provider_id = ReplyState.SENT, utcnow(), provider_id
+                # Statuses describe this send (a reply sent again starts afresh).
+                item.delivery_status = item.delivery_at = item.delivery_error = None
                 item.attempts += 1
                 outbox.release(item)
                 self._count(job.channel, "sent")

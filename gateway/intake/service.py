@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
 from adapters.base import Adapter, StoredOutcome
-from forwarder.replies import ReplyQueue
+from forwarder.replies import ReplyQueue, recipient_hash
 from forwarder.routing import Router, RoutingFacts
 from gateway.conversation import ChatFlow
 from gateway.intake import followups
@@ -301,6 +301,10 @@ class Intake:
             "draft": None,
         }
         rows.inbound.append(inbound)  # written before the report rows that point at it
+        if adapter.reply_window:  # any message reopens the provider's reply window
+            recipient = recipient_hash(adapter.recipient_key(message.draft.reply_to))
+            if recipient is not None:
+                rows.contact(adapter.name, recipient, message.received_at)
         outcome = self._apply(session, adapter, plan, inbound, rows)
         existing[key] = (dataclasses.replace(outcome, created=False), plan.fingerprint)
         return outcome
