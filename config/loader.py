@@ -279,7 +279,7 @@ def _check_channel_secrets(
         )
     signing = sorted(adapter_cls.signing_secrets)
     unsigned = all(getattr(options, f, None) is None for f in signing)
-    if "push" in adapter_cls.modes and signing and options.enabled and unsigned:
+    if adapter_cls.unsigned_allowed and signing and options.enabled and unsigned:
         secrets.warn_unsigned(path, options.name, signing[0])
 
 

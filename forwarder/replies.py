@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from ulid import ULID
 
-from store.models import ReplyItem, Report, utcnow
+from store.models import ReplyItem, Report, TimelineEvent, utcnow
 from store.states import ReplyState, ReportState
 
 log = logging.getLogger(__name__)
@@ -230,8 +230,6 @@ class ReplyQueue:
 
     @staticmethod
     def _latest_response(session: Session, report_id: str) -> str | None:
-        from store.models import TimelineEvent  # noqa: PLC0415
-
         event = session.scalar(
             select(TimelineEvent)
             .where(TimelineEvent.report_id == report_id, TimelineEvent.event == "response")

@@ -10,12 +10,12 @@ acknowledgement is never overtaken by the status change that follows it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
-import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.base import Adapter, OutgoingReply
 from config.schema import ForwarderSection, RepliesSection
 from forwarder import outbox
+from forwarder.claiming import ClaimLoop
 from forwarder.replies import recipient_hash
-from forwarder.worker import worker_identity
 from store.contacts import last_contacts
 from store.health import REPLIES, ChannelHealth
 from store.metrics import Metrics
@@ -36,19 +36,23 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class _Job:
+class ReplyJob:
+    """One claimed reply with where it goes, read when it was claimed."""
+
     reply: OutgoingReply
     channel: str
     recipient: str | None
 
 
-class ReplySender:
-    """Drains the reply outbox one batch at a time."""
+class ReplySender(ClaimLoop[list[ReplyJob]]):
+    """Drains the reply outbox one batch at a time; a recipient's replies go in order."""
+
+    role = "replies"
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        adapters: Mapping[str, Adapter],
+        adapters: Mapping[str, Adapter[Any]],
         settings: ForwarderSection,
         replies: RepliesSection | None = None,
         *,
@@ -56,97 +60,80 @@ class ReplySender:
         owner: str | None = None,
         health: ChannelHealth | None = None,
     ) -> None:
-        self.sessions = sessions
+        super().__init__(sessions, settings, metrics=metrics, owner=owner)
         self.health = health
         self.adapters = adapters
-        self.settings = settings
         self.limits = replies or RepliesSection()
         self.max_attempts = self.limits.max_attempts
-        self.metrics = metrics
-        self.owner = owner or worker_identity("replies")
-        self.stopping = threading.Event()
-        self.pool = ThreadPoolExecutor(
-            max_workers=settings.concurrency, thread_name_prefix="replies"
-        )
 
-    def close(self) -> None:
-        """Stop taking batches and wait for sends in flight."""
-        self.stopping.set()
-        self.pool.shutdown(wait=True)
+    def claim(self, session: Session) -> tuple[int, list[list[ReplyJob]]]:
+        """Lease due replies; those over a recipient's limit are held, the rest grouped.
 
-    def run_once(self) -> int:
-        """Claim due replies, send them, record each outcome; returns how many were claimed."""
-        with self.sessions.begin() as session:
-            items = outbox.claim_due(
-                session,
-                ReplyItem,
-                owner=self.owner,
-                limit=self.settings.batch_size,
-                lease_seconds=self.settings.lease,
-            )
-            targets = []
-            for item in items:
-                report = session.get(Report, item.report_id) if item.report_id else None
-                reply_to = (
-                    item.reply_to
-                    if item.reply_to is not None
-                    else (report.reply_to if report else {})
-                )
-                targets.append((item, report, dict(reply_to or {})))
-            contacts = self._last_contacts(session, targets)
-            jobs = []
-            for item, report, reply_to in targets:
-                jobs.append(
-                    _Job(
-                        OutgoingReply(
-                            reply_id=item.id,
-                            report_id=item.report_id or "",
-                            tracking_id=report.tracking_id if report else None,
-                            event=item.event,
-                            text=item.text,
-                            reply_to=reply_to,
-                            external_id=report.external_id if report else "",
-                            choices=tuple((str(c[0]), str(c[1])) for c in item.choices or ()),
-                            confidential=_confidential(report),
-                            last_contact=contacts.get(item.id),
-                            window_closed=bool(item.window_closed),
-                        ),
-                        item.channel,
-                        item.recipient,
-                    )
-                )
-            allowed = self._within_limits(session, items, jobs)
-        groups: dict[tuple[str, str], list[_Job]] = {}
-        for job in allowed:
-            groups.setdefault((job.channel, job.recipient or job.reply.reply_id), []).append(job)
-        list(self.pool.map(self._send_in_order, groups.values()))
-        return len(jobs)
-
-    def _last_contacts(
-        self,
-        session: Session,
-        targets: Sequence[tuple[ReplyItem, Report | None, dict[str, str]]],
-    ) -> dict[str, dt.datetime]:
-        """When each reply's recipient last wrote, for channels with a reply window.
-
-        The reply's own `reply_to` says when the message it answers came; a later message
-        of the citizen (a follow-up, a conversation turn, a status question) reopens the
-        window, and only `store.contacts` knows of it. By reply id.
+        Each group is one recipient on one channel, in order, so one thread sends them and
+        an acknowledgement is never overtaken by the status change that follows it.
         """
-        keys: dict[str, tuple[str, str]] = {}
-        for item, _report, reply_to in targets:
-            adapter = self.adapters.get(item.channel)
+        items = outbox.claim_due(
+            session,
+            ReplyItem,
+            owner=self.owner,
+            limit=self.settings.batch_size,
+            lease_seconds=self.settings.lease,
+        )
+        jobs = self._with_last_contact(session, [self._job(session, item) for item in items])
+        groups: dict[tuple[str, str], list[ReplyJob]] = {}
+        for job in self._within_limits(session, items, jobs):
+            groups.setdefault((job.channel, job.recipient or job.reply.reply_id), []).append(job)
+        return len(jobs), list(groups.values())
+
+    @staticmethod
+    def _job(session: Session, item: ReplyItem) -> ReplyJob:
+        report = session.get(Report, item.report_id) if item.report_id else None
+        reply_to = (
+            item.reply_to if item.reply_to is not None else (report.reply_to if report else {})
+        )
+        reply = OutgoingReply(
+            reply_id=item.id,
+            report_id=item.report_id or "",
+            tracking_id=report.tracking_id if report else None,
+            event=item.event,
+            text=item.text,
+            reply_to=dict(reply_to or {}),
+            external_id=report.external_id if report else "",
+            choices=tuple((str(c[0]), str(c[1])) for c in item.choices or ()),
+            confidential=_confidential(report),
+            window_closed=bool(item.window_closed),
+        )
+        return ReplyJob(reply, item.channel, item.recipient)
+
+    def _with_last_contact(self, session: Session, jobs: list[ReplyJob]) -> list[ReplyJob]:
+        """The jobs, each told when its recipient last wrote (channels with a reply window).
+
+        A reply's own `reply_to` says when the message it answers came; a later message of
+        the citizen (a follow-up, a conversation turn, a status question) reopens the
+        window, and only `store.contacts` knows of it.
+        """
+        keys: dict[int, tuple[str, str]] = {}
+        for index, job in enumerate(jobs):
+            adapter = self.adapters.get(job.channel)
             if adapter is None or not adapter.reply_window:
                 continue
-            recipient = recipient_hash(adapter.recipient_key(reply_to))
+            recipient = recipient_hash(adapter.recipient_key(job.reply.reply_to))
             if recipient is not None:
-                keys[item.id] = (item.channel, recipient)
+                keys[index] = (job.channel, recipient)
         found = last_contacts(session, keys.values())
-        return {ident: found[key] for ident, key in keys.items() if key in found}
+        for index, key in keys.items():
+            if key in found:
+                reply = dataclasses.replace(jobs[index].reply, last_contact=found[key])
+                jobs[index] = dataclasses.replace(jobs[index], reply=reply)
+        return jobs
+
+    def work(self, batch: Sequence[list[ReplyJob]]) -> None:
+        """Send each recipient's group in order, groups concurrently."""
+        list(self.pool.map(self._send_in_order, batch))
 
     def _within_limits(
-        self, session: Session, items: Sequence[ReplyItem], jobs: Sequence[_Job]
-    ) -> list[_Job]:
+        self, session: Session, items: Sequence[ReplyItem], jobs: Sequence[ReplyJob]
+    ) -> list[ReplyJob]:
         """The jobs that may go; the others are held as `limited` in the claim's transaction.
 
         Counts come from one query per window for the whole batch; a reply let through in
@@ -195,7 +182,7 @@ class ReplySender:
             )
         return allowed
 
-    def _send_in_order(self, jobs: Sequence[_Job]) -> None:
+    def _send_in_order(self, jobs: Sequence[ReplyJob]) -> None:
         for job in jobs:
             if self.stopping.is_set():
                 return  # the lease runs out and the row is sent after the restart
@@ -205,7 +192,7 @@ class ReplySender:
                 # Never lose a reply over a bug here: its lease runs out and it is retried.
                 log.exception("sending reply %s failed unexpectedly", job.reply.reply_id)
 
-    def _send(self, job: _Job) -> None:
+    def _send(self, job: ReplyJob) -> None:
         adapter = self.adapters.get(job.channel)
         provider_id: str | None = None
         error: SendError | None = None

@@ -56,8 +56,10 @@ class Poller:
         self.intake = intake
         self.metrics = metrics
         self.health = health
-        options = adapter.options
-        self.batch_size = options.batch_size if isinstance(options, PollOptions) else 100
+        if not isinstance(adapter.options, PollOptions):  # the adapter contract ensures it
+            raise TypeError(f"{adapter} is not a polled channel")
+        self.options: PollOptions = adapter.options
+        self.batch_size = self.options.batch_size
         self.key = cursor_key(adapter.name)
         self._local = threading.Lock()
         self.stopping = threading.Event()

@@ -34,6 +34,7 @@ from store.files import AttachmentStore
 from store.health import ChannelHealth
 from store.metrics import Metrics
 from store.models import ForwardItem, InboundMessage, ReplyItem
+from store.receipts import record_receipts
 from store.states import InboundState
 from vocabulary.errors import AdapterUnavailable
 
@@ -101,8 +102,6 @@ class Runtime:
 
     def record_receipts(self, channel: str, receipts: Sequence[DeliveryReceipt]) -> int:
         """Record providers' delivery statuses on the reply rows (one transaction)."""
-        from store.receipts import record_receipts  # noqa: PLC0415
-
         with self.sessions.begin() as session:
             return record_receipts(session, channel, receipts)
 

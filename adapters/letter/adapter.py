@@ -43,7 +43,7 @@ class LetterEntry:
     entered_by: str | None = None
 
 
-class LetterAdapter(Adapter):
+class LetterAdapter(Adapter[LetterOptions]):
     """Manual entry of paper letters."""
 
     type: ClassVar[str] = "letter"
