@@ -96,7 +96,9 @@ def wrk(url: str, script: str, args: list[str], seconds: float, connections: int
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    latency = dict(re.findall(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+(?:us|ms|s))\s*$", out, re.M))
+    if len(latency) != 2:
+        raise RuntimeError(f"wrk printed no latency distribution:\n{out}")
     return {
         "requests": requests,
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
@@ -132,7 +134,9 @@ def main() -> None:
     parser.add_argument("--per", type=int, default=50, help="messages per WhatsApp request")
     args = parser.parse_args()
     os.environ.update(
-        BENCH_META_APP_SECRET=SECRET, BENCH_META_VERIFY="bench-verify", BENCH_WA_TOKEN="bench"
+        BENCH_META_APP_SECRET=SECRET,
+        BENCH_META_VERIFY="bench-verify-token-0123456789",
+        BENCH_WA_TOKEN="bench",
     )
     check = "bench self-check ÿ " * 20
     mac = hmac.new(SECRET.encode(), check.encode(), hashlib.sha256).hexdigest()

@@ -19,7 +19,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,6 +43,7 @@ KIND_LABELS = {
 }
 PRIVACY_LABELS = {"biasa": "Biasa", "anonim": "Anonim", "rahasia": "Rahasia"}
 DEFAULT_TIMEOUT = 1800.0
+_KNOWN = "sp4n.conversations"  # Session.info: chats checked for a conversation, and active
 
 
 def enabled(adapter: Adapter) -> bool:
@@ -91,6 +92,23 @@ class ChatFlow:
         source, _, _ = loader.get_source(self.templates.env, "chat_choices.json")
         return {str(k): str(v) for k, v in json.loads(source).items()}
 
+    def prefetch(self, session: Session, adapter: Adapter, drafts: Iterable[MessageDraft]) -> None:
+        """Learn in one query which chats of a batch are in a conversation.
+
+        For the rest of the transaction, `take` passes over a plain message of a chat known to
+        have none without a query of its own (one per message was most of the writer's time
+        on a batched WhatsApp notification: bench/RESULTS.md).
+        """
+        if not enabled(adapter):
+            return
+        chats = {recipient_hash(adapter.recipient_key(d.reply_to)) for d in drafts} - {None}
+        if not chats:
+            return
+        known = session.info.setdefault(_KNOWN, {"checked": set(), "active": set()})
+        active = conversations.active_chats(session, adapter.name, {str(c) for c in chats})
+        known["checked"] |= {(adapter.name, c) for c in chats}
+        known["active"] |= {(adapter.name, c) for c in active}
+
     def take(
         self,
         session: Session,
@@ -106,8 +124,10 @@ class ChatFlow:
         chat = recipient_hash(adapter.recipient_key(draft.reply_to))
         if chat is None:
             return None
-        row = conversations.find(session, adapter.name, chat)
         text = draft.choice or draft.body
+        if not draft.choice and not machine.is_start(text) and _idle(session, adapter.name, chat):
+            return None
+        row = conversations.find(session, adapter.name, chat)
         if row is None:
             if machine.is_start(text):
                 row = self._open(session, adapter, chat, draft)
@@ -161,6 +181,9 @@ class ChatFlow:
         )
         session.add(row)
         session.flush()  # two starts at once: the unique (channel, chat) refuses the second
+        known = session.info.get(_KNOWN)
+        if known is not None:
+            known["active"].add((adapter.name, chat))
         return row
 
     @staticmethod
@@ -261,6 +284,13 @@ class ChatFlow:
                 continue
             found.append(AttachmentData(attachment.filename, attachment.content_type, content))
         return found
+
+
+def _idle(session: Session, channel: str, chat: str) -> bool:
+    """Whether this transaction's prefetch found the chat without a conversation."""
+    known = session.info.get(_KNOWN)
+    key = (channel, chat)
+    return known is not None and key in known["checked"] and key not in known["active"]
 
 
 def collected_draft(

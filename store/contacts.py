@@ -34,18 +34,17 @@ def note_contacts(conn: Connection, seen: Mapping[Key, dt.datetime]) -> None:
         for channel, recipient in sorted(seen)
     ]
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values(values)
+    statement = insert(table)
     newer = statement.excluded.last_inbound_at > table.c.last_inbound_at
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.channel, table.c.recipient],
-            set_={
-                "last_inbound_at": case(
-                    (newer, statement.excluded.last_inbound_at), else_=table.c.last_inbound_at
-                )
-            },
-        )
+    upsert = statement.on_conflict_do_update(
+        index_elements=[table.c.channel, table.c.recipient],
+        set_={
+            "last_inbound_at": case(
+                (newer, statement.excluded.last_inbound_at), else_=table.c.last_inbound_at
+            )
+        },
     )
+    conn.execute(upsert, values)  # executemany: compiled once, cached across batches
 
 
 def last_contacts(session: Session, keys: Iterable[Key]) -> dict[Key, dt.datetime]:

@@ -223,6 +223,9 @@ class Intake:
         keys = {(job.adapter.name, p.message.external_id) for job in jobs for p in job.plans}
         existing = self._existing(session, keys)
         rows = BatchRows()
+        if self.chat_flow is not None:
+            for job in jobs:
+                self.chat_flow.prefetch(session, job.adapter, (p.message.draft for p in job.plans))
         for job in jobs:
             job.outcomes = [
                 self._store_plan(session, job.adapter, plan, existing, rows) for plan in job.plans

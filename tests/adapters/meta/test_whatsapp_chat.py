@@ -138,3 +138,25 @@ def test_a_reply_in_the_same_notification_continues_its_report(
     (report,) = chat_gateway.rows(Report)
     states = {m.external_id: (m.state, m.report_id) for m in chat_gateway.rows(InboundMessage)}
     assert states == {"wamid.R1": ("accepted", report.id), "wamid.R2": ("followup", report.id)}
+
+
+def test_turns_batched_in_one_notification_move_the_conversation(
+    chat_gateway: GatewayHarness,
+) -> None:
+    """The batch's conversations are looked up once; one started in the batch still counts."""
+    other = "6281200000077"
+    post(
+        chat_gateway,
+        wa.message("B1", text="halo"),
+        wa.message("B2", text="Lampu jalan di gang 4 mati sejak kemarin.", wa_id=other),
+        wa.message("B3", button=("kind:aspirasi", "Aspirasi"), context="wamid.P1"),
+        wa.message("B4", text=DESCRIPTION),
+    )
+    with chat_gateway.runtime.sessions() as session:
+        (row,) = session.scalars(select(Conversation))
+        assert row.step == "location" and row.data["kind"] == "aspirasi"
+    (report,) = chat_gateway.rows(Report)  # the other citizen's plain message
+    assert report.reply_to["wa_id"] == other
+    post(chat_gateway, wa.message("B5", text="lewati"))  # the next notification goes on
+    with chat_gateway.runtime.sessions() as session:
+        assert session.scalar(select(Conversation.step)) == "photos"
