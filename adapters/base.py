@@ -40,6 +40,8 @@ class ChannelOptions(BaseModel):
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, le=64 * 1024 * 1024)
     kind: Kind | None = None
     replies: bool = True
+    # The dashboard and /readyz call a channel silent when nothing came for this long.
+    silence_alarm: Duration | None = None
 
 
 class PollOptions(ChannelOptions):
@@ -284,6 +286,14 @@ class Adapter(Generic[OptionsT]):
     def inbound_url(self) -> str:
         """The public URL a provider posts this channel's webhooks to."""
         return self.inbound_url_for(self.public_url, self.name)
+
+    @property
+    def strict(self) -> bool:
+        """Whether unusable input is refused (HTTP 400) rather than dropped with a note.
+
+        Only the `webform` channel can be strict (`strict: true`).
+        """
+        return False
 
     def handshake(self, request: InboundRequest) -> HttpAnswer | None:
         """Answer a provider proving the webhook URL (Meta's `hub.challenge`, X's CRC) or None.

@@ -200,6 +200,7 @@ class Forwarder(ClaimLoop[ForwardCall]):
         receipt: Receipt | None,
     ) -> None:
         item.state, item.done_at = ForwardState.DONE, utcnow()
+        item.attempts += 1  # the successful call is an attempt too (shown to admins)
         outbox.release(item)
         self._count(action, "ok")
         if action == ForwardAction.SUBMIT and receipt is not None:
@@ -212,7 +213,7 @@ class Forwarder(ClaimLoop[ForwardCall]):
                 "forwarded",
                 tracking_id=receipt.tracking_id,
                 agency=report.agency,
-                attempts=item.attempts + 1,
+                attempts=item.attempts,
                 replayed=receipt.replayed,
             )
             self.replies.acknowledge(session, report)

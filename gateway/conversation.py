@@ -46,7 +46,7 @@ DEFAULT_TIMEOUT = 1800.0
 _KNOWN = "sp4n.conversations"  # Session.info: chats checked for a conversation, and active
 
 
-def enabled(adapter: Adapter) -> bool:
+def enabled(adapter: Adapter[Any]) -> bool:
     """Whether the channel runs the guided conversation."""
     return bool(getattr(adapter.options, "conversation", False))
 
@@ -92,7 +92,9 @@ class ChatFlow:
         source, _, _ = loader.get_source(self.templates.env, "chat_choices.json")
         return {str(k): str(v) for k, v in json.loads(source).items()}
 
-    def prefetch(self, session: Session, adapter: Adapter, drafts: Iterable[MessageDraft]) -> None:
+    def prefetch(
+        self, session: Session, adapter: Adapter[Any], drafts: Iterable[MessageDraft]
+    ) -> None:
         """Learn in one query which chats of a batch are in a conversation.
 
         For the rest of the transaction, `take` passes over a plain message of a chat known to
@@ -112,7 +114,7 @@ class ChatFlow:
     def take(
         self,
         session: Session,
-        adapter: Adapter,
+        adapter: Adapter[Any],
         message: RawMessage,
         attachments: list[Attachment],
         inbound_id: str,
@@ -129,14 +131,7 @@ class ChatFlow:
             return None
         row = conversations.find(session, adapter.name, chat)
         if row is None:
-            if machine.is_start(text):
-                row = self._open(session, adapter, chat, draft)
-                self._prompt(session, adapter.name, row, machine.begin(), inbound_id)
-                return Taken(None, [])
-            if draft.choice:  # a button of a conversation that is over
-                self._say(session, adapter.name, draft.reply_to, "stale", {}, (), inbound_id)
-                return Taken(None, [])
-            return None
+            return self._outside(session, adapter, chat, draft, inbound_id)
         row.reply_to = dict(draft.reply_to)
         if machine.is_cancel(text):
             turn = machine.Turn(None, row.data, "cancelled")
@@ -163,8 +158,26 @@ class ChatFlow:
         row.expires_at = row.updated_at + dt.timedelta(seconds=_timeout(adapter))
         return Taken(None, [])
 
+    def _outside(
+        self,
+        session: Session,
+        adapter: Adapter[Any],
+        chat: str,
+        draft: MessageDraft,
+        inbound_id: str,
+    ) -> Taken | None:
+        """A message of a chat with no conversation: a start, a stale button, or not ours."""
+        if machine.is_start(draft.choice or draft.body):
+            row = self._open(session, adapter, chat, draft)
+            self._prompt(session, adapter.name, row, machine.begin(), inbound_id)
+            return Taken(None, [])
+        if draft.choice:  # a button of a conversation that is over
+            self._say(session, adapter.name, draft.reply_to, "stale", {}, (), inbound_id)
+            return Taken(None, [])
+        return None
+
     def _open(
-        self, session: Session, adapter: Adapter, chat: str, draft: MessageDraft
+        self, session: Session, adapter: Adapter[Any], chat: str, draft: MessageDraft
     ) -> Conversation:
         now = utcnow()
         row = Conversation(
@@ -241,8 +254,8 @@ class ChatFlow:
     def expire(
         self,
         sessions: sessionmaker[Session],
-        adapters: Mapping[str, Adapter],
-        accept: Callable[[Adapter, list[RawMessage]], object],
+        adapters: Mapping[str, Adapter[Any]],
+        accept: Callable[[Adapter[Any], list[RawMessage]], object],
     ) -> int:
         """End conversations past their time; one with a description becomes a report."""
         with sessions() as session:
@@ -315,5 +328,5 @@ def collected_draft(
     )
 
 
-def _timeout(adapter: Adapter) -> float:
+def _timeout(adapter: Adapter[Any]) -> float:
     return float(getattr(adapter.options, "conversation_timeout", DEFAULT_TIMEOUT))

@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,7 +44,7 @@ class Poller:
 
     def __init__(
         self,
-        adapter: Adapter,
+        adapter: Adapter[Any],
         engine: Engine,
         sessions: sessionmaker[Session],
         intake: Intake,

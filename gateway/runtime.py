@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,7 +52,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     # Read-only work (status pages, health, metrics, admin lists): never takes the write lock.
     reads: sessionmaker[Session]
-    adapters: dict[str, Adapter]
+    adapters: dict[str, Adapter[Any]]
     router: Router
     metrics: Metrics
     replies: ReplyQueue
@@ -125,9 +126,9 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_adapters(config: Config) -> dict[str, Adapter]:
+def build_adapters(config: Config) -> dict[str, Adapter[Any]]:
     """One adapter per enabled channel; a channel that cannot start is skipped, loudly."""
-    adapters: dict[str, Adapter] = {}
+    adapters: dict[str, Adapter[Any]] = {}
     public_url = config.model.gateway.public_url
     for options in config.channels:
         if not options.enabled:
@@ -172,13 +173,15 @@ def build_runtime(
         can_reply,
         {name: adapter.kind for name, adapter in adapters.items()},
         recipient_of,
+        public_url=model.gateway.public_url,
     )
 
-    def settings_for(adapter: Adapter) -> NormalizerSettings:
+    def settings_for(adapter: Adapter[Any]) -> NormalizerSettings:
         return NormalizerSettings(
             region=model.normalizer.region,
             kinds=model.normalizer.kinds,
             default_kind=adapter.options.kind,
+            strict=adapter.strict,
         )
 
     data_dir = Path(model.gateway.data_dir)

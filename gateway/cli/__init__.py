@@ -6,7 +6,7 @@ importing the other modules registers their commands on it.
 
 from __future__ import annotations
 
-from gateway.cli import admin, chat, serve
+from gateway.cli import admin, chat, serve, users
 from gateway.cli.base import main
 
-__all__ = ["admin", "chat", "main", "serve"]
+__all__ = ["admin", "chat", "main", "serve", "users"]

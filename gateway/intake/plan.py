@@ -111,7 +111,7 @@ class Planner:
 
     def __init__(
         self,
-        settings_for: Callable[[Adapter], NormalizerSettings],
+        settings_for: Callable[[Adapter[Any]], NormalizerSettings],
         attachments: AttachmentStore,
         links: FileLinks | None = None,
     ) -> None:
@@ -121,7 +121,7 @@ class Planner:
 
     def plan(
         self,
-        adapter: Adapter,
+        adapter: Adapter[Any],
         message: RawMessage,
         *,
         fingerprint: str | None = None,

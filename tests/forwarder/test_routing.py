@@ -131,6 +131,7 @@ def test_no_template_ever_renders_a_missing_value() -> None:
         "status_label": None,
         "note": None,
         "text": None,
+        "status_url": None,
     }
     variants = sorted({p.name.split(".")[1] for p in DEFAULT_TEMPLATES.glob("*.*.txt")})
     for name in names:

@@ -8,7 +8,7 @@
   working reply does not hide a failing poll.
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0004
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0012'
-down_revision = '0006'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

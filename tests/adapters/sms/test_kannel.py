@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from adapters.base import CaseInsensitiveDict, InboundRequest, OutgoingReply
 from adapters.sms.kannel_sms import KannelOptions, KannelSmsAdapter
-from tests.adapters.harness import InboundCase, PushChannel, WireRequest, inbound_tests
+from tests.adapters.harness import (
+    InboundCase,
+    PushChannel,
+    PushChannelTests,
+    WireRequest,
+    gateway_fixture,
+)
 from tests.adapters.sms.fakes import FakeServer, Seen
 from vocabulary.errors import PayloadInvalid, SendError
 
@@ -126,6 +132,22 @@ INBOUND_CASES = [
         method="GET",
         expect={"received_at": "2025-11-22T03:04:05Z"},
     ),
+    InboundCase(
+        "a prefix word alone is held as empty",
+        _get(id="empty-1", text="LAPOR"),
+        method="GET",
+        reports=0,
+        inbound=1,
+        held="empty",
+    ),
+    InboundCase(
+        "an empty text is held, not refused",
+        _get(id="empty-2", text=""),
+        method="GET",
+        reports=0,
+        inbound=1,
+        held="empty",
+    ),
     InboundCase("missing sender", _get(id="x1", sender=""), method="GET", status=400, reports=0),
     InboundCase(
         "missing text",
@@ -147,11 +169,16 @@ INBOUND_CASES = [
     ),
 ]
 
-globals().update(
-    inbound_tests(
-        CHANNEL, INBOUND_CASES, happy="get-url from the user guide", malformed="missing sender"
-    )
-)
+channel_gateway = gateway_fixture(CHANNEL)
+
+
+class TestKannelWebhook(PushChannelTests):
+    """The channel's webhook: its labelled table and the cases every push channel passes."""
+
+    channel = CHANNEL
+    cases = INBOUND_CASES
+    happy = "get-url from the user guide"
+    malformed = "missing sender"
 
 
 def test_get_is_405_on_post_only_channels(channel_gateway: Any) -> None:
