@@ -32,6 +32,7 @@ from adapters.base import (
     OutgoingReply,
     StoredOutcome,
 )
+from adapters.media import MediaProblem, download_capped
 from vocabulary.drafts import AttachmentData, RawMessage
 from vocabulary.errors import InvalidSignature, PayloadInvalid, SendError
 
@@ -59,10 +60,6 @@ class MetaOptions(ChannelOptions):
     media_hosts: list[str] = Field(
         default_factory=lambda: [".fbsbx.com", ".fbcdn.net", ".cdninstagram.com"]
     )
-
-
-class MediaProblem(Exception):
-    """Why one media file was not attached (becomes a note)."""
 
 
 MetaOptionsT = TypeVar("MetaOptionsT", bound=MetaOptions)
@@ -181,23 +178,15 @@ class MetaAdapter(Adapter[MetaOptionsT]):
         """GET a media URL, streamed and capped at `max_media_bytes`."""
         if not self.media_allowed(url):
             raise MediaProblem("not at a Meta media host")
-        limit = self.options.max_media_bytes
         headers = self.auth() if with_token else {}
-        try:
-            with self.http.get(url, headers=headers, timeout=timeout, stream=True) as response:
-                if response.status_code != 200:
-                    raise MediaProblem(f"Meta answered {response.status_code}")
-                declared = int(response.headers.get("Content-Length") or 0)
-                if declared > limit:
-                    raise MediaProblem(f"{declared} bytes, over the {limit}-byte limit")
-                content = b""
-                for chunk in response.iter_content(64 * 1024):
-                    content += chunk
-                    if len(content) > limit:
-                        raise MediaProblem(f"over the {limit}-byte limit")
-                return content
-        except requests.RequestException as exc:
-            raise MediaProblem(f"unreachable ({type(exc).__name__})") from None
+        return download_capped(
+            self.http,
+            url,
+            limit=self.options.max_media_bytes,
+            timeout=timeout,
+            provider="Meta",
+            headers=headers,
+        ).content
 
     def fetch_media(self, message: RawMessage) -> None:
         """Download each media the message points at, within the budget; notes for the rest."""

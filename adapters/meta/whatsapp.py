@@ -26,10 +26,10 @@ from adapters.base import (
     InboundResult,
     OutgoingReply,
 )
+from adapters.media import MediaProblem
 from adapters.meta.graph import (
     LOCATION_ONLY_BODY,
     MEDIA_ONLY_BODY,
-    MediaProblem,
     MetaAdapter,
     MetaOptions,
     timestamp,

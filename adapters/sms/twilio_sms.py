@@ -38,6 +38,7 @@ from adapters.base import (
     OutgoingReply,
     StoredOutcome,
 )
+from adapters.media import MediaProblem, download_capped
 from adapters.sms.common import SmsAdapter, SmsFields, sms_draft, sms_reply_text
 from vocabulary.drafts import AttachmentData, RawMessage
 from vocabulary.errors import (
@@ -75,10 +76,6 @@ class TwilioOptions(ChannelOptions, SmsFields):
                 "replies need `number` (the From of replies) or `messaging_service_sid`"
             )
         return self
-
-
-class _MediaProblem(Exception):
-    """Why one media file was not attached (becomes a note)."""
 
 
 class _FormParams(dict[str, list[str]]):
@@ -197,7 +194,7 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
             else:
                 try:
                     content = self._download(url, auth, min(left, self.options.timeout))
-                except _MediaProblem as exc:
+                except MediaProblem as exc:
                     problem = str(exc)
                 else:
                     message.draft.attachments.append(
@@ -212,22 +209,14 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
             )
 
     def _download(self, url: str, auth: tuple[str, str], timeout: float) -> bytes:
-        limit = self.options.max_media_bytes
-        try:
-            with self.http.get(url, auth=auth, timeout=timeout, stream=True) as response:
-                if response.status_code != 200:
-                    raise _MediaProblem(f"Twilio answered {response.status_code}")
-                declared = int(response.headers.get("Content-Length") or 0)
-                if declared > limit:
-                    raise _MediaProblem(f"{declared} bytes, over the {limit}-byte limit")
-                content = b""
-                for chunk in response.iter_content(64 * 1024):
-                    content += chunk
-                    if len(content) > limit:
-                        raise _MediaProblem(f"over the {limit}-byte limit")
-                return content
-        except requests.RequestException as exc:
-            raise _MediaProblem(f"unreachable ({type(exc).__name__})") from None
+        return download_capped(
+            self.http,
+            url,
+            limit=self.options.max_media_bytes,
+            timeout=timeout,
+            provider="Twilio",
+            auth=auth,
+        ).content
 
     def answer(self, outcomes: list[StoredOutcome]) -> HttpAnswer:
         """Empty TwiML: Twilio sends nothing back now (the acknowledgement follows)."""

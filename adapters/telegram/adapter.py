@@ -41,6 +41,7 @@ from adapters.base import (
     PollOptions,
     StoredOutcome,
 )
+from adapters.media import MediaProblem
 from adapters.sms.grammar import DEFAULT_TRACKING_PATTERN, Grammar
 from adapters.telegram.loop import LoopThread
 from adapters.telegram.updates import UpdateLimits, read_update
@@ -210,7 +211,7 @@ class TelegramAdapter(Adapter[TelegramOptions]):
             else:
                 try:
                     content = self._download(str(media["file_id"]), limit, left)
-                except _MediaProblem as exc:
+                except MediaProblem as exc:
                     problem = str(exc)
                 else:
                     message.draft.attachments.append(
@@ -230,18 +231,18 @@ class TelegramAdapter(Adapter[TelegramOptions]):
         async def fetch() -> bytes:
             info = await bot.get_file(file_id)
             if (info.file_size or 0) > limit:
-                raise _MediaProblem(f"{info.file_size} bytes, over the {limit}-byte limit")
+                raise MediaProblem(f"{info.file_size} bytes, over the {limit}-byte limit")
             content = bytes(await info.download_as_bytearray())
             if len(content) > limit:
-                raise _MediaProblem(f"over the {limit}-byte limit")
+                raise MediaProblem(f"over the {limit}-byte limit")
             return content
 
         try:
             return self.loop.run(fetch, timeout)
-        except _MediaProblem:
+        except MediaProblem:
             raise
         except (TelegramError, TimeoutError, OSError) as exc:
-            raise _MediaProblem(f"getFile failed ({type(exc).__name__})") from None
+            raise MediaProblem(f"getFile failed ({type(exc).__name__})") from None
 
     # --- polling ---------------------------------------------------------------------------
     def poll(self, cursor: str | None) -> Iterator[tuple[RawMessage, str | None]]:
@@ -381,10 +382,6 @@ class TelegramAdapter(Adapter[TelegramOptions]):
         except (TelegramError, TimeoutError, OSError) as exc:
             raise AdapterUnavailable(f"Telegram setWebhook failed: {_describe(exc)}") from None
         return url
-
-
-class _MediaProblem(Exception):
-    """Why one file was not attached (becomes a note)."""
 
 
 def _describe(exc: BaseException) -> str:

@@ -40,9 +40,10 @@ from adapters.base import (
     OutgoingReply,
     StoredOutcome,
 )
+from adapters.media import MediaProblem
 from adapters.sms.grammar import Grammar
 from adapters.twitter import webhook
-from adapters.twitter.api import BadRequest, MediaProblem, RateLimited, XApi
+from adapters.twitter.api import BadRequest, RateLimited, XApi
 from adapters.twitter.convert import Includes, Reader, dm_message, post_message
 from adapters.twitter.cursor import Cursor, Timeline
 from adapters.twitter.options import TwitterOptions

@@ -20,6 +20,7 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
+from adapters.media import MediaProblem, download_capped
 from adapters.twitter.options import X_API, TwitterOptions
 from vocabulary.errors import AdapterUnavailable, ChannelRefused
 
@@ -139,27 +140,15 @@ class XApi:
             self.client.access_token,
             self.client.access_token_secret,
         ).apply_auth()
-        try:
-            with self.client.session.get(
-                url, auth=auth, timeout=self.options.timeout, stream=True
-            ) as response:
-                if response.status_code != 200:
-                    raise MediaProblem(f"X answered {response.status_code}")
-                if int(response.headers.get("Content-Length") or 0) > limit:
-                    raise MediaProblem(f"over the {limit}-byte limit")
-                content = b""
-                for chunk in response.iter_content(64 * 1024):
-                    content += chunk
-                    if len(content) > limit:
-                        raise MediaProblem(f"over the {limit}-byte limit")
-                ctype = response.headers.get("Content-Type", "application/octet-stream")
-                return content, ctype.split(";")[0].strip()
-        except requests.RequestException as exc:
-            raise MediaProblem(f"unreachable ({type(exc).__name__})") from None
-
-
-class MediaProblem(Exception):
-    """Why one media file was not attached (becomes a note on the report)."""
+        got = download_capped(
+            self.client.session,
+            url,
+            limit=limit,
+            timeout=self.options.timeout,
+            provider="X",
+            auth=auth,
+        )
+        return got.content, got.content_type
 
 
 def refusal(endpoint: str, response: Any, now: float, options: TwitterOptions) -> ChannelRefused:
