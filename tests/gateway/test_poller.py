@@ -178,9 +178,10 @@ def test_the_scheduler_polls_and_forwards(runtime: Runtime, site: Site, sandbox:
     assert report["agency"] == "upt-jalan"
 
 
+# Advisory locks are PostgreSQL's; on SQLite one process runs everything.
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_one_poller_per_channel_on_postgresql(runtime: Runtime, site: Site) -> None:
-    if runtime.engine.dialect.name != "postgresql":
-        pytest.skip("advisory locks are PostgreSQL's; SQLite runs in one process")
+    assert runtime.engine.dialect.name == "postgresql"
     site.add("Parkir liar di trotoar.")
     other = create_engine(runtime.engine.url)
     try:
