@@ -144,6 +144,9 @@ class DeliveryReceipt:
     status: str  # sent | delivered | read | failed
     at: dt.datetime
     error: str | None = None
+    # The provider refused the reply because its free-form window was closed (WhatsApp
+    # 131047): the gateway sends it again, once, in the form allowed outside the window.
+    window_closed: bool = False
 
 
 @dataclass
@@ -203,6 +206,12 @@ class OutgoingReply:
     # The report is confidential (whistleblowing always is): a channel with a public face
     # (X) must answer it privately, never in a way that reveals its nature.
     confidential: bool = False
+    # When the citizen last wrote on this channel (any message), where the adapter keeps a
+    # reply window (`Adapter.reply_window`): a later message reopens it.
+    last_contact: dt.datetime | None = None
+    # The provider said the window was closed for this reply: only the out-of-window form
+    # (an approved template) may go.
+    window_closed: bool = False
 
 
 OptionsT = TypeVar("OptionsT", bound=ChannelOptions)
@@ -232,6 +241,9 @@ class Adapter(Generic[OptionsT]):
     docs_url: ClassVar[str] = ""
     # HTTP methods the webhook accepts (Kannel's get-url calls with GET).
     methods: ClassVar[frozenset[str]] = frozenset({"POST"})
+    # Replies depend on when the citizen last wrote (Meta's 24-hour window): the intake
+    # notes each message's time per recipient and replies carry it as `last_contact`.
+    reply_window: ClassVar[bool] = False
 
     options: OptionsT
 

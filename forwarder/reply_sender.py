@@ -10,6 +10,7 @@ acknowledgement is never overtaken by the status change that follows it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
@@ -23,7 +24,9 @@ from adapters.base import Adapter, OutgoingReply
 from config.schema import ForwarderSection, RepliesSection
 from forwarder import outbox
 from forwarder.claiming import ClaimLoop
-from store.health import ChannelHealth
+from forwarder.replies import recipient_hash
+from store.contacts import last_contacts
+from store.health import REPLIES, ChannelHealth
 from store.metrics import Metrics
 from store.models import ReplyItem, Report, utcnow
 from store.states import ReplyState
@@ -76,7 +79,7 @@ class ReplySender(ClaimLoop[list[ReplyJob]]):
             limit=self.settings.batch_size,
             lease_seconds=self.settings.lease,
         )
-        jobs = [self._job(session, item) for item in items]
+        jobs = self._with_last_contact(session, [self._job(session, item) for item in items])
         groups: dict[tuple[str, str], list[ReplyJob]] = {}
         for job in self._within_limits(session, items, jobs):
             groups.setdefault((job.channel, job.recipient or job.reply.reply_id), []).append(job)
@@ -98,8 +101,31 @@ class ReplySender(ClaimLoop[list[ReplyJob]]):
             external_id=report.external_id if report else "",
             choices=tuple((str(c[0]), str(c[1])) for c in item.choices or ()),
             confidential=_confidential(report),
+            window_closed=bool(item.window_closed),
         )
         return ReplyJob(reply, item.channel, item.recipient)
+
+    def _with_last_contact(self, session: Session, jobs: list[ReplyJob]) -> list[ReplyJob]:
+        """The jobs, each told when its recipient last wrote (channels with a reply window).
+
+        A reply's own `reply_to` says when the message it answers came; a later message of
+        the citizen (a follow-up, a conversation turn, a status question) reopens the
+        window, and only `store.contacts` knows of it.
+        """
+        keys: dict[int, tuple[str, str]] = {}
+        for index, job in enumerate(jobs):
+            adapter = self.adapters.get(job.channel)
+            if adapter is None or not adapter.reply_window:
+                continue
+            recipient = recipient_hash(adapter.recipient_key(job.reply.reply_to))
+            if recipient is not None:
+                keys[index] = (job.channel, recipient)
+        found = last_contacts(session, keys.values())
+        for index, key in keys.items():
+            if key in found:
+                reply = dataclasses.replace(jobs[index].reply, last_contact=found[key])
+                jobs[index] = dataclasses.replace(jobs[index], reply=reply)
+        return jobs
 
     def work(self, batch: Sequence[list[ReplyJob]]) -> None:
         """Send each recipient's group in order, groups concurrently."""
@@ -188,6 +214,8 @@ class ReplySender(ClaimLoop[list[ReplyJob]]):
                 return
             if error is None:
                 item.state, item.sent_at, item.provider_id = ReplyState.SENT, utcnow(), provider_id
+                # Statuses describe this send (a reply sent again starts afresh).
+                item.delivery_status = item.delivery_at = item.delivery_error = None
                 item.attempts += 1
                 outbox.release(item)
                 self._count(job.channel, "sent")
@@ -212,14 +240,15 @@ class ReplySender(ClaimLoop[list[ReplyJob]]):
     def _note_health(self, channel: str, error: SendError | None) -> None:
         """A retryable failure says the channel's gateway is down; a success that it is up.
 
-        A refusal for one recipient (a bad number) says nothing about the channel.
+        A refusal for one recipient (a bad number) says nothing about the channel, and a
+        success says nothing about reading it (its poll keeps its own failure).
         """
         if self.health is None:
             return
         if error is None:
-            self.health.ok(channel)
+            self.health.ok(channel, REPLIES)
         elif error.retryable:
-            self.health.failed(channel, f"reply not sent: {error}")
+            self.health.failed(channel, f"reply not sent: {error}", REPLIES)
 
     def _count(self, channel: str, result: str) -> None:
         if self.metrics:

@@ -9,7 +9,8 @@ update never moves the conversation twice), it either:
 - or returns None: a plain message outside the flow stays an ordinary report (no wrong door).
 
 `expire` (a scheduled job) ends conversations nobody answered in time; one that already
-holds a description becomes a report all the same.
+holds a description becomes a report all the same, with the photos the citizen had sent
+(read back from the attachment store by their hash).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,8 +30,9 @@ from forwarder.replies import ReplyQueue, ReplyTemplates, recipient_hash
 from normalizer import conversation as machine
 from normalizer.report import Attachment
 from store import conversations
+from store.files import AttachmentStore
 from store.models import Conversation, utcnow
-from vocabulary.drafts import MessageDraft, RawMessage
+from vocabulary.drafts import AttachmentData, MessageDraft, RawMessage
 
 log = logging.getLogger(__name__)
 KIND_LABELS = {
@@ -41,6 +43,7 @@ KIND_LABELS = {
 }
 PRIVACY_LABELS = {"biasa": "Biasa", "anonim": "Anonim", "rahasia": "Rahasia"}
 DEFAULT_TIMEOUT = 1800.0
+_KNOWN = "sp4n.conversations"  # Session.info: chats checked for a conversation, and active
 
 
 def enabled(adapter: Adapter[Any]) -> bool:
@@ -59,9 +62,15 @@ class Taken:
 class ChatFlow:
     """Runs the guided conversation of chat channels."""
 
-    def __init__(self, replies: ReplyQueue, templates: ReplyTemplates) -> None:
+    def __init__(
+        self,
+        replies: ReplyQueue,
+        templates: ReplyTemplates,
+        attachments: AttachmentStore | None = None,
+    ) -> None:
         self.replies = replies
         self.templates = templates
+        self.attachments = attachments  # where an expired conversation's photos are read back
         self.titles = self._titles()
         for name in (
             "kind",
@@ -83,6 +92,25 @@ class ChatFlow:
         source, _, _ = loader.get_source(self.templates.env, "chat_choices.json")
         return {str(k): str(v) for k, v in json.loads(source).items()}
 
+    def prefetch(
+        self, session: Session, adapter: Adapter[Any], drafts: Iterable[MessageDraft]
+    ) -> None:
+        """Learn in one query which chats of a batch are in a conversation.
+
+        For the rest of the transaction, `take` passes over a plain message of a chat known to
+        have none without a query of its own (one per message was most of the writer's time
+        on a batched WhatsApp notification: bench/RESULTS.md).
+        """
+        if not enabled(adapter):
+            return
+        chats = {recipient_hash(adapter.recipient_key(d.reply_to)) for d in drafts} - {None}
+        if not chats:
+            return
+        known = session.info.setdefault(_KNOWN, {"checked": set(), "active": set()})
+        active = conversations.active_chats(session, adapter.name, {str(c) for c in chats})
+        known["checked"] |= {(adapter.name, c) for c in chats}
+        known["active"] |= {(adapter.name, c) for c in active}
+
     def take(
         self,
         session: Session,
@@ -98,17 +126,12 @@ class ChatFlow:
         chat = recipient_hash(adapter.recipient_key(draft.reply_to))
         if chat is None:
             return None
-        row = conversations.find(session, adapter.name, chat)
         text = draft.choice or draft.body
-        if row is None:
-            if machine.is_start(text):
-                row = self._open(session, adapter, chat, draft)
-                self._prompt(session, adapter.name, row, machine.begin(), inbound_id)
-                return Taken(None, [])
-            if draft.choice:  # a button of a conversation that is over
-                self._say(session, adapter.name, draft.reply_to, "stale", {}, (), inbound_id)
-                return Taken(None, [])
+        if not draft.choice and not machine.is_start(text) and _idle(session, adapter.name, chat):
             return None
+        row = conversations.find(session, adapter.name, chat)
+        if row is None:
+            return self._outside(session, adapter, chat, draft, inbound_id)
         row.reply_to = dict(draft.reply_to)
         if machine.is_cancel(text):
             turn = machine.Turn(None, row.data, "cancelled")
@@ -135,6 +158,24 @@ class ChatFlow:
         row.expires_at = row.updated_at + dt.timedelta(seconds=_timeout(adapter))
         return Taken(None, [])
 
+    def _outside(
+        self,
+        session: Session,
+        adapter: Adapter[Any],
+        chat: str,
+        draft: MessageDraft,
+        inbound_id: str,
+    ) -> Taken | None:
+        """A message of a chat with no conversation: a start, a stale button, or not ours."""
+        if machine.is_start(draft.choice or draft.body):
+            row = self._open(session, adapter, chat, draft)
+            self._prompt(session, adapter.name, row, machine.begin(), inbound_id)
+            return Taken(None, [])
+        if draft.choice:  # a button of a conversation that is over
+            self._say(session, adapter.name, draft.reply_to, "stale", {}, (), inbound_id)
+            return Taken(None, [])
+        return None
+
     def _open(
         self, session: Session, adapter: Adapter[Any], chat: str, draft: MessageDraft
     ) -> Conversation:
@@ -153,6 +194,9 @@ class ChatFlow:
         )
         session.add(row)
         session.flush()  # two starts at once: the unique (channel, chat) refuses the second
+        known = session.info.get(_KNOWN)
+        if known is not None:
+            known["active"].add((adapter.name, chat))
         return row
 
     @staticmethod
@@ -224,6 +268,7 @@ class ChatFlow:
             if adapter is not None and data.get("body"):
                 base = MessageDraft(external_id="", received_at=at, body="", reply_to=reply_to)
                 draft = collected_draft(data, base, f"conversation:{ident}", at)
+                draft.attachments = self._kept_files(data, draft.notes)
                 raw = {"source": "conversation", "conversation": data, "expired": True}
                 accept(adapter, [RawMessage(draft.external_id, at, raw, draft)])
             with sessions.begin() as session:
@@ -231,6 +276,34 @@ class ChatFlow:
                 if row is not None:
                     session.delete(row)
         return len(rows)
+
+    def _kept_files(self, data: Mapping[str, Any], notes: list[str]) -> list[AttachmentData]:
+        """The photos a conversation collected, read back from the attachment store.
+
+        A file that is no longer there (or no store to read it from) is named in a note on
+        the report instead: the report itself is never held back for it.
+        """
+        found: list[AttachmentData] = []
+        for index, kept in enumerate(data.get("attachments") or []):
+            try:
+                attachment = Attachment.model_validate(kept)
+                if self.attachments is None:
+                    raise LookupError("no attachment store")
+                content = self.attachments.get(attachment.sha256)
+            except (ValueError, LookupError, OSError) as exc:
+                notes.append(
+                    f"photo {index} of the conversation not attached: {type(exc).__name__}"
+                )
+                continue
+            found.append(AttachmentData(attachment.filename, attachment.content_type, content))
+        return found
+
+
+def _idle(session: Session, channel: str, chat: str) -> bool:
+    """Whether this transaction's prefetch found the chat without a conversation."""
+    known = session.info.get(_KNOWN)
+    key = (channel, chat)
+    return known is not None and key in known["checked"] and key not in known["active"]
 
 
 def collected_draft(

@@ -199,7 +199,7 @@ def build_runtime(
         links=links,
     )
     if any(enabled(a) for a in adapters.values()):
-        intake.chat_flow = ChatFlow(replies, templates)
+        intake.chat_flow = ChatFlow(replies, templates, intake.attachments)
     client = LaporClient(
         model.central.base_url,
         model.central.token.get_secret_value(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,17 @@ def find(session: Session, channel: str, chat: str) -> Conversation | None:
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return session.scalar(query)
+
+
+def active_chats(session: Session, channel: str, chats: Iterable[str]) -> set[str]:
+    """Which of these chats have a conversation now (one query for a batch; no lock)."""
+    wanted = sorted(set(chats))
+    if not wanted:
+        return set()
+    query = select(Conversation.chat).where(
+        Conversation.channel == channel, Conversation.chat.in_(wanted)
+    )
+    return set(session.scalars(query))
 
 
 def expired(session: Session, now: dt.datetime, limit: int = 100) -> list[Conversation]:

@@ -3,6 +3,12 @@
 A source that stays down (an IMAP server, a Kannel sendsms URL) would log one line per
 retry. Only the first failure and the recovery are logged; every failure is counted (the
 caller's metric) and kept in `channel_status`, which `/readyz` and the admin read.
+
+A channel has two parts that fail apart: its source (a poll reading it) and its replies
+(sending through it). A success of one never clears a failure of the other: an X account
+whose tier cannot read mentions stays failing while its DMs go out, until a poll succeeds.
+`channel_status.failing_parts` names the parts failing now; the channel is failing while
+any part is.
 """
 
 from __future__ import annotations
@@ -20,6 +26,12 @@ from store.models import ChannelStatus, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ERROR = 500
+SOURCE = "source"  # reading the channel: a poll of IMAP, Gammu, X...
+REPLIES = "replies"  # sending replies through the channel
+
+
+def _parts(row: ChannelStatus) -> set[str]:
+    return {p for p in (row.failing_parts or "").split(",") if p}
 
 
 class ChannelHealth:
@@ -27,22 +39,22 @@ class ChannelHealth:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
-        self._failing: dict[str, bool] = {}
+        self._failing: dict[tuple[str, str], bool] = {}
         self._lock = threading.Lock()
 
-    def ok(self, channel: str) -> None:
-        """The channel's source answered."""
-        if self._failing.get(channel) is False:
+    def ok(self, channel: str, part: str = SOURCE) -> None:
+        """The channel's source (or `part`) answered."""
+        if self._failing.get((channel, part)) is False:
             return  # known healthy: no write per success
-        recovered = self._write(channel, self._mark_ok)
+        recovered = self._write(channel, lambda row: self._mark_ok(row, part))
         if recovered:
             log.info("channel %s: source reachable again after %d failure(s)", channel, recovered)
-        self._failing[channel] = False
+        self._failing[(channel, part)] = False
 
-    def failed(self, channel: str, error: str) -> None:
-        """The channel's source did not answer; logged once per outage."""
-        first = self._write(channel, lambda row: self._mark_failed(row, error))
-        self._failing[channel] = True
+    def failed(self, channel: str, error: str, part: str = SOURCE) -> None:
+        """The channel's source (or `part`) did not answer; logged once per outage."""
+        first = self._write(channel, lambda row: self._mark_failed(row, error, part))
+        self._failing[(channel, part)] = True
         if first:
             log.warning(
                 "channel %s: source unavailable: %s (further failures are counted, not"
@@ -76,18 +88,31 @@ class ChannelHealth:
         return 0
 
     @staticmethod
-    def _mark_ok(row: ChannelStatus) -> int:
-        """Returns the failures it recovers from (0 when it was not failing)."""
-        recovered = row.failures or 0 if row.failing_since is not None else 0
-        row.failing_since, row.failures, row.last_ok_at = None, 0, utcnow()
+    def _mark_ok(row: ChannelStatus, part: str) -> int:
+        """Returns the failures the channel recovers from (0 while another part still fails).
+
+        A row failing without named parts (written before parts were kept) is cleared by
+        any success, as it was then.
+        """
+        row.last_ok_at = utcnow()
+        if row.failing_since is None:
+            return 0
+        left = _parts(row) - {part}
+        if left:
+            row.failing_parts = ",".join(sorted(left))
+            return 0
+        recovered = row.failures or 0
+        row.failing_since, row.failures, row.failing_parts = None, 0, None
         return recovered
 
     @staticmethod
-    def _mark_failed(row: ChannelStatus, error: str) -> int:
-        """Returns 1 for the first failure of an outage, else 0."""
+    def _mark_failed(row: ChannelStatus, error: str, part: str) -> int:
+        """Returns 1 for the first failure of this part in an outage, else 0."""
         now = utcnow()
-        first = row.failing_since is None
+        parts = _parts(row)
+        first = row.failing_since is None or part not in parts
         row.failing_since = row.failing_since or now
+        row.failing_parts = ",".join(sorted(parts | {part}))
         row.failures = (row.failures or 0) + 1
         row.last_error, row.last_error_at = error[:MAX_ERROR], now
         return 1 if first else 0

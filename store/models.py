@@ -191,6 +191,9 @@ class ReplyItem(Base):
     delivery_status: Mapped[str | None] = mapped_column(String(16))
     delivery_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     delivery_error: Mapped[str | None] = mapped_column(Text)
+    # The provider said the free-form window was closed (WhatsApp 131047): the reply goes
+    # again, once, in the form allowed outside it (the approved template).
+    window_closed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     report: Mapped[Report | None] = relationship(lazy="raise")  # flush order only
 
@@ -234,6 +237,8 @@ class ChannelStatus(Base):
     # Set while the channel fails; cleared by its next success.
     failing_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     failures: Mapped[int] = mapped_column(Integer, default=0)
+    # Which parts fail now, comma-separated: "source" (reading it), "replies" (sending).
+    failing_parts: Mapped[str | None] = mapped_column(String(64))
 
 
 class Conversation(Base):
@@ -302,3 +307,18 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(255))
     detail: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+
+class ChannelContact(Base):
+    """When a citizen last wrote on a channel whose replies depend on it (Meta's 24 hours).
+
+    One row per (channel, recipient); `recipient` is the sha256 of the adapter's recipient
+    key (no phone number in clear). Any message counts: a report, a follow-up, a status
+    question, a conversation turn.
+    """
+
+    __tablename__ = "channel_contacts"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_inbound_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -77,6 +78,7 @@ class MetaAdapter(Adapter[MetaOptionsT]):
         {"authorization", "cookie", SIGNATURE_HEADER}
     )
     object_name: ClassVar[str]  # the payload's "object"
+    reply_window: ClassVar[bool] = True
 
     def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
         super().__init__(options, public_url=public_url)
@@ -245,11 +247,15 @@ def timestamp(value: Any, fallback: dt.datetime) -> dt.datetime:
 def window_open(reply: OutgoingReply, now: dt.datetime) -> bool:
     """Whether the citizen wrote within the last 24 hours (Meta's customer-service window).
 
-    `reply_to["at"]` is when the message that this reply answers arrived (the report's own
-    message, or the status question); a little margin keeps a reply from racing the edge.
+    The latest of `reply_to["at"]` (when the message this reply answers arrived: the
+    report's own message, or the status question) and `last_contact` (the citizen's last
+    message of any kind: a follow-up, a conversation turn...); a little margin keeps a reply
+    from racing the edge. Closed when the provider already said so (`window_closed`).
     """
-    try:
-        at = dt.datetime.fromisoformat(reply.reply_to.get("at", ""))
-    except ValueError:
+    if reply.window_closed:
         return False
-    return now - at < WINDOW - dt.timedelta(minutes=5)
+    times = [reply.last_contact] if reply.last_contact is not None else []
+    with contextlib.suppress(ValueError):
+        times.append(dt.datetime.fromisoformat(reply.reply_to.get("at", "")))
+    aware = [t for t in times if t.tzinfo is not None]
+    return bool(aware) and now - max(aware) < WINDOW - dt.timedelta(minutes=5)

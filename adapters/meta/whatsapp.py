@@ -49,6 +49,8 @@ DEFAULT_TYPES = {
     "video": "video/mp4",
     "sticker": "image/webp",
 }
+# "Re-engagement message": more than 24 hours since the citizen last wrote.
+WINDOW_CLOSED = "131047"
 TemplateParam = Literal["tracking_id", "text"]
 _DEFAULT_PARAMS: list[TemplateParam] = ["tracking_id", "text"]
 
@@ -184,15 +186,16 @@ class WhatsAppCloudAdapter(MetaAdapter[WhatsAppOptions]):
 
     def send_reply(self, reply: OutgoingReply) -> str | None:
         """Text (or buttons) inside the 24-hour window, the approved template outside it."""
-        body: dict[str, Any] = {
+        base: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": reply.reply_to["wa_id"],
         }
-        if window_open(reply, dt.datetime.now(dt.UTC)):
-            body.update(_free_form(reply))
+        free = window_open(reply, dt.datetime.now(dt.UTC))
+        if free:
+            body = {**base, **_free_form(reply)}
         elif self.options.template_name:
-            body.update(self._template(reply))
+            body = {**base, **self._template(reply)}
         else:
             raise SendError(
                 "outside WhatsApp's 24-hour window and no template_name is configured",
@@ -200,7 +203,13 @@ class WhatsAppCloudAdapter(MetaAdapter[WhatsAppOptions]):
                 code="window_closed",
             )
         number_id = reply.reply_to.get("phone_number_id") or self.options.phone_number_id
-        answer = self.post_graph(f"{number_id}/messages", body)
+        try:
+            answer = self.post_graph(f"{number_id}/messages", body)
+        except SendError as exc:
+            if not (free and exc.code == WINDOW_CLOSED and self.options.template_name):
+                raise
+            # WhatsApp knows better when the window closed: the template, at once.
+            answer = self.post_graph(f"{number_id}/messages", {**base, **self._template(reply)})
         messages = answer.get("messages") or [{}]
         return str(messages[0].get("id") or "") or None
 
@@ -293,15 +302,17 @@ def _receipts(statuses: list[Any], received_at: dt.datetime) -> list[DeliveryRec
         if not isinstance(status, dict) or not status.get("id") or not status.get("status"):
             continue
         errors = _list(status.get("errors"))
-        error = None
+        error, code = None, None
         if errors and isinstance(errors[0], dict):
-            error = f"{errors[0].get('code')}: {errors[0].get('title') or ''}".strip()
+            code = str(errors[0].get("code"))
+            error = f"{code}: {errors[0].get('title') or ''}".strip()
         found.append(
             DeliveryReceipt(
                 provider_id=str(status["id"]),
                 status=str(status["status"]),
                 at=timestamp(status.get("timestamp"), received_at),
                 error=error,
+                window_closed=code == WINDOW_CLOSED,
             )
         )
     return found

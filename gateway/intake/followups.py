@@ -3,6 +3,10 @@
 A message counts as the same sender's only when the adapter's recipient key (a phone number,
 an address) of the message equals the report's: naming someone else's tracking id never
 attaches anything to their report, and never tells anyone their agency's answer.
+
+A message may continue one stored in the same transaction: a poller's batch (an X backlog)
+can hold a post and the citizen's reply to it. Those rows are not written yet (`BatchRows`
+writes them at the end), so the lookup reads the batch's own inbound rows as well.
 """
 
 from __future__ import annotations
@@ -35,8 +39,13 @@ def same_sender(adapter: Adapter[Any], draft: MessageDraft, report: Report) -> b
     )
 
 
-def followup_target(session: Session, adapter: Adapter[Any], draft: MessageDraft) -> Report | None:
-    """The earlier report of the same sender this message continues, if any."""
+def followup_target(
+    session: Session, adapter: Adapter[Any], draft: MessageDraft, batch: BatchRows | None = None
+) -> Report | None:
+    """The earlier report of the same sender this message continues, if any.
+
+    `batch` holds the rows of the transaction so far, earlier messages of the same batch.
+    """
     candidates: list[Report] = []
     if draft.in_reply_to:
         ident = draft.in_reply_to.strip()
@@ -58,12 +67,39 @@ def followup_target(session: Session, adapter: Adapter[Any], draft: MessageDraft
                 InboundMessage.external_id.in_(refs),
             )
         )
+        if batch is not None:
+            candidates += in_batch(session, batch, adapter.name, refs)
     for report in candidates:
         if same_sender(adapter, draft, report):
             return report
     if candidates:
         log.info("channel %s: message names report(s) of another sender; new report", adapter.name)
     return None
+
+
+def in_batch(session: Session, batch: BatchRows, channel: str, refs: list[str]) -> list[Report]:
+    """Reports that messages of this batch (keyed by `refs`) made or continued.
+
+    A report made in the batch is not in the database yet: it is given as an unsaved
+    `Report` holding what the sender check and the follow-up need (id, channel, reply_to).
+    """
+    wanted = set(refs)
+    report_ids = [
+        str(row["report_id"])
+        for row in batch.inbound
+        if row["channel"] == channel and row["external_id"] in wanted and row["report_id"]
+    ]
+    if not report_ids:
+        return []
+    made = {str(r["id"]): r for r in batch.reports if str(r["id"]) in report_ids}
+    found: list[Report] = []
+    for report_id in dict.fromkeys(report_ids):
+        row = made.get(report_id)
+        if row is not None:
+            found.append(Report(id=row["id"], channel=row["channel"], reply_to=row["reply_to"]))
+        elif (stored := session.get(Report, report_id)) is not None:
+            found.append(stored)
+    return found
 
 
 def add_followup(target: Report, plan: Plan, inbound_id: str, rows: BatchRows) -> None:

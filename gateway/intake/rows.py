@@ -8,12 +8,14 @@ their row locks in the same order and cannot deadlock (PostgreSQL).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
+from store.contacts import note_contacts
 from store.models import ForwardItem, InboundMessage, Report, TimelineEvent, utcnow
 from store.states import ForwardAction, ForwardState
 
@@ -30,6 +32,8 @@ class BatchRows:
     reports: list[dict[str, Any]] = field(default_factory=list)
     forward: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    # (channel, recipient hash) -> the latest message time: channels with a reply window.
+    contacts: dict[tuple[str, str], dt.datetime] = field(default_factory=dict)
 
     def outbox(
         self, report_id: str, action: ForwardAction, payload: dict[str, Any] | None = None
@@ -54,6 +58,12 @@ class BatchRows:
             {"report_id": report_id, "event": event, "detail": detail, "at": utcnow()}
         )
 
+    def contact(self, channel: str, recipient: str, at: dt.datetime) -> None:
+        """The citizen wrote on the channel at `at` (store.contacts)."""
+        key = (channel, recipient)
+        if key not in self.contacts or self.contacts[key] < at:
+            self.contacts[key] = at
+
     def write(self, session: Session) -> None:
         """Insert everything collected, parents first, unique keys in order."""
         session.flush()
@@ -68,4 +78,6 @@ class BatchRows:
         ):
             if values:
                 conn.execute(insert(cast(Table, model.__table__)), values)
+        note_contacts(conn, self.contacts)
         self.inbound, self.reports, self.forward, self.events = [], [], [], []
+        self.contacts = {}

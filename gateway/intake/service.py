@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
 from adapters.base import Adapter, StoredOutcome
-from forwarder.replies import ReplyQueue
+from forwarder.replies import ReplyQueue, recipient_hash
 from forwarder.routing import Router, RoutingFacts
 from gateway.conversation import ChatFlow
 from gateway.intake import followups
@@ -224,6 +224,9 @@ class Intake:
         keys = {(job.adapter.name, p.message.external_id) for job in jobs for p in job.plans}
         existing = self._existing(session, keys)
         rows = BatchRows()
+        if self.chat_flow is not None:
+            for job in jobs:
+                self.chat_flow.prefetch(session, job.adapter, (p.message.draft for p in job.plans))
         for job in jobs:
             job.outcomes = [
                 self._store_plan(session, job.adapter, plan, existing, rows) for plan in job.plans
@@ -302,6 +305,10 @@ class Intake:
             "draft": None,
         }
         rows.inbound.append(inbound)  # written before the report rows that point at it
+        if adapter.reply_window:  # any message reopens the provider's reply window
+            recipient = recipient_hash(adapter.recipient_key(message.draft.reply_to))
+            if recipient is not None:
+                rows.contact(adapter.name, recipient, message.received_at)
         outcome = self._apply(session, adapter, plan, inbound, rows)
         existing[key] = (dataclasses.replace(outcome, created=False), plan.fingerprint)
         return outcome
@@ -341,18 +348,20 @@ class Intake:
             )
             inbound.update(state=InboundState.QUERY, report_id=asked)
             return outcome(asked or inbound_id, "query")
-        if plan.action is Action.REPORT:
+        target = (
+            followups.followup_target(session, adapter, message.draft, rows)
+            if plan.action is Action.FOLLOWUP
+            else None
+        )
+        if target is None:
+            # A message quoting one of our prompts (WhatsApp sends reply buttons with the
+            # prompt as `context`) continues no report: it may be a conversation turn.
             taken = self._conversation(session, adapter, plan, inbound_id, rows)
             if taken is not None:
                 inbound.update(state=InboundState.CONVERSATION, report_id=taken.report_id)
                 if taken.report_id is not None:
                     return outcome(taken.report_id, "queued")
                 return outcome(inbound_id, "conversation")
-        target = (
-            followups.followup_target(session, adapter, message.draft)
-            if plan.action is Action.FOLLOWUP
-            else None
-        )
         if target is not None:
             inbound.update(state=InboundState.FOLLOWUP, report_id=target.id)
             followups.add_followup(target, plan, inbound_id, rows)

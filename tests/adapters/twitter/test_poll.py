@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,8 @@ from adapters.twitter.adapter import TwitterAdapter
 from adapters.twitter.cursor import Cursor
 from gateway.poller import Poller
 from store.cursors import cursor_key, load_cursor
-from store.models import InboundMessage, Report
+from store.models import ForwardItem, InboundMessage, Report
+from tests.adapters.twitter.conftest import x_runtime
 from tests.adapters.twitter.fake_x import ACCOUNT_ID, FakeX, Fault, payload
 from tests.helpers import validate_reports
 
@@ -234,6 +236,45 @@ def test_a_reply_in_a_known_thread_is_a_follow_up_only_from_the_same_author(
         states = sorted(m.state for m in session.scalars(select(InboundMessage)))
     assert states == ["accepted", "accepted", "followup"]
     assert len(reports(runtime)) == 2
+
+
+def test_a_reply_to_a_post_of_the_same_batch_is_a_follow_up(
+    fake_x: FakeX, tmp_path: Path, db_url: str
+) -> None:
+    """A backlog batch holding a post and its author's reply to it makes one report."""
+    rt = x_runtime(tmp_path, fake_x, db_url)
+    try:
+        first = fake_x.add_mention("@LAPOR1708 jembatan kayu di desa kami patah")
+        thread = {
+            "referenced_tweets": [{"type": "replied_to", "id": first["id"]}],
+            "conversation_id": first["id"],
+        }
+        reply = fake_x.add_mention("@LAPOR1708 sekarang sudah ada korban jatuh", **thread)
+        fake_x.add_mention(
+            "@LAPOR1708 lanjutan: warga memasang tali seadanya",
+            referenced_tweets=[{"type": "replied_to", "id": reply["id"]}],
+            conversation_id=first["id"],
+        )
+        fake_x.add_mention("@LAPOR1708 saya juga melihatnya", author="900000000000000009", **thread)
+        assert poller(rt).run_once() == 4  # one poll, one batch
+        with rt.sessions() as session:
+            rows = {m.external_id: m for m in session.scalars(select(InboundMessage))}
+            followups = session.scalars(
+                select(ForwardItem).where(ForwardItem.action == "followup")
+            ).all()
+            (made,) = session.scalars(
+                select(Report).where(Report.external_id == f"tweet:{first['id']}")
+            )
+            first_report = made.id
+        states = sorted(m.state for m in rows.values())
+        assert states == ["accepted", "accepted", "followup", "followup"]
+        assert len(reports(rt)) == 2  # the other author's reply is a report of their own
+        assert rows[f"tweet:{reply['id']}"].report_id == first_report
+        assert [f.report_id for f in followups] == [first_report, first_report]
+    finally:
+        for adapter in rt.adapters.values():
+            adapter.close()
+        rt.close()
 
 
 def _id_of(report: Report) -> int:
