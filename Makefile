@@ -11,7 +11,7 @@ PORT   ?= 8000
 $(BIN)/sp4n-gateway: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[postgres,test]'
+	$(BIN)/python -m pip install --quiet -e '.[postgres,test,learn]'
 	touch $@
 
 run: $(BIN)/sp4n-gateway

@@ -45,3 +45,25 @@ def redact_text(text: str) -> str:
     text = _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
     text = _NIK.sub(lambda m: mask_nik(m.group(0)), text)
     return _PHONE.sub(_phone, text)
+
+
+# Words that stand in for personal data in text a classifier learns from: the model must
+# never see, nor keep in its vocabulary, even the unmasked digits of a masked number.
+EMAIL_WORD = "xsurelx"
+NIK_WORD = "xnikx"
+PHONE_WORD = "xteleponx"
+
+
+def _phone_word(match: re.Match[str]) -> str:
+    return f" {PHONE_WORD} " if _phone(match) != match.group(0) else match.group(0)
+
+
+def replace_personal_data(text: str) -> str:
+    """`text` with whole e-mail addresses, NIKs and phone numbers replaced by placeholder words.
+
+    Unlike `redact_text` nothing of the original value stays (no first or last digits): this
+    is what the learned classifiers see, and their vocabulary is written into model files.
+    """
+    text = _EMAIL.sub(f" {EMAIL_WORD} ", text)
+    text = _NIK.sub(f" {NIK_WORD} ", text)
+    return _PHONE.sub(_phone_word, text)

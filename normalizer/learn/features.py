@@ -1,0 +1,57 @@
+"""What a learned classifier sees of a message: personal data removed, then word and character n-grams.
+
+One function per feature family, used alike by training (scikit-learn's vectorizer calls them)
+and by prediction (the model file's vocabulary maps them to columns), so the two can never
+drift apart:
+
+- the text is cut to its first `MAX_CHARS` characters (title and opening carry the topic; a
+  bounded length bounds prediction time);
+- e-mail addresses, NIKs and phone numbers become placeholder words before anything else
+  (`normalizer.redact.replace_personal_data`), then every run of digits becomes "0": house
+  numbers, amounts or plate numbers never reach a model's vocabulary;
+- the text is folded like keyword matching folds it (`normalizer.classify.fold`);
+- word features: single words and pairs of neighbouring words;
+- character features: 2- to 5-grams inside each word padded with a space on both sides
+  (scikit-learn's `char_wb`), which carry typos ("jalan", "jaln", "jalannya") and regional
+  spellings to shared pieces.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from normalizer.classify import fold
+from normalizer.redact import replace_personal_data
+
+MAX_CHARS: Final = 1500
+CHAR_SIZES: Final = (2, 3, 4, 5)
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def prepare(text: str) -> str:
+    """The folded, personal-data-free text both feature families read."""
+    clean = replace_personal_data(text[:MAX_CHARS])
+    return _DIGITS.sub("0", fold(clean))
+
+
+def word_features(prepared: str) -> list[str]:
+    """Words (two characters or more) and pairs of neighbouring words of prepared text."""
+    words = [w for w in prepared.split() if len(w) > 1]
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+def char_features(prepared: str) -> list[str]:
+    """Character 2- to 5-grams of each space-padded word of prepared text."""
+    grams: list[str] = []
+    for word in prepared.split():
+        padded = f" {word} "
+        size = len(padded)
+        for n in CHAR_SIZES:
+            if n > size:
+                break
+            grams.extend(padded[i : i + n] for i in range(size - n + 1))
+    return grams
+
+
+FAMILIES: Final = {"word": word_features, "char": char_features}
