@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from adapters.base import ChannelOptions
 from adapters.registry import known_types, load_adapter_class
+from config.models import check_models, resolve_model_paths
 from config.schema import Agency, CentralSection, ConfigModel, RoutingSection
 from vocabulary.errors import AdapterUnavailable, GatewayError
 
@@ -173,11 +174,15 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         ) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError([ConfigIssue("", "file is not UTF-8 text", str(file), None)]) from exc
-    return parse_config(text, file.name, os.environ if env is None else env)
+    return parse_config(
+        text, file.name, os.environ if env is None else env, base_dir=file.resolve().parent
+    )
 
 
-def parse_config(text: str, filename: str, env: Mapping[str, str]) -> Config:
-    """Check config text (see load_config)."""
+def parse_config(
+    text: str, filename: str, env: Mapping[str, str], base_dir: Path | None = None
+) -> Config:
+    """Check config text (see load_config); model paths are relative to `base_dir`."""
     tree = _Tree(filename, env)
     loader: yaml.SafeLoader | None = None
     try:
@@ -218,6 +223,9 @@ def parse_config(text: str, filename: str, env: Mapping[str, str]) -> Config:
     _check_secret_source(tree, ("central", "token"), warnings)
     channels = _check_channels(tree, data.get("channels"), warnings)
     _check_references(tree, data, channels)
+    if model is not None:
+        model = resolve_model_paths(model, base_dir or Path.cwd())
+        check_models(tree, model)
     if tree.issues or model is None:
         raise ConfigError(tree.issues)
     return Config(model=model, channels=channels, source=filename, warnings=warnings)
@@ -357,8 +365,8 @@ def _check_references(tree: _Tree, data: dict[str, Any], channels: list[ChannelO
         )
     channel_names = {c.name for c in channels}
     for i, rule in enumerate(routing.rules):
-        if rule.agency not in parents:
+        if rule.learned is None and rule.agency not in parents:
             tree.issue(("routing", "rules", i, "agency"), f"unknown agency {rule.agency!r}")
-        for name in rule.when.channel:
+        for name in rule.when.channel if rule.when else []:
             if name not in channel_names:
                 tree.issue(("routing", "rules", i, "when", "channel"), f"unknown channel {name!r}")

@@ -31,7 +31,7 @@ from ulid import ULID
 
 from adapters.base import Adapter, StoredOutcome
 from forwarder.replies import ReplyQueue
-from forwarder.routing import Router, RoutingFacts
+from forwarder.routing import RouteDecision, Router, RoutingFacts
 from gateway.links import FileLinks
 from normalizer.pipeline import (
     NormalizedMessage,
@@ -98,6 +98,7 @@ class _Plan:
     action: Action
     normalized: NormalizedMessage | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    route: RouteDecision | None = None  # decided before the transaction (models take time)
 
 
 @dataclass
@@ -312,6 +313,7 @@ class Intake:
         else:
             action: Action = "followup" if (draft.in_reply_to or draft.thread_refs) else "report"
             plan = _Plan(message, action, normalize_draft(draft, self.settings_for(adapter)))
+            plan.route = self._decide_route(adapter, plan.normalized)
         plan.attachments = [self._store_attachment(a) for a in draft.attachments]
         return plan
 
@@ -490,11 +492,11 @@ class Intake:
 
     # --- what each kind of message writes -----------------------------------------------
 
-    def _add_report(self, adapter: Adapter, plan: _Plan, inbound_id: str, rows: _Rows) -> str:
-        normalized = plan.normalized
+    def _decide_route(
+        self, adapter: Adapter, normalized: NormalizedMessage | None
+    ) -> RouteDecision:
         assert normalized is not None
-        message = plan.message
-        routing = self.router.route(
+        return self.router.decide(
             RoutingFacts(
                 text=f"{normalized.title}\n{normalized.body}",
                 kind=normalized.kind,
@@ -503,6 +505,13 @@ class Intake:
                 region=normalized.location.region_code if normalized.location else None,
             )
         )
+
+    def _add_report(self, adapter: Adapter, plan: _Plan, inbound_id: str, rows: _Rows) -> str:
+        normalized = plan.normalized
+        assert normalized is not None
+        message = plan.message
+        decision = plan.route or self._decide_route(adapter, normalized)
+        routing = decision.routing
         report_id = new_id()
         canonical = build_report(
             normalized,
@@ -533,7 +542,7 @@ class Intake:
         )
         rows.outbox(report_id, "submit")
         rows.event(report_id, "received", channel=adapter.name, kind=canonical.kind)
-        rows.event(report_id, "routed", agency=routing.agency, reason=routing.reason)
+        rows.event(report_id, "routed", **decision.detail())
         for note in normalized.notes:
             rows.event(report_id, "normalizer_note", note=note)
         return report_id

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.base import Adapter
 from adapters.registry import load_adapter_class
 from config.loader import Config
+from config.models import learned_kinds
 from forwarder.replies import ReplyQueue, ReplyTemplates
 from forwarder.reply_sender import ReplySender
 from forwarder.routing import Router
@@ -160,11 +161,14 @@ def build_runtime(
         recipient_of,
     )
 
+    kind_model = learned_kinds(model.normalizer.kind_model)
+
     def settings_for(adapter: Adapter) -> NormalizerSettings:
         return NormalizerSettings(
             region=model.normalizer.region,
             kinds=model.normalizer.kinds,
             default_kind=adapter.options.kind,
+            learned_kinds=kind_model,
         )
 
     data_dir = Path(model.gateway.data_dir)

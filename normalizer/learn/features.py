@@ -1,4 +1,4 @@
-"""What a learned classifier sees of a message: personal data removed, then word and character n-grams.
+"""What a learned classifier sees of a message: no personal data, word and character n-grams.
 
 One function per feature family, used alike by training (scikit-learn's vectorizer calls them)
 and by prediction (the model file's vocabulary maps them to columns), so the two can never
@@ -18,6 +18,7 @@ drift apart:
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Final
 
@@ -38,7 +39,7 @@ def prepare(text: str) -> str:
 def word_features(prepared: str) -> list[str]:
     """Words (two characters or more) and pairs of neighbouring words of prepared text."""
     words = [w for w in prepared.split() if len(w) > 1]
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
 def char_features(prepared: str) -> list[str]:

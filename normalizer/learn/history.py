@@ -87,7 +87,9 @@ def _open_rows(path: Path) -> tuple[list[str], Any, Any]:
     except OSError as exc:
         raise ModelError(f"berkas {path} tidak dapat dibaca: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise ModelError(f"berkas {path} bukan teks UTF-8; simpan ulang sebagai CSV UTF-8") from None
+        raise ModelError(
+            f"berkas {path} bukan teks UTF-8; simpan ulang sebagai CSV UTF-8"
+        ) from None
     handle.seek(0)
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")

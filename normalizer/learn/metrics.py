@@ -87,7 +87,9 @@ def figures(
     }
 
 
-def recall_threshold(scores: npt.NDArray[Any], positive: npt.NDArray[np.bool_], recall: float) -> float:
+def recall_threshold(
+    scores: npt.NDArray[Any], positive: npt.NDArray[np.bool_], recall: float
+) -> float:
     """The highest threshold that still catches `recall` of the positive rows."""
     if not positive.any():
         return 0.5

@@ -148,7 +148,10 @@ def _out_of_fold(
 
 
 def _honest_probabilities(
-    scores: npt.NDArray[np.float64], y: npt.NDArray[np.int64], fold_of: npt.NDArray[np.int64], k: int
+    scores: npt.NDArray[np.float64],
+    y: npt.NDArray[np.int64],
+    fold_of: npt.NDArray[np.int64],
+    k: int,
 ) -> npt.NDArray[np.float32]:
     probs = np.zeros(scores.shape, dtype=np.float32)
     for fold in np.unique(fold_of):
@@ -208,12 +211,16 @@ def train_text_model(
         "target_precision": opts.target_precision,
         "recommended_threshold": threshold,
         "cv": cv,
-        "label_counts": {name: int(n) for name, n in zip(names, np.bincount(y, minlength=k), strict=True)},
+        "label_counts": {
+            name: int(n) for name, n in zip(names, np.bincount(y, minlength=k), strict=True)
+        },
     }
     if positive_label is not None and positive_label in names:
         column = names.index(positive_label)
         meta["positive_label"] = positive_label
-        meta["positive_threshold"] = recall_threshold(probs[:, column], y == column, positive_recall)
+        meta["positive_threshold"] = recall_threshold(
+            probs[:, column], y == column, positive_recall
+        )
         meta["positive_recall_target"] = positive_recall
     tell("model akhir pada semua baris")
     coef, intercept = _fit_svm(x, y, k, opts.C, opts.seed)
