@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -213,7 +214,7 @@ def load_model(path: str | Path, *, check_version: bool = False) -> TextModel:
             arrays = {name: data[name] for name in data.files}
     except FileNotFoundError:
         raise ModelError(f"berkas model {source} tidak ada") from None
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ModelError(f"{source} bukan berkas model SP4N ({exc.__class__.__name__})") from None
     header = _header(arrays, source)
     if check_version:
