@@ -11,7 +11,6 @@ import pytest
 from normalizer.learn.history import label_resolver, read_history, read_mapping
 from normalizer.learn.model import TextModel, save_model
 from normalizer.learn.train import train_text_model
-
 from tests.data import dispatch
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -133,7 +133,7 @@ def test_a_model_from_another_scikit_learn_is_refused_for_evaluation(
     model.meta = {**model.meta, "sklearn_version": "0.24.2"}
     foreign = tmp_path / "foreign.npz"
     save_model(model, foreign)
-    with pytest.raises(ModelError, match="scikit-learn 0.24.2"):
+    with pytest.raises(ModelError, match=r"scikit-learn 0\.24\.2"):
         load_model(foreign, check_version=True)
     result = CliRunner().invoke(
         main,

@@ -271,6 +271,6 @@ def test_intake_records_the_models_opinion_on_the_timeline(
         assert report.agency == "upt-jalan"
         assert report.payload["routing"]["reason"].startswith("model riwayat: upt-jalan")
         assert routed.detail["agency"] == "upt-jalan"
-        assert [c["agency"] for c in routed.detail["models"][0]["top3"]][0] == "upt-jalan"
+        assert routed.detail["models"][0]["top3"][0]["agency"] == "upt-jalan"
     finally:
         runtime.close()
