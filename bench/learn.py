@@ -170,7 +170,8 @@ def intake(model_path: Path, requests_total: int, concurrency: int, threads: int
         folder.mkdir()
         config = folder / "gateway.yaml"
         config.write_text(
-            f'gateway: {{database: "sqlite:///{folder}/g.db", data_dir: "{folder}", log_level: WARNING}}\n'
+            f'gateway: {{database: "sqlite:///{folder}/g.db", data_dir: "{folder}",'
+            " log_level: WARNING}\n"
             f'central: {{url: "http://127.0.0.1:9", token: "${{CENTRAL_TOKEN:-bench}}"}}\n'
             f"agencies:\n  - {{code: nasional, name: Nasional}}\n{agencies}"
             f"routing:\n  default: nasional\n  rules:\n{rule}"
@@ -216,9 +217,8 @@ def main() -> None:
     ours = evaluate(out, texts, labels)
     print(f"ours on {len(texts)} test rows: {ours}")
     if not args.skip_baseline:
-        print(
-            f"baseline ({args.baseline_rows} training rows): {baseline(args.baseline_rows, texts, labels)}"
-        )
+        figures = baseline(args.baseline_rows, texts, labels)
+        print(f"baseline ({args.baseline_rows} training rows): {figures}")
     for name, figures in intake(out, args.requests, args.concurrency, args.threads).items():
         print(f"intake {name}: {figures}")
 
