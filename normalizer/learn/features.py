@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
+from functools import lru_cache
 from typing import Final
 
 from normalizer.classify import fold
@@ -56,3 +58,14 @@ def char_features(prepared: str) -> list[str]:
 
 
 FAMILIES: Final = {"word": word_features, "char": char_features}
+
+
+@lru_cache(maxsize=1024)
+def counted(text: str) -> dict[str, Counter[str]]:
+    """Each family's token counts for a raw text (read-only; shared by every model).
+
+    Cached: the kind model and a routing model read the same message one after the other,
+    and the tokens, not the arithmetic, are what costs time in pure Python.
+    """
+    prepared = prepare(text)
+    return {family: Counter(tokens(prepared)) for family, tokens in FAMILIES.items()}

@@ -35,7 +35,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from normalizer.learn.features import FAMILIES, prepare
+from normalizer.learn.features import FAMILIES, counted
 from vocabulary.errors import GatewayError
 
 FORMAT: Final = "sp4n-text-model"
@@ -72,14 +72,15 @@ class FeatureBlock:
         if len(self.tokens) != len(self.idf):
             raise ModelError("berkas model rusak: ukuran kosakata dan idf berbeda")
 
-    def vector(self, prepared: str) -> tuple[IntArray, FloatArray]:
+    def vector(self, counts: Counter[str]) -> tuple[IntArray, FloatArray]:
         """Columns and unit-length TF-IDF weights of the text's tokens known to this block."""
-        counts = Counter(t for t in FAMILIES[self.family](prepared) if t in self.index)
-        if not counts:
+        index = self.index
+        known = [(index[t], n) for t, n in counts.items() if t in index]
+        if not known:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        cols = np.fromiter((self.index[t] for t in counts), dtype=np.int64, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        weights = (1.0 + np.log(tf)) * self.idf[cols]
+        pairs = np.array(known, dtype=np.int64)
+        cols = pairs[:, 0]
+        weights = (1.0 + np.log(pairs[:, 1].astype(np.float32))) * self.idf[cols]
         norm = float(np.sqrt(np.dot(weights, weights)))
         return cols, (weights / norm if norm > 0 else weights).astype(np.float32)
 
@@ -114,8 +115,8 @@ class TextModel:
 
     def features(self, text: str) -> tuple[IntArray, FloatArray]:
         """The message's feature columns and weights (personal data never reaches them)."""
-        prepared = prepare(text)
-        parts = [b.vector(prepared) for b in self.blocks]
+        counts = counted(text)
+        parts = [b.vector(counts[b.family]) for b in self.blocks]
         cols = np.concatenate([c + off for (c, _), off in zip(parts, self._offsets, strict=False)])
         return cols, np.concatenate([w for _, w in parts])
 
