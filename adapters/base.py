@@ -111,6 +111,25 @@ class InboundRequest:
             "body": body,
         }
 
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], received_at: dt.datetime) -> InboundRequest:
+        """The request kept by `to_record`, back (redacted headers stay redacted)."""
+        body = record.get("body") or {}
+        if "base64" in body:
+            raw = base64.b64decode(body["base64"])
+        else:
+            raw = str(body.get("text", "")).encode("utf-8", "surrogatepass")
+        return cls(
+            method=str(record.get("method", "POST")),
+            url=str(record.get("url", "")),
+            headers=CaseInsensitiveDict(
+                {str(k): str(v) for k, v in (record.get("headers") or {}).items()}
+            ),
+            body=raw,
+            received_at=received_at,
+            query={str(k): str(v) for k, v in (record.get("query") or {}).items()},
+        )
+
 
 @dataclass
 class InboundResult:
@@ -119,14 +138,19 @@ class InboundResult:
     messages: list[RawMessage]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StoredOutcome:
-    """What the gateway did with one parsed message, for the adapter's HTTP answer."""
+    """What the gateway did with one parsed message, for the adapter's HTTP answer.
+
+    `conflict` marks a repeat of a stored key that came with a different request body: it
+    is not the same message, so it is answered 409 without the first message's report id.
+    """
 
     report_id: str
     external_id: str
     created: bool
     status: str
+    conflict: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,6 +188,9 @@ class Adapter:
     modes: ClassVar[frozenset[Mode]]
     Options: ClassVar[builtins.type[ChannelOptions]] = ChannelOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset()
+    # The secret fields that verify what a provider sends (a webhook's shared secret or
+    # signing key): the config refuses them shorter than 16 characters.
+    signing_secrets: ClassVar[frozenset[str]] = frozenset()
     redact_headers: ClassVar[frozenset[str]] = frozenset({"authorization", "cookie"})
     docs_url: ClassVar[str] = ""
     # HTTP methods the webhook accepts (Kannel's get-url calls with GET).
@@ -207,6 +234,16 @@ class Adapter:
         return HttpAnswer.json(
             200, {"messages": [{"id": o.report_id, "status": o.status} for o in outcomes]}
         )
+
+    def reread(self, raw: Mapping[str, Any], received_at: dt.datetime) -> list[RawMessage]:
+        """Read kept raw input again (rejected input, after an admin fixed the config).
+
+        By default the raw record is a webhook request (`raw_record`); a polled adapter whose
+        records differ overrides this, or leaves it raising `NotImplementedError`.
+        """
+        if not {"method", "body"} <= set(raw):
+            raise NotImplementedError(f"{self.type} cannot read its kept input again")
+        return self.parse_inbound(InboundRequest.from_record(raw, received_at)).messages
 
     def fetch_media(self, message: RawMessage) -> None:
         """Download what a parsed webhook message only points at (Twilio media).

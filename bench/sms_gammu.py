@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CONFIG = """\
-gateway: {{database: "sqlite:///{db}", data_dir: "{data}", log_level: WARNING}}
+gateway: {{demo: true, database: "sqlite:///{db}", data_dir: "{data}", log_level: WARNING}}
 central: {{url: "{central}", token: "${{CENTRAL_TOKEN:-bench}}", timeout: 10s}}
 agencies:
   - {{code: nasional, name: Admin Nasional LAPOR!}}

@@ -16,38 +16,17 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from adapters.base import ChannelOptions
+from adapters.base import Adapter, ChannelOptions
 from adapters.registry import known_types, load_adapter_class
+from config.errors import ConfigError, ConfigIssue
+from config.messages import pydantic_message, yaml_message
 from config.models import check_models, resolve_model_paths
 from config.schema import Agency, CentralSection, ConfigModel, RoutingSection
-from vocabulary.errors import AdapterUnavailable, GatewayError
+from config.secrets import ENV_REF, SecretRules
+from vocabulary.errors import AdapterUnavailable
 
 PathKey = tuple[str | int, ...]
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 MAX_NODES = 100_000
-_WHOLE_ENV_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$")
-
-
-@dataclass(frozen=True)
-class ConfigIssue:
-    """One thing wrong with the config, pinned to a path and a line."""
-
-    path: str
-    message: str
-    file: str
-    line: int | None
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{self.path or '(top)'}: {self.message} ({where})"
-
-
-class ConfigError(GatewayError):
-    """The config cannot be used; `issues` lists every problem found."""
-
-    def __init__(self, issues: list[ConfigIssue]) -> None:
-        self.issues = issues
-        super().__init__("\n".join(str(i) for i in issues))
 
 
 @dataclass
@@ -72,12 +51,17 @@ class Config:
         return None
 
 
-def format_path(path: PathKey) -> str:
-    """`('channels', 2, 'auth_token')` -> `channels[2].auth_token`."""
+def format_path(path: PathKey, channel_names: Mapping[int, str] | None = None) -> str:
+    """`('channels', 2, 'auth_token')` -> `channels[2].auth_token`, or by the channel's name.
+
+    A channel is easier to find by its name than by its position:
+    `channels[web-kabupaten].secret`.
+    """
     out = ""
-    for part in path:
+    for i, part in enumerate(path):
         if isinstance(part, int):
-            out += f"[{part}]"
+            name = (channel_names or {}).get(part) if i == 1 and path[0] == "channels" else None
+            out += f"[{name or part}]"
         else:
             out += ("." if out else "") + str(part)
     return out
@@ -92,6 +76,7 @@ class _Tree:
         self.lines: dict[PathKey, int] = {}
         self.raw: dict[PathKey, str] = {}
         self.issues: list[ConfigIssue] = []
+        self.channel_names: dict[int, str] = {}
         self._open: set[int] = set()  # nodes being built: an alias to one of them is a loop
         self._built = 0
 
@@ -104,8 +89,12 @@ class _Tree:
 
     def issue(self, path: PathKey, message: str) -> None:
         """Record a problem at a path."""
-        self.issues.append(
-            ConfigIssue(format_path(path), message, self.filename, self.line_of(path))
+        self.issues.append(self.at(path, message))
+
+    def at(self, path: PathKey, message: str) -> ConfigIssue:
+        """A problem (or warning) pinned to a path, channels named by their names."""
+        return ConfigIssue(
+            format_path(path, self.channel_names), message, self.filename, self.line_of(path)
         )
 
     def build(self, node: yaml.Node, loader: yaml.SafeLoader, path: PathKey) -> Any:
@@ -115,11 +104,11 @@ class _Tree:
         if self._built > MAX_NODES:
             # Aliases can make a small file expand enormously ("billion laughs").
             raise yaml.constructor.ConstructorError(
-                None, None, f"the file expands to more than {MAX_NODES} values", node.start_mark
+                None, None, f"berkas mengembang melebihi {MAX_NODES} nilai", node.start_mark
             )
         if id(node) in self._open:
             raise yaml.constructor.ConstructorError(
-                None, None, "an alias refers to its own parent (a loop)", node.start_mark
+                None, None, "sebuah alias merujuk induknya sendiri (berputar)", node.start_mark
             )
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
             self._open.add(id(node))
@@ -144,7 +133,7 @@ class _Tree:
                 child = (*path, key)
                 self.lines[child] = key_node.start_mark.line + 1
                 if key in result:
-                    self.issue(child, "duplicate key")
+                    self.issue(child, "kunci ganda (sudah ada di atasnya)")
                     continue
                 result[key] = self.build(value_node, loader, child)
             return result
@@ -157,10 +146,10 @@ class _Tree:
                 return self.env[name]
             if default is not None:
                 return default
-            self.issue(path, f"environment variable {name} is not set")
+            self.issue(path, f"variabel lingkungan {name} belum diisi")
             return ""
 
-        return _ENV_REF.sub(substitute, text)
+        return ENV_REF.sub(substitute, text)
 
 
 def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
@@ -170,10 +159,10 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(
-            [ConfigIssue("", f"cannot read file: {exc.strerror}", str(file), None)]
+            [ConfigIssue("", f"berkas tidak dapat dibaca: {exc.strerror}", str(file), None)]
         ) from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError([ConfigIssue("", "file is not UTF-8 text", str(file), None)]) from exc
+        raise ConfigError([ConfigIssue("", "berkas bukan teks UTF-8", str(file), None)]) from exc
     return parse_config(
         text, file.name, os.environ if env is None else env, base_dir=file.resolve().parent
     )
@@ -190,15 +179,8 @@ def parse_config(
         node = loader.get_single_node()
         data = tree.build(node, loader, ()) if node is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(
-            [
-                ConfigIssue(
-                    "", f"not valid YAML: {problem}", filename, mark.line + 1 if mark else None
-                )
-            ]
-        ) from exc
+        message, line = yaml_message(exc, text)
+        raise ConfigError([ConfigIssue("", message, filename, line)]) from exc
     finally:
         if loader is not None:
             loader.dispose()
@@ -207,21 +189,28 @@ def parse_config(
             [
                 ConfigIssue(
                     "",
-                    "expected a mapping with gateway, central, agencies, routing and channels",
+                    "isi berkas harus berupa pemetaan dengan gateway, central, agencies,"
+                    " routing dan channels",
                     filename,
                     1,
                 )
             ]
         )
 
+    _remember_channel_names(tree, data.get("channels"))
     model: ConfigModel | None = None
     try:
         model = ConfigModel.model_validate(data)
     except ValidationError as exc:
         _add_pydantic_issues(tree, (), exc)
     warnings: list[ConfigIssue] = []
-    _check_secret_source(tree, ("central", "token"), warnings)
-    channels = _check_channels(tree, data.get("channels"), warnings)
+    demo = isinstance(data.get("gateway"), dict) and data["gateway"].get("demo") is True
+    secrets = SecretRules(tree, warnings, demo=demo)
+    secrets.check_source(("central", "token"))
+    if model is not None:
+        secrets.check_value(("central", "token"), model.central.token, inbound=False)
+        secrets.check_database_url(("gateway", "database"), model.gateway.database)
+    channels = _check_channels(tree, data.get("channels"), secrets)
     _check_references(tree, data, channels)
     if model is not None:
         model = resolve_model_paths(model, base_dir or Path.cwd())
@@ -231,46 +220,19 @@ def parse_config(
     return Config(model=model, channels=channels, source=filename, warnings=warnings)
 
 
+def _remember_channel_names(tree: _Tree, raw_channels: Any) -> None:
+    if isinstance(raw_channels, list):
+        for index, entry in enumerate(raw_channels):
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str) and entry["name"]:
+                tree.channel_names[index] = entry["name"][:64]
+
+
 def _add_pydantic_issues(tree: _Tree, prefix: PathKey, exc: ValidationError) -> None:
     for err in exc.errors(include_url=False):
-        loc = (*prefix, *err["loc"])
-        if err["type"] == "missing":
-            message = "field required"
-        elif err["type"] == "extra_forbidden":
-            message = "unknown key"
-        else:
-            message = err["msg"]
-            message = message.removeprefix("Value error, ")
-            message = message[:1].lower() + message[1:]
-        tree.issue(loc, message)
+        tree.issue((*prefix, *err["loc"]), pydantic_message(err))
 
 
-def _check_secret_source(tree: _Tree, path: PathKey, warnings: list[ConfigIssue]) -> None:
-    """Secrets only from the environment: the raw value must be a whole `${VAR}`."""
-    raw = tree.raw.get(path)
-    if raw is None:
-        if path in tree.lines:
-            tree.issue(path, "secrets must come from the environment: write ${SOME_VARIABLE}")
-        return
-    if not _WHOLE_ENV_REF.match(raw):
-        tree.issue(path, "secrets must come from the environment: write ${SOME_VARIABLE}")
-    elif ":-" in raw:
-        name = _ENV_REF.match(raw).group(1)  # type: ignore[union-attr]
-        if name not in tree.env:
-            warnings.append(
-                ConfigIssue(
-                    format_path(path),
-                    f"{name} is not set; using the default written in the"
-                    " file (fine for a demo, never in production)",
-                    tree.filename,
-                    tree.line_of(path),
-                )
-            )
-
-
-def _check_channels(
-    tree: _Tree, raw_channels: Any, warnings: list[ConfigIssue]
-) -> list[ChannelOptions]:
+def _check_channels(tree: _Tree, raw_channels: Any, secrets: SecretRules) -> list[ChannelOptions]:
     channels: list[ChannelOptions] = []
     if not isinstance(raw_channels, list):
         return channels
@@ -281,12 +243,12 @@ def _check_channels(
             continue  # already reported by the section model
         type_name = entry.get("type")
         if not isinstance(type_name, str):
-            tree.issue((*path, "type"), "field required (the channel's adapter type)")
+            tree.issue((*path, "type"), "wajib diisi (jenis adaptor kanal)")
             continue
         if type_name not in known_types():
             tree.issue(
                 (*path, "type"),
-                f"unknown channel type {type_name!r}; known types: "
+                f"jenis kanal {type_name!r} tidak dikenal; jenis yang ada: "
                 + ", ".join(sorted(known_types())),
             )
             continue
@@ -296,7 +258,7 @@ def _check_channels(
             tree.issue((*path, "type"), str(exc))
             continue
         for secret in adapter_cls.secret_fields:
-            _check_secret_source(tree, (*path, secret), warnings)
+            secrets.check_source((*path, secret))
         try:
             options = adapter_cls.Options.model_validate(entry)
         except ValidationError as exc:
@@ -305,12 +267,28 @@ def _check_channels(
         if options.name in names:
             tree.issue(
                 (*path, "name"),
-                f"channel name {options.name!r} is already used by channels[{names[options.name]}]",
+                f"nama kanal {options.name!r} sudah dipakai oleh channels[{names[options.name]}]",
             )
             continue
         names[options.name] = index
         channels.append(options)
+        _check_channel_secrets(secrets, path, adapter_cls, options)
     return channels
+
+
+def _check_channel_secrets(
+    secrets: SecretRules, path: PathKey, adapter_cls: type[Adapter], options: ChannelOptions
+) -> None:
+    for field_name in adapter_cls.secret_fields:
+        secrets.check_value(
+            (*path, field_name),
+            getattr(options, field_name, None),
+            inbound=field_name in adapter_cls.signing_secrets,
+        )
+    signing = sorted(adapter_cls.signing_secrets)
+    unsigned = all(getattr(options, f, None) is None for f in signing)
+    if "push" in adapter_cls.modes and signing and options.enabled and unsigned:
+        secrets.warn_unsigned(path, options.name, signing[0])
 
 
 def _section(model: Any, value: Any) -> Any:
@@ -337,36 +315,38 @@ def _check_references(tree: _Tree, data: dict[str, Any], channels: list[ChannelO
     parents: dict[str, str | None] = {}
     for i, agency in enumerate(agencies):
         if agency.code in parents:
-            tree.issue(("agencies", i, "code"), f"agency {agency.code!r} is listed twice")
+            tree.issue(("agencies", i, "code"), f"instansi {agency.code!r} tercantum dua kali")
         parents[agency.code] = agency.parent
     for i, agency in enumerate(agencies):
         if agency.parent is not None and agency.parent not in parents:
-            tree.issue(("agencies", i, "parent"), f"unknown agency {agency.parent!r}")
+            tree.issue(("agencies", i, "parent"), f"instansi {agency.parent!r} tidak dikenal")
     for i, agency in enumerate(agencies):
         seen = {agency.code}
         node = agency.parent
         while node is not None and node in parents:
             if node in seen:
-                tree.issue(("agencies", i, "parent"), "the agency tree has a cycle here")
+                tree.issue(("agencies", i, "parent"), "pohon instansi berputar (siklus) di sini")
                 break
             seen.add(node)
             node = parents[node]
     if central is not None and central.sandbox.return_agency not in (None, *parents):
         tree.issue(
             ("central", "sandbox", "return_agency"),
-            f"unknown agency {central.sandbox.return_agency!r}",
+            f"instansi {central.sandbox.return_agency!r} tidak dikenal",
         )
     if routing is None:
         return
     if routing.default not in parents:
         tree.issue(
             ("routing", "default"),
-            f"unknown agency {routing.default!r}; agencies: " + ", ".join(parents),
+            f"instansi {routing.default!r} tidak dikenal; instansi yang ada: " + ", ".join(parents),
         )
     channel_names = {c.name for c in channels}
     for i, rule in enumerate(routing.rules):
         if rule.learned is None and rule.agency not in parents:
-            tree.issue(("routing", "rules", i, "agency"), f"unknown agency {rule.agency!r}")
+            tree.issue(("routing", "rules", i, "agency"), f"instansi {rule.agency!r} tidak dikenal")
         for name in rule.when.channel if rule.when else []:
             if name not in channel_names:
-                tree.issue(("routing", "rules", i, "when", "channel"), f"unknown channel {name!r}")
+                tree.issue(
+                    ("routing", "rules", i, "when", "channel"), f"kanal {name!r} tidak dikenal"
+                )

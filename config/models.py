@@ -72,11 +72,11 @@ def check_models(sink: IssueSink, model: ConfigModel) -> None:
             shown = ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else "")
             sink.issue(
                 path,
-                f"the model names {len(unknown)} agency code(s) missing from agencies: {shown}"
-                " (add them, or retrain with --map onto configured codes)",
+                f"model menyebut {len(unknown)} kode instansi yang tidak ada di agencies: {shown}"
+                " (tambahkan, atau latih ulang dengan --map ke kode di konfigurasi)",
             )
         if loaded.meta.get("task") not in (None, "routing"):
-            sink.issue(path, f"this is a {loaded.meta.get('task')} model, not a routing model")
+            sink.issue(path, f"ini model {loaded.meta.get('task')}, bukan model rute")
     kind_model = model.normalizer.kind_model
     if kind_model.enabled and kind_model.model != DEFAULT_KIND_MODEL:
         path = ("normalizer", "kind_model", "model")
@@ -87,7 +87,7 @@ def check_models(sink: IssueSink, model: ConfigModel) -> None:
             return
         if not set(loaded_kinds.labels) <= set(KIND_NAMES):
             sink.issue(
-                path, "this model's labels are not report kinds: " + ", ".join(loaded_kinds.labels)
+                path, "label model ini bukan jenis laporan: " + ", ".join(loaded_kinds.labels)
             )
 
 

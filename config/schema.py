@@ -37,6 +37,8 @@ class GatewaySection(_Section):
     timezone: str = "Asia/Jakarta"
     data_dir: str = "data"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The `make run` demo: secrets may have defaults written in the file (warned about).
+    demo: bool = False
     # How long the central may fetch an attachment through its signed link.
     attachment_link_ttl: Duration = 30 * 86400.0
 
@@ -46,14 +48,14 @@ class GatewaySection(_Section):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Jakarta)") from None
+            raise ValueError(f"zona waktu {value!r} tidak dikenal (mis. Asia/Jakarta)") from None
         return value
 
     @field_validator("public_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("expected an http(s) URL such as https://aduan.contoh.go.id")
+            raise ValueError("harus URL http(s), misalnya https://aduan.contoh.go.id")
         return value.rstrip("/")
 
 
@@ -81,7 +83,7 @@ class CentralSection(_Section):
     @classmethod
     def _url_or_sandbox(cls, value: str) -> str:
         if value != "sandbox" and not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("expected an http(s) URL or the word 'sandbox'")
+            raise ValueError("harus URL http(s) atau kata 'sandbox'")
         return value.rstrip("/")
 
     @property
@@ -139,7 +141,7 @@ class RuleCondition(_Section):
     def _not_empty(self) -> RuleCondition:
         if not (self.keywords or self.kind or self.channel or self.category or self.region):
             raise ValueError(
-                "a rule needs at least one of keywords, kind, channel, category, region"
+                "aturan memerlukan minimal satu dari keywords, kind, channel, category, region"
             )
         return self
 

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from store.models import ForwardItem, ReplyItem, Report, utcnow
+from store.states import ForwardAction, ForwardState, ReplyState, ReportState
 
 Item = TypeVar("Item", ForwardItem, ReplyItem)
 
@@ -57,7 +58,7 @@ def claim_due(
     query = (
         select(model)
         .where(
-            model.state == "pending",
+            model.state == ForwardState.PENDING,
             model.next_attempt_at <= now,
             or_(model.lease_until.is_(None), model.lease_until < now),
         )
@@ -77,7 +78,7 @@ def claim_due(
 
 def still_leased(item: ForwardItem | ReplyItem, owner: str) -> bool:
     """Whether this worker still holds the row (a lease that ran out may have moved on)."""
-    return item.state == "pending" and item.lease_owner == owner
+    return item.state == ForwardState.PENDING and item.lease_owner == owner
 
 
 def release(item: ForwardItem | ReplyItem) -> None:
@@ -99,7 +100,10 @@ def schedule_retry(
 
 def bury(item: ForwardItem | ReplyItem, error: str) -> None:
     """Move a row to the dead letters with its reason; `replay` brings it back."""
-    item.state = "dead"
+    if isinstance(item, ForwardItem):
+        item.state = ForwardState.DEAD
+    else:
+        item.state = ReplyState.DEAD
     item.last_error = error[:2000]
     release(item)
 
@@ -121,7 +125,7 @@ def requeue(items: Sequence[ForwardItem], now: dt.datetime | None = None) -> Non
     """Make dead or waiting forward rows due now, with a fresh attempt count."""
     now = now or utcnow()
     for item in items:
-        item.state = "pending"
+        item.state = ForwardState.PENDING
         item.attempts = 0
         item.next_attempt_at = now
         release(item)
@@ -145,29 +149,29 @@ def requeue_report(session: Session, ident: str) -> str:
     items = list(
         session.scalars(
             select(ForwardItem).where(
-                ForwardItem.report_id == report_id, ForwardItem.state != "done"
+                ForwardItem.report_id == report_id, ForwardItem.state != ForwardState.DONE
             )
         )
     )
     if not items and report.tracking_id is None:
-        item = ForwardItem(report_id=report_id, action="submit")
+        item = ForwardItem(report_id=report_id, action=ForwardAction.SUBMIT)
         session.add(item)
         items = [item]
     requeue(items)
-    if report.state == "dead":
-        report.state = "queued"
+    if report.state == ReportState.DEAD:
+        report.state = ReportState.QUEUED
     return report_id
 
 
 def requeue_dead(session: Session) -> list[str]:
     """Replay every dead forward row; returns the report ids."""
-    items = list(session.scalars(select(ForwardItem).where(ForwardItem.state == "dead")))
+    items = list(session.scalars(select(ForwardItem).where(ForwardItem.state == ForwardState.DEAD)))
     requeue(items)
     ids = sorted({item.report_id for item in items})
     for report_id in ids:
         report = session.get(Report, report_id)
-        if report is not None and report.state == "dead":
-            report.state = "queued"
+        if report is not None and report.state == ReportState.DEAD:
+            report.state = ReportState.QUEUED
     return ids
 
 

@@ -8,6 +8,7 @@ A channel that cannot answer electronically (a paper letter) gets the reply queu
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from sqlalchemy.orm import Session
 from ulid import ULID
 
 from store.models import ReplyItem, Report, utcnow
+from store.states import ReplyState, ReportState
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates" / "replies"
 
@@ -56,6 +60,8 @@ class ReplyTemplates:
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
+            # A missing value is left out, never printed as "None" to a citizen.
+            finalize=lambda value: "" if value is None else value,
             keep_trailing_newline=False,
             autoescape=False,  # noqa: S701 (plain-text SMS/email, not HTML)
         )
@@ -123,7 +129,14 @@ class ReplyQueue:
     def queue(
         self, session: Session, report: Report, event: str, template: str, **extra: Any
     ) -> ReplyItem | None:
-        """Queue one reply unless this event was already queued for the report."""
+        """Queue one reply unless this event was already queued for the report.
+
+        A report the central has not numbered yet gets nothing: every reply names the
+        tracking id, and a citizen must never read a reply without it.
+        """
+        if report.tracking_id is None:
+            log.error("reply %s for report %s not queued: no tracking id yet", event, report.id)
+            return None
         existing = session.scalar(
             select(ReplyItem).where(ReplyItem.report_id == report.id, ReplyItem.event == event)
         )
@@ -147,7 +160,7 @@ class ReplyQueue:
         *,
         override: bool,
     ) -> ReplyItem:
-        state = "pending" if self.can_reply(channel, reply_to) else "manual"
+        state = ReplyState.PENDING if self.can_reply(channel, reply_to) else ReplyState.MANUAL
         item = ReplyItem(
             id=str(ULID()),
             report_id=report_id,
@@ -191,7 +204,9 @@ class ReplyQueue:
             "status_label": None,
         }
         if report is not None:
-            status = report.central_status if report.state == "submitted" else report.state
+            status = (
+                report.central_status if report.state == ReportState.SUBMITTED else report.state
+            )
             context.update(
                 self._context(report),
                 status=status,

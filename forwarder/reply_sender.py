@@ -24,8 +24,10 @@ from adapters.base import Adapter, OutgoingReply
 from config.schema import ForwarderSection, RepliesSection
 from forwarder import outbox
 from forwarder.worker import worker_identity
+from store.health import ChannelHealth
 from store.metrics import Metrics
 from store.models import ReplyItem, Report, utcnow
+from store.states import ReplyState
 from vocabulary.errors import SendError
 
 log = logging.getLogger(__name__)
@@ -50,8 +52,10 @@ class ReplySender:
         *,
         metrics: Metrics | None = None,
         owner: str | None = None,
+        health: ChannelHealth | None = None,
     ) -> None:
         self.sessions = sessions
+        self.health = health
         self.adapters = adapters
         self.settings = settings
         self.limits = replies or RepliesSection()
@@ -126,7 +130,7 @@ class ReplySender:
                 select(ReplyItem.channel, ReplyItem.recipient, func.count())
                 .where(
                     ReplyItem.recipient.in_(recipients),
-                    ReplyItem.state == "sent",
+                    ReplyItem.state == ReplyState.SENT,
                     ReplyItem.sent_at >= now - dt.timedelta(hours=hours),
                 )
                 .group_by(ReplyItem.channel, ReplyItem.recipient)
@@ -148,7 +152,7 @@ class ReplySender:
                 hour[key], day[key] = in_hour + 1, in_day + 1
                 allowed.append(job)
                 continue
-            item.state = "limited"
+            item.state = ReplyState.LIMITED
             item.last_error = (
                 f"recipient limit reached: {in_hour} in the last hour, {in_day} in the last day"
             )
@@ -184,12 +188,13 @@ class ReplySender:
                 provider_id = adapter.send_reply(job.reply)
             except SendError as exc:
                 error = exc
+        self._note_health(job.channel, error)
         with self.sessions.begin() as session:
             item = session.get(ReplyItem, job.reply.reply_id)
             if item is None or not outbox.still_leased(item, self.owner):
                 return
             if error is None:
-                item.state, item.sent_at, item.provider_id = "sent", utcnow(), provider_id
+                item.state, item.sent_at, item.provider_id = ReplyState.SENT, utcnow(), provider_id
                 item.attempts += 1
                 outbox.release(item)
                 self._count(job.channel, "sent")
@@ -199,7 +204,9 @@ class ReplySender:
                 )
                 outbox.schedule_retry(item, str(error), delay)
                 self._count(job.channel, "retry")
-                log.warning(
+                # One line per outage, not per retry: the channel's health logs the first
+                # failure and the recovery; every retry is counted in the metrics.
+                log.debug(
                     "reply %s on %s failed (%s); retry in %.1fs", item.id, job.channel, error, delay
                 )
             else:
@@ -208,6 +215,18 @@ class ReplySender:
                 if self.metrics:
                     self.metrics.dead_letters.labels("reply").inc()
                 log.error("reply %s on %s dead-lettered: %s", item.id, job.channel, error)
+
+    def _note_health(self, channel: str, error: SendError | None) -> None:
+        """A retryable failure says the channel's gateway is down; a success that it is up.
+
+        A refusal for one recipient (a bad number) says nothing about the channel.
+        """
+        if self.health is None:
+            return
+        if error is None:
+            self.health.ok(channel)
+        elif error.retryable:
+            self.health.failed(channel, f"reply not sent: {error}")
 
     def _count(self, channel: str, result: str) -> None:
         if self.metrics:

@@ -22,6 +22,7 @@ from forwarder.targets.lapor import LaporClient
 from forwarder.worker import apply_routing
 from normalizer.report import Routing
 from store.models import ForwardItem, Report, SyncState, TimelineEvent, utcnow
+from store.states import ForwardAction
 from store.timeline import record_event
 from store.training import record_correction
 
@@ -64,19 +65,26 @@ class StatusSync:
             state = session.get(SyncState, CURSOR_KEY)
             since = state.value if state else EPOCH
         newest: dt.datetime | None = None
+        waiting: dt.datetime | None = None  # the oldest change of a report still in flight
         cursor: str | None = None
         applied = 0
         while True:
             page = self.client.changes(since, cursor, self.page_size)
             with self.sessions.begin() as session:
                 for item in page.items:
-                    if self.apply(session, item):
-                        applied += 1
                     stamp = _parse_time(str(item["updated_at"]))
+                    result = self.apply(session, item)
+                    if result is None:
+                        waiting = stamp if waiting is None or stamp < waiting else waiting
+                    elif result:
+                        applied += 1
                     newest = stamp if newest is None or stamp > newest else newest
             cursor = page.next_cursor
             if not cursor or not page.items:
                 break
+        if waiting is not None:
+            # Read this change again next time, once the forwarder has recorded the receipt.
+            newest = waiting if newest is None else min(newest, waiting)
         if newest is not None:
             with self.sessions.begin() as session:
                 state = session.get(SyncState, CURSOR_KEY)
@@ -87,8 +95,14 @@ class StatusSync:
                     state.value = value
         return applied
 
-    def apply(self, session: Session, item: dict[str, Any]) -> bool:
-        """Apply one ReportStatus; returns whether anything was new."""
+    def apply(self, session: Session, item: dict[str, Any]) -> bool | None:
+        """Apply one ReportStatus; returns whether anything was new (None: not yet).
+
+        A report whose submission is still in flight (the central accepted it, the forwarder
+        has not recorded the receipt) is left alone: its local status is still empty, so
+        `received` would look like a change and the citizen would be told of a report
+        without its tracking id. The change is read again at the next pass.
+        """
         report = None
         if item.get("gateway_id"):
             report = session.get(Report, item["gateway_id"])
@@ -96,6 +110,8 @@ class StatusSync:
             report = session.scalar(select(Report).where(Report.tracking_id == item["tracking_id"]))
         if report is None:
             return False  # submitted by someone else, or not ours
+        if report.tracking_id is None:
+            return None
         changed = False
         updated_at = _parse_time(str(item["updated_at"]))
         status = str(item["status"])
@@ -177,4 +193,6 @@ class StatusSync:
             reason=routing.reason,
             hops=routing.hops,
         )
-        session.add(ForwardItem(report_id=report.id, action="reroute", next_attempt_at=utcnow()))
+        session.add(
+            ForwardItem(report_id=report.id, action=ForwardAction.REROUTE, next_attempt_at=utcnow())
+        )

@@ -28,6 +28,7 @@ from forwarder.targets.lapor import LaporClient, Receipt, SubmitError
 from normalizer.report import Routing
 from store.metrics import Metrics
 from store.models import ForwardItem, Report, utcnow
+from store.states import ForwardAction, ForwardState, ReportState
 from store.timeline import record_event
 
 log = logging.getLogger(__name__)
@@ -143,19 +144,19 @@ class Forwarder:
         action, wire, tracking_id, payload = job.action, job.wire, job.tracking_id, job.payload
         started = time.monotonic()
         try:
-            if action == "submit":
+            if action == ForwardAction.SUBMIT:
                 receipt = self.client.submit(wire)
                 return Outcome(receipt=receipt, seconds=time.monotonic() - started)
             if tracking_id is None:
                 raise SubmitError(
                     "report has no tracking id yet", code="not_submitted", retryable=True
                 )
-            if action == "reroute":
+            if action == ForwardAction.REROUTE:
                 routing = wire["routing"]
                 self.client.reroute(
                     tracking_id, routing["agency"], routing["reason"], routing.get("hops", [])
                 )
-            elif action == "followup":
+            elif action == ForwardAction.FOLLOWUP:
                 body = dict(payload or {})
                 self.client.followup(tracking_id, str(body["id"]), body)
             else:
@@ -215,13 +216,13 @@ class Forwarder:
         action: str,
         receipt: Receipt | None,
     ) -> None:
-        item.state, item.done_at = "done", utcnow()
+        item.state, item.done_at = ForwardState.DONE, utcnow()
         outbox.release(item)
         self._count(action, "ok")
-        if action == "submit" and receipt is not None:
+        if action == ForwardAction.SUBMIT and receipt is not None:
             report.tracking_id = receipt.tracking_id
             report.central_status = receipt.status
-            report.state = "submitted"
+            report.state = ReportState.SUBMITTED
             record_event(
                 session,
                 report.id,
@@ -268,8 +269,8 @@ class Forwarder:
         self, session: Session, item: ForwardItem, report: Report, action: str, reason: str
     ) -> None:
         outbox.bury(item, reason)
-        if action == "submit":
-            report.state = "dead"
+        if action == ForwardAction.SUBMIT:
+            report.state = ReportState.DEAD
         record_event(session, report.id, "dead_letter", action=action, error=reason)
         self._count(action, "dead")
         if self.metrics:

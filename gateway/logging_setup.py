@@ -29,8 +29,30 @@ def configure_logging(level: str = "INFO", stream: object = None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # Per-request access lines from the HTTP servers would add noise, not insight.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for name, floor in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))
+
+
+# Third-party loggers held at a floor whatever `gateway.log_level` says. HTTP client libraries
+# log whole request URLs and parameters at DEBUG/INFO (a Kannel sendsms URL carries the
+# password and the citizen's number; Twilio's client logs the form it posts); the servers
+# log every request; waitress warns about its task queue under every load peak.
+QUIET_LOGGERS: dict[str, int] = {
+    "urllib3": logging.WARNING,
+    "requests": logging.WARNING,
+    "twilio": logging.WARNING,
+    "tweepy": logging.WARNING,
+    "telegram": logging.WARNING,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "imapclient": logging.WARNING,
+    "pymysql": logging.WARNING,
+    "sqlalchemy": logging.WARNING,
+    "werkzeug": logging.WARNING,
+    "apscheduler": logging.WARNING,
     # Alembic announces its context on every /readyz schema check; upgrades are logged by us.
-    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+    "alembic.runtime.migration": logging.WARNING,
+    # "Task queue depth is N" is logged on every request while the threads are busy: a
+    # load peak, not a fault (the rate shows in the metrics). Real errors still come through.
+    "waitress.queue": logging.ERROR,
+}

@@ -22,17 +22,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import Adapter, PollOptions
-from gateway.intake import Intake, load_cursor
+from gateway.intake import Intake
+from store.cursors import cursor_key, load_cursor
+from store.health import ChannelHealth
 from store.metrics import Metrics
 from vocabulary.drafts import RawMessage
 from vocabulary.errors import AdapterUnavailable, PayloadInvalid
 
 log = logging.getLogger(__name__)
-
-
-def cursor_key(channel: str) -> str:
-    """Where a channel's cursor lives in `sync_state`."""
-    return f"poll:{channel}"
 
 
 def advisory_key(channel: str) -> int:
@@ -51,12 +48,14 @@ class Poller:
         sessions: sessionmaker[Session],
         intake: Intake,
         metrics: Metrics | None = None,
+        health: ChannelHealth | None = None,
     ) -> None:
         self.adapter = adapter
         self.engine = engine
         self.sessions = sessions
         self.intake = intake
         self.metrics = metrics
+        self.health = health
         options = adapter.options
         self.batch_size = options.batch_size if isinstance(options, PollOptions) else 100
         self.key = cursor_key(adapter.name)
@@ -107,7 +106,13 @@ class Poller:
                             break
             except AdapterUnavailable as exc:
                 self._count_error()
-                log.warning("channel %s: source unavailable: %s", self.adapter.name, exc)
+                if self.health is not None:
+                    self.health.failed(self.adapter.name, str(exc))
+                else:
+                    log.warning("channel %s: source unavailable: %s", self.adapter.name, exc)
+            else:
+                if self.health is not None:
+                    self.health.ok(self.adapter.name)
             finally:
                 if batch:  # what was read before a failure is still stored and confirmed
                     rest, batch = batch, []

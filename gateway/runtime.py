@@ -29,10 +29,12 @@ from gateway.links import FileLinks, load_or_create_secret
 from gateway.poller import Poller
 from normalizer.pipeline import NormalizerSettings
 from store import migrate
-from store.db import make_engine, make_sessionmaker
+from store.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from store.files import AttachmentStore
+from store.health import ChannelHealth
 from store.metrics import Metrics
 from store.models import ForwardItem, InboundMessage, ReplyItem
+from store.states import InboundState
 from vocabulary.errors import AdapterUnavailable
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ class Runtime:
     base_dir: Path
     engine: Engine
     sessions: sessionmaker[Session]
+    # Read-only work (status pages, health, metrics, admin lists): never takes the write lock.
+    reads: sessionmaker[Session]
     adapters: dict[str, Adapter]
     router: Router
     metrics: Metrics
@@ -53,6 +57,7 @@ class Runtime:
     intake: Intake
     client: LaporClient
     links: FileLinks
+    health: ChannelHealth
     heartbeats: dict[str, float] = field(default_factory=dict)
 
     def data_dir(self) -> Path:
@@ -79,6 +84,7 @@ class Runtime:
             self.config.model.forwarder,
             self.config.model.replies,
             metrics=self.metrics,
+            health=self.health,
         )
 
     def status_sync(self) -> StatusSync:
@@ -88,7 +94,7 @@ class Runtime:
     def pollers(self) -> list[Poller]:
         """One poller per enabled polled channel."""
         return [
-            Poller(adapter, self.engine, self.sessions, self.intake, self.metrics)
+            Poller(adapter, self.engine, self.sessions, self.intake, self.metrics, self.health)
             for adapter in self.adapters.values()
             if "poll" in adapter.modes
         ]
@@ -96,13 +102,13 @@ class Runtime:
     def queue_counts(self) -> dict[str, dict[str, int]]:
         """Rows per state in both outboxes (for /metrics)."""
         counts: dict[str, dict[str, int]] = {}
-        with self.sessions() as session:
+        with self.reads() as session:
             for name, model in (("forward", ForwardItem), ("reply", ReplyItem)):
                 rows = session.execute(select(model.state, func.count()).group_by(model.state))
                 counts[name] = {state: int(n) for state, n in rows}
             held = session.execute(
                 select(InboundMessage.state, func.count())
-                .where(InboundMessage.state.in_(("quarantined", "rejected")))
+                .where(InboundMessage.state.in_((InboundState.QUARANTINED, InboundState.REJECTED)))
                 .group_by(InboundMessage.state)
             )
             counts["inbound"] = {state: int(n) for state, n in held}
@@ -139,6 +145,7 @@ def build_runtime(
     if apply_migrations:
         migrate.upgrade(engine)
     sessions = make_sessionmaker(engine)
+    reads = make_read_sessionmaker(engine)
     adapters = build_adapters(config)
     router = Router(model.routing, config.agency_parents)
     metrics = Metrics()
@@ -195,6 +202,7 @@ def build_runtime(
         base_dir=base,
         engine=engine,
         sessions=sessions,
+        reads=reads,
         adapters=adapters,
         router=router,
         metrics=metrics,
@@ -202,6 +210,7 @@ def build_runtime(
         intake=intake,
         client=client,
         links=links,
+        health=ChannelHealth(sessions),
     )
     metrics.watch_queues(runtime.queue_counts)
     return runtime

@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+READ_ONLY = "sp4n_read_only"
+
 
 def make_engine(url: str, *, base_dir: Path | None = None, pool_size: int = 10) -> Engine:
     """An engine for the gateway's database; a relative SQLite path is below `base_dir`."""
@@ -49,7 +51,12 @@ def _sqlite_engine(database: str | None, base_dir: Path | None) -> Engine:
     def _begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front: two workers never read the same due row
         # and then both write it, and a reader never fails when upgrading to a writer.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only work (status pages, health, admin lists) begins DEFERRED: in WAL mode it
+        # reads a snapshot without waiting for, or holding off, the intake writer.
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -57,6 +64,15 @@ def _sqlite_engine(database: str | None, base_dir: Path | None) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded values after commit (the caller owns the session)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for read-only work: on SQLite they never take the write lock.
+
+    Writing through one is a bug: SQLite then fails with "database is locked" instead of
+    waiting, so every path that writes must use `make_sessionmaker`'s sessions.
+    """
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 def is_sqlite(engine: Engine) -> bool:

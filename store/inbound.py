@@ -6,9 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import InboundMessage
+from store.states import InboundState
 
 
-def held_messages(session: Session, state: str, limit: int = 50) -> list[InboundMessage]:
+def held_messages(session: Session, state: InboundState, limit: int = 50) -> list[InboundMessage]:
     """Newest first: the inbound rows in `state` (quarantined or rejected)."""
     return list(
         session.scalars(

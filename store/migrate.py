@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -37,8 +38,13 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+@cache
+def newest_revision() -> str | None:
+    """The head of the packaged migrations (read from disk once per process)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def is_current(engine: Engine) -> bool:
     """Whether the database is at the newest migration (for /readyz)."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision() == head
+        return MigrationContext.configure(conn).get_current_revision() == newest_revision()

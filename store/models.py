@@ -20,6 +20,15 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from store.states import (
+    ForwardAction,
+    ForwardState,
+    InboundState,
+    ReplyState,
+    ReportState,
+    StrEnumType,
+)
+
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
 
@@ -74,12 +83,17 @@ class InboundMessage(Base):
     external_id: Mapped[str | None] = mapped_column(String(255))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     stored_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # accepted | followup | query | quarantined | released | rejected
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[InboundState] = mapped_column(StrEnumType(InboundState))
+    # Why the message could not be read (state rejected): shown to the admin, never the input.
     error: Mapped[str | None] = mapped_column(Text)
     error_field: Mapped[str | None] = mapped_column(String(255))
     raw: Mapped[dict[str, Any]] = mapped_column(JsonType)
     report_id: Mapped[str | None] = mapped_column(String(32))
+    # Why a message was held back (auto-reply, bounce, empty, mailing list...).
+    hold_reason: Mapped[str | None] = mapped_column(String(64))
+    # sha256 of the request that brought it (webhooks): a repeat of the key with another
+    # body is not the same message, and is not answered with this one's report id.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
     # The adapter's draft (attachments by hash) for a quarantined message, to release later.
     draft: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
@@ -102,7 +116,7 @@ class Report(Base):
     hops: Mapped[list[str]] = mapped_column(JsonType, default=list)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
     reply_to: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
-    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued|submitted|dead
+    state: Mapped[ReportState] = mapped_column(StrEnumType(ReportState), default=ReportState.QUEUED)
     tracking_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     central_status: Mapped[str | None] = mapped_column(String(32))
     central_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -120,9 +134,11 @@ class ForwardItem(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     report_id: Mapped[str] = mapped_column(ForeignKey("reports.id"), index=True)
-    action: Mapped[str] = mapped_column(String(16))  # submit | reroute | followup
+    action: Mapped[ForwardAction] = mapped_column(StrEnumType(ForwardAction))
     payload: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|dead
+    state: Mapped[ForwardState] = mapped_column(
+        StrEnumType(ForwardState), default=ForwardState.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
@@ -154,7 +170,7 @@ class ReplyItem(Base):
     channel: Mapped[str] = mapped_column(String(64))
     event: Mapped[str] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|dead|manual
+    state: Mapped[ReplyState] = mapped_column(StrEnumType(ReplyState), default=ReplyState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
@@ -189,6 +205,23 @@ class SyncState(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ChannelStatus(Base):
+    """Whether a channel's source (a poll, a reply gateway) answers: for /readyz and admins.
+
+    Written by whichever process polls or sends for the channel, read by every web process.
+    """
+
+    __tablename__ = "channel_status"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_ok_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Set while the channel fails; cleared by its next success.
+    failing_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class TrainingRow(Base):

@@ -53,12 +53,7 @@ def _postgres_admin_url() -> str | None:
     return os.environ.get("SP4N_TEST_POSTGRES_URL")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty gateway database: SQLite file, or a throw-away PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'gateway.db'}"
-        return
+def _throwaway_postgres() -> Iterator[str]:
     admin = _postgres_admin_url()
     if not admin:
         need_service("PostgreSQL", "SP4N_TEST_POSTGRES_URL is not set")
@@ -74,6 +69,21 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield f"{base}/{name}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty gateway database: SQLite file, or a throw-away PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gateway.db'}"
+        return
+    yield from _throwaway_postgres()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL database only (scale-out tests)."""
+    yield from _throwaway_postgres()
 
 
 @pytest.fixture

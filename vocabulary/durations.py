@@ -14,12 +14,12 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, No
 def parse_duration(value: Any) -> float:
     """Seconds from a number or a string like `10s`, `5m`, `250ms`, `1h`."""
     if isinstance(value, bool):
-        raise ValueError("expected a duration such as 10s, 5m or 1h")
+        raise ValueError("harus berupa durasi, misalnya 10s, 5m atau 1h")
     if isinstance(value, int | float):
         return float(value)
     match = _DURATION.match(str(value))
     if not match:
-        raise ValueError(f"expected a duration such as 10s, 5m or 1h, got {value!r}")
+        raise ValueError(f"harus berupa durasi, misalnya 10s, 5m atau 1h, bukan {value!r}")
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 

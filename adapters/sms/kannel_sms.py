@@ -107,6 +107,7 @@ class KannelSmsAdapter(SmsAdapter):
     methods: ClassVar[frozenset[str]] = frozenset({"GET", "POST"})
     Options: ClassVar[builtins.type[ChannelOptions]] = KannelOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset({"secret", "password"})
+    signing_secrets: ClassVar[frozenset[str]] = frozenset({"secret"})
     docs_url: ClassVar[str] = (
         "https://www.kannel.org/download/kannel-userguide-snapshot/userguide.html"
     )

@@ -109,6 +109,7 @@ class TwilioSmsAdapter(SmsAdapter):
     modes: ClassVar[frozenset[Mode]] = frozenset({"push"})
     Options: ClassVar[builtins.type[ChannelOptions]] = TwilioOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token"})
+    signing_secrets: ClassVar[frozenset[str]] = frozenset({"auth_token"})
     redact_headers: ClassVar[frozenset[str]] = frozenset(
         {"authorization", "cookie", "x-twilio-signature"}
     )

@@ -113,6 +113,7 @@ class WebformAdapter(Adapter):
     modes: ClassVar[frozenset[Mode]] = frozenset({"push"})
     Options: ClassVar[builtins.type[ChannelOptions]] = WebformOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset({"secret"})
+    signing_secrets: ClassVar[frozenset[str]] = frozenset({"secret"})
     docs_url: ClassVar[str] = "README.md#web-form-channel-webform"
     options: WebformOptions
 
@@ -287,7 +288,18 @@ def _text(value: Any, field: str) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise PayloadInvalid(f"field {field!r} must be text", field=field)
     text = str(value).strip()
+    if "\x00" in text or not _encodable(text):
+        raise PayloadInvalid(f"field {field!r} holds a NUL or invalid character", field=field)
     return text or None
+
+
+def _encodable(text: str) -> bool:
+    """False for text with lone surrogates (from a JSON escape): no column can hold it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _bool(value: Any, field: str) -> bool | None:
@@ -359,4 +371,7 @@ def _datetime(value: Any, field: str) -> dt.datetime | None:
         raise PayloadInvalid(f"field {field!r} must be an ISO 8601 time", field=field) from None
     if moment.tzinfo is None:
         raise PayloadInvalid(f"field {field!r} needs a UTC offset", field=field)
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise PayloadInvalid(f"field {field!r} is out of range", field=field) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -114,6 +114,13 @@ class LegacyDbAdapter(Adapter):
                 problem=exc,
             )
         return RawMessage(external_id, draft.received_at, {"row": record}, draft)
+
+    def reread(self, raw: Mapping[str, Any], received_at: dt.datetime) -> list[RawMessage]:
+        """A kept row, read again with today's `fields:` (after a config fix)."""
+        row = raw.get("row")
+        if not isinstance(row, dict):
+            raise NotImplementedError("this kept input holds no table row")
+        return [self.message_from_row(dict(row))]
 
     def close(self) -> None:
         """Release the source database's pool."""

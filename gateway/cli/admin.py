@@ -97,14 +97,17 @@ def quarantine_list(config_path: Path, rejected: bool, limit: int) -> None:
     """Terbaru dulu: id, kanal, waktu, dan alasan ditahan (tidak pernah isi pesannya)."""
     from gateway.localtime import format_local  # noqa: PLC0415
     from store.inbound import held_messages  # noqa: PLC0415
+    from store.states import InboundState  # noqa: PLC0415
 
     config = load_or_exit(config_path)
     zone = config.model.gateway.timezone
     with open_runtime(config) as runtime, runtime.sessions() as session:
-        rows = held_messages(session, "rejected" if rejected else "quarantined", limit)
+        state = InboundState.REJECTED if rejected else InboundState.QUARANTINED
+        rows = held_messages(session, state, limit)
     for row in rows:
         when = format_local(row.received_at, zone)
-        click.echo(f"{row.id}  {row.channel:20} {when}  {row.error or '-'}")
+        why = row.error if rejected else row.hold_reason
+        click.echo(f"{row.id}  {row.channel:20} {when}  {why or '-'}")
     click.echo(f"{len(rows)} pesan {'ditolak' if rejected else 'dalam karantina'}")
 
 
@@ -130,6 +133,54 @@ def quarantine_release(config_path: Path, inbound_ids: tuple[str, ...]) -> None:
                 except (LookupError, PayloadInvalid) as exc:
                     raise click.ClickException(f"{inbound_id}: {exc}") from None
             click.echo(f"{inbound_id} dilepas sebagai laporan {report_id}")
+
+
+@quarantine.command("reprocess")
+@CONFIG_OPTION
+@click.option(
+    "--rejected",
+    is_flag=True,
+    default=True,
+    help="Baca ulang masukan yang ditolak (satu-satunya jenis yang dapat dibaca ulang).",
+)
+@click.argument("inbound_ids", nargs=-1, required=True)
+def quarantine_reprocess(config_path: Path, rejected: bool, inbound_ids: tuple[str, ...]) -> None:
+    """Baca ulang masukan yang ditolak setelah konfigurasi diperbaiki."""
+    from store.models import InboundMessage  # noqa: PLC0415
+
+    failed = 0
+    with open_runtime(load_or_exit(config_path)) as runtime:
+        for inbound_id in inbound_ids:
+            with runtime.reads() as session:
+                row = session.get(InboundMessage, inbound_id)
+            adapter = runtime.adapters.get(row.channel) if row else None
+            if row is None or adapter is None:
+                click.echo(
+                    f"{inbound_id}: tidak ada masukan ditolak dengan id ini (atau kanalnya"
+                    " tidak aktif)",
+                    err=True,
+                )
+                failed += 1
+                continue
+            try:
+                outcomes = runtime.intake.reprocess(inbound_id, adapter)
+            except LookupError:
+                click.echo(f"{inbound_id}: bukan masukan yang ditolak", err=True)
+                failed += 1
+            except NotImplementedError:
+                click.echo(
+                    f"{inbound_id}: kanal {row.channel} tidak dapat membaca ulang masukannya",
+                    err=True,
+                )
+                failed += 1
+            except PayloadInvalid as exc:
+                click.echo(f"{inbound_id}: masih ditolak: {exc}", err=True)
+                failed += 1
+            else:
+                ids = ", ".join(o.report_id for o in outcomes) or "-"
+                click.echo(f"{inbound_id} dibaca ulang: laporan {ids}")
+    if failed:
+        raise SystemExit(1)
 
 
 @main.group()

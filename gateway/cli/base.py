@@ -5,6 +5,7 @@ Messages to the admin are in Bahasa Indonesia; logs stay in English.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,12 +14,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from config.loader import Config, ConfigError, load_config
+from config.errors import ConfigError
+from config.loader import Config, load_config
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
 
-DEFAULT_CONFIG = Path("config/demo.yaml")
+log = logging.getLogger(__name__)
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -60,6 +62,8 @@ def open_runtime(config: Config) -> Iterator[Runtime]:
     from gateway.runtime import build_runtime  # noqa: PLC0415
 
     configure_logging(config.model.gateway.log_level)
+    for warning in config.warnings:  # also in the service's own log, not only on the terminal
+        log.warning("config: %s", warning)
     runtime = build_runtime(config)
     try:
         yield runtime

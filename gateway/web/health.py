@@ -10,6 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.runtime import Runtime
+from store.db import READ_ONLY
+from store.health import failing_channels
 from store.migrate import is_current
 
 bp = Blueprint("health", __name__)
@@ -32,9 +34,10 @@ def readyz() -> tuple[Response, int]:
     runtime = _runtime()
     checks: dict[str, str] = {}
     try:
-        with runtime.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        checks["database"] = "ok" if is_current(runtime.engine) else "schema not migrated"
+        with runtime.reads() as session:
+            session.execute(text("SELECT 1"))
+        reader = runtime.engine.execution_options(**{READ_ONLY: True})
+        checks["database"] = "ok" if is_current(reader) else "schema not migrated"
     except SQLAlchemyError as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     limit = current_app.config.get("SP4N_SCHEDULER_STALE_AFTER")
@@ -47,9 +50,28 @@ def readyz() -> tuple[Response, int]:
         else:
             checks["scheduler"] = "ok"
     ready = all(v == "ok" for v in checks.values())
-    return jsonify(
-        {"status": "ok" if ready else "unavailable", "checks": checks}
-    ), 200 if ready else 503
+    channels = _channels(runtime) if ready else {}
+    status = "ok" if ready else "unavailable"
+    if ready and any(v != "ok" for v in channels.values()):
+        status = "degraded"  # a channel's source is down: the gateway itself still works
+    return jsonify({"status": status, "checks": checks, "channels": channels}), (
+        200 if ready else 503
+    )
+
+
+def _channels(runtime: Runtime) -> dict[str, str]:
+    """Each enabled channel: ok, or failing with its last error and since when."""
+    with runtime.reads() as session:
+        failing = failing_channels(session)
+    view: dict[str, str] = {}
+    for name in runtime.adapters:
+        row = failing.get(name)
+        if row is None:
+            view[name] = "ok"
+            continue
+        since = row.failing_since.isoformat().replace("+00:00", "Z") if row.failing_since else "?"
+        view[name] = f"failing since {since} ({row.failures}x): {row.last_error}"
+    return view
 
 
 @bp.get("/metrics")

@@ -20,7 +20,7 @@ _PUBLIC_DETAIL = ("agency", "reason", "tracking_id", "status", "hops", "kind", "
 def report_status(ident: str) -> tuple[Response, int] | Response:
     """The report's state, its agency and its timeline."""
     runtime = current_app.extensions["sp4n"]
-    with runtime.sessions() as session:
+    with runtime.reads() as session:
         report = session.scalar(
             select(Report).where(or_(Report.id == ident, Report.tracking_id == ident))
         )

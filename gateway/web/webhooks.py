@@ -1,15 +1,24 @@
-"""`POST /channels/<name>/inbound`: look up, cap, verify, parse, store, answer (STYLE.md)."""
+"""`POST /channels/<name>/inbound`: look up, cap, verify, parse, store, answer (STYLE.md).
+
+Whatever a request holds, it is answered 2xx (stored), 400 (kept as rejected input, the
+field named), 403 (bad signature: nothing stored), 404, 405, 409 (a repeat of a stored key
+with a different body: kept as rejected, the first message's id not revealed), 413, or 503
+(the database is unreachable: nothing was acknowledged, the provider retries).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy.exc import OperationalError
 
-from adapters.base import CaseInsensitiveDict, InboundRequest
+from adapters.base import Adapter, CaseInsensitiveDict, InboundRequest, StoredOutcome
 from gateway.runtime import Runtime
 from gateway.web.errors import json_error
+from vocabulary.drafts import RawMessage
 from vocabulary.errors import Ignored, InvalidSignature, PayloadInvalid
 
 bp = Blueprint("webhooks", __name__)
@@ -27,6 +36,36 @@ def _read_body(limit: int) -> bytes | None:
         return None
     data = request.stream.read(limit + 1)
     return None if len(data) > limit else data
+
+
+def fingerprint_of(inbound: InboundRequest) -> str:
+    """sha256 of what the provider sent (body and query): a retry has the same one."""
+    digest = hashlib.sha256(inbound.body)
+    for key, value in sorted(inbound.query.items()):
+        digest.update(f"\x00{key}={value}".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _parse(adapter: Adapter, inbound: InboundRequest) -> list[RawMessage]:
+    """The request's messages; any failure to read it is the input's fault (400, kept).
+
+    An adapter raises PayloadInvalid for what it recognises as malformed; anything else a
+    hostile or odd request provokes in a parser (deep nesting, huge numbers, odd encodings)
+    is turned into PayloadInvalid too, so the input is kept and the provider told, never
+    answered 500 and lost.
+    """
+    try:
+        result = adapter.parse_inbound(inbound)
+        for message in result.messages:
+            adapter.fetch_media(message)
+    except (PayloadInvalid, Ignored):
+        raise
+    except Exception as exc:
+        log.warning(
+            "channel %s: the parser could not read a request: %s", adapter.name, type(exc).__name__
+        )
+        raise PayloadInvalid(f"unreadable request ({type(exc).__name__})") from exc
+    return result.messages
 
 
 @bp.route("/channels/<name>/inbound", methods=["GET", "POST"])
@@ -64,18 +103,40 @@ def inbound(name: str) -> tuple[Response, int] | Response:
         runtime.metrics.inbound.labels(name, "bad_signature").inc()
         log.warning("channel %s: request refused: %s", name, exc)
         return json_error(403, "invalid_signature", str(exc))
+    return _store(runtime, adapter, inbound_request)
+
+
+def _store(
+    runtime: Runtime, adapter: Adapter, inbound: InboundRequest
+) -> tuple[Response, int] | Response:
+    name = adapter.name
     try:
-        result = adapter.parse_inbound(inbound_request)
-        for message in result.messages:
-            adapter.fetch_media(message)
-        outcomes = runtime.intake.accept(adapter, result.messages)
+        messages = _parse(adapter, inbound)
+        outcomes = runtime.intake.accept(adapter, messages, fingerprint=fingerprint_of(inbound))
     except Ignored as exc:
         runtime.metrics.inbound.labels(name, "ignored").inc()
         return jsonify({"status": "ignored", "reason": str(exc) or "nothing to do"}), 200
     except PayloadInvalid as exc:
-        kept = runtime.intake.reject(
-            name, adapter.raw_record(inbound_request), exc, inbound_request.received_at
-        )
+        kept = runtime.intake.reject(name, adapter.raw_record(inbound), exc, inbound.received_at)
         return json_error(400, "invalid_payload", str(exc), exc.field, inbound_id=kept)
+    except OperationalError:
+        log.error("channel %s: the database is unreachable; request not acknowledged", name)
+        return json_error(503, "unavailable", "database unavailable; try again later")
+    if any(o.conflict for o in outcomes):
+        return _conflict(runtime, adapter, inbound, outcomes)
     answer = adapter.answer(outcomes)
     return Response(answer.body, status=answer.status, content_type=answer.content_type)
+
+
+def _conflict(
+    runtime: Runtime, adapter: Adapter, inbound: InboundRequest, outcomes: list[StoredOutcome]
+) -> tuple[Response, int]:
+    """A stored key came again with another body: keep it, reveal nothing of the first."""
+    error = PayloadInvalid(
+        "this external id was already used by a different message", field="external_id"
+    )
+    kept = runtime.intake.reject(
+        adapter.name, adapter.raw_record(inbound), error, inbound.received_at
+    )
+    runtime.metrics.inbound.labels(adapter.name, "conflict").inc()
+    return json_error(409, "conflict", str(error), error.field, inbound_id=kept)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from config.loader import ConfigError, parse_config
+from config.errors import ConfigError
+from config.loader import parse_config
 from tests.config.test_loader import GOOD
 
 BROKEN = [
@@ -27,7 +28,7 @@ fragments = st.sampled_from([*GOOD.splitlines(), *BROKEN])
 @given(st.lists(fragments, max_size=20))
 def test_line_soup(lines: list[str]) -> None:
     try:
-        parse_config("\n".join(lines), "fuzz.yaml", {"CENTRAL_TOKEN": "t"})
+        parse_config("\n".join(lines), "fuzz.yaml", {"CENTRAL_TOKEN": "central-token-0123"})
     except ConfigError as exc:
         assert exc.issues and all(str(i) for i in exc.issues)
 

@@ -109,3 +109,29 @@ def test_returned_by_another_agency_than_addressed() -> None:
     routing = router.escalate(Routing(agency="pemkab", reason="x"), returned_by="inspektorat")
     assert routing.agency == "nasional"
     assert routing.hops == ["pemkab", "inspektorat"]
+
+
+def test_no_template_ever_renders_a_missing_value() -> None:
+    """Issue 8.8: every reply template, every variant, optional fields empty: no "None"."""
+    from forwarder.replies import DEFAULT_TEMPLATES, ReplyTemplates
+
+    templates = ReplyTemplates()
+    names = sorted({p.name.split(".")[0] for p in DEFAULT_TEMPLATES.glob("*.txt")})
+    assert {"ack", "status", "response", "status_query"} <= set(names)
+    empty = {
+        "tracking_id": "LPR1234567",
+        "agency": None,
+        "agency_name": None,
+        "kind": None,
+        "status": None,
+        "status_label": None,
+        "note": None,
+        "text": None,
+    }
+    variants = sorted({p.name.split(".")[1] for p in DEFAULT_TEMPLATES.glob("*.*.txt")})
+    for name in names:
+        for variant in [None, *variants]:
+            for found in (True, False):
+                text = templates.render(name, variant, **empty, found=found, include_response=True)
+                assert "None" not in text, (name, variant, text)
+                assert "{{" not in text and text.strip(), (name, variant)

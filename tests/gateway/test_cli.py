@@ -138,3 +138,72 @@ def test_quarantine_list_and_release(tmp_path: Path, sandbox: Any) -> None:
         (row,) = session.scalars(select(InboundMessage))
     runtime.close()
     assert row.state == "released" and row.report_id == report.id
+
+
+def test_rejected_input_is_read_again_after_a_config_fix(tmp_path: Path, sandbox: Any) -> None:
+    """Issue 8.7: input refused because of the config can be re-processed once it is fixed.
+
+    A legacy site's table is polled with a mapping that points `body` at a column that does
+    not exist, so every row is refused; after the fix `quarantine reprocess --rejected`
+    turns the kept rows into reports, exactly once.
+    """
+    import sqlite3
+
+    site = tmp_path / "situs.db"
+    with sqlite3.connect(site) as conn:
+        conn.execute("CREATE TABLE aduan (id INTEGER PRIMARY KEY, isi TEXT, hp TEXT)")
+        conn.execute("INSERT INTO aduan VALUES (1, 'Jalan rusak di RT 3', '081200000009')")
+        conn.execute("INSERT INTO aduan VALUES (2, 'Lampu mati di gang 2', '081200000010')")
+    channel = (
+        '- {{name: situs, type: legacy_db, database: "${{LEGACY_DB_URL}}", table: aduan,'
+        " fields: {{body: {column}, phone: hp}}}}\n"
+    )
+    db_url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    config = tmp_path / "gateway.yaml"
+    env = {**ENV, "LEGACY_DB_URL": f"sqlite:///{site}"}
+
+    def write(column: str) -> None:
+        text = config_text(db_url, sandbox.url, channels=channel.format(column=column))
+        config.write_text(text.replace('data_dir: "data"', f'data_dir: "{tmp_path}"'))
+
+    write("isi_aduan")  # the mistake: the site's column is `isi`
+    runtime = build_runtime(load_test_config(config.read_text(), **env), base_dir=tmp_path)
+    try:
+        (poller,) = runtime.pollers()
+        assert poller.run_once() == 2
+        with runtime.sessions() as session:
+            rejected = list(session.scalars(select(InboundMessage).order_by(InboundMessage.id)))
+    finally:
+        runtime.close()
+    assert [r.state for r in rejected] == ["rejected", "rejected"]
+    ids = [r.id for r in rejected]
+    still = CliRunner(env=env).invoke(
+        main, ["quarantine", "reprocess", "--config", str(config), "--rejected", ids[0]]
+    )
+    assert still.exit_code == 1 and "masih ditolak" in still.output
+    write("isi")  # the fix
+    fixed = CliRunner(env=env).invoke(
+        main, ["quarantine", "reprocess", "--config", str(config), "--rejected", *ids]
+    )
+    assert fixed.exit_code == 0, fixed.output
+    assert fixed.output.count("dibaca ulang: laporan") == 2
+    again = CliRunner(env=env).invoke(
+        main, ["quarantine", "reprocess", "--config", str(config), ids[0]]
+    )
+    assert again.exit_code == 1 and "bukan masukan yang ditolak" in again.output
+    runtime = build_runtime(load_test_config(config.read_text(), **env), base_dir=tmp_path)
+    try:
+        (poller,) = runtime.pollers()
+        assert poller.run_once() == 0  # the cursor moved past both rows long ago
+        with runtime.sessions() as session:
+            reports = list(session.scalars(select(Report)))
+            rows = {r.id: r for r in session.scalars(select(InboundMessage))}
+    finally:
+        runtime.close()
+    assert sorted(r.payload["body"] for r in reports) == [
+        "Jalan rusak di RT 3",
+        "Lampu mati di gang 2",
+    ]
+    assert {rows[i].state for i in ids} == {"reprocessed"}
+    assert {rows[i].report_id for i in ids} == {r.id for r in reports}
+    validate_reports([r.payload for r in reports])

@@ -34,15 +34,13 @@ def events(harness: Any, report_id: str) -> list[str]:
 
 
 def test_webform_report_reaches_the_central_once(gateway: Any) -> None:
-    response = gateway.post(
-        "web",
-        {
-            "body": "Jembatan di Desa Maju retak parah",
-            "name": "Budi",
-            "phone": "081234567890",
-            "external_id": "w-1",
-        },
-    )
+    first = {
+        "body": "Jembatan di Desa Maju retak parah",
+        "name": "Budi",
+        "phone": "081234567890",
+        "external_id": "w-1",
+    }
+    response = gateway.post("web", first)
     assert response.status_code == 201
     report_id = response.get_json()["id"]
     assert gateway.drain() == 1
@@ -58,9 +56,12 @@ def test_webform_report_reaches_the_central_once(gateway: Any) -> None:
     assert ack.event == "ack" and report.tracking_id in ack.text
     assert ack.state == "manual"
     # Repeats after forwarding still answer with the same id, and send nothing new.
-    again = gateway.post("web", {"body": "lagi", "external_id": "w-1"})
+    again = gateway.post("web", first)
     assert again.status_code == 200 and again.get_json()["id"] == report_id
     assert again.get_json()["status"] == "received"
+    # The same key with another body is not a repeat: 409, and the first id is not told.
+    other = gateway.post("web", {"body": "lagi", "external_id": "w-1"})
+    assert other.status_code == 409 and report_id not in other.get_data(as_text=True)
     assert gateway.drain() == 0
     status = gateway.client.get(f"/status/{report.tracking_id}").get_json()
     assert status["id"] == report_id and status["agency"] == "upt-jalan"
@@ -117,6 +118,28 @@ def test_status_sync_records_changes_and_queues_notifications(gateway: Any) -> N
     assert "sedang ditindaklanjuti" in next(
         r.text for r in gateway.rows(ReplyItem) if r.event.startswith("status:in_progress")
     )
+
+
+def test_sync_leaves_a_report_in_flight_alone(gateway: Any) -> None:
+    """Issue 8.8: the central accepted a report, the forwarder has not recorded it yet.
+
+    The sync sees `received` in the changes feed; acting on it would tell the citizen
+    "nomor lacak None". It must wait, and read the change again later.
+    """
+    gateway.post("web", {"body": "Sampah menumpuk", "external_id": "f-1"})
+    (report,) = gateway.rows(Report)
+    gateway.runtime.client.submit(report.payload)  # the call went out; no receipt recorded
+    sync = gateway.runtime.status_sync()
+    assert sync.run_once() == 0
+    assert gateway.rows(ReplyItem) == []
+    assert "status" not in events(gateway, report.id)
+    assert gateway.drain() == 1  # the forwarder records the receipt: the same tracking id
+    set_status(gateway, gateway.rows(Report)[0].tracking_id, "verified")
+    sync.run_once()
+    texts = [r.text for r in gateway.rows(ReplyItem)]
+    assert [r.event.split(":")[0] for r in gateway.rows(ReplyItem)] == ["ack", "status"]
+    assert all("None" not in text for text in texts)
+    assert "sudah diverifikasi" in texts[1]
 
 
 def test_returned_report_is_rerouted_keeping_the_tracking_id(gateway: Any) -> None:
@@ -190,9 +213,9 @@ def test_wrong_token_is_a_dead_letter_and_replay_delivers(db_url: str, tmp_path:
             from tests.helpers import config_text
 
             config_file.write_text(config_text(db_url, sandbox.url), encoding="utf-8")
-            result = CliRunner(env={"CENTRAL_TOKEN": "test-token", "WEB_SECRET": "x"}).invoke(
-                main, ["replay", "--config", str(config_file), "--dead"]
-            )
+            result = CliRunner(
+                env={"CENTRAL_TOKEN": "test-token", "WEB_SECRET": "web-secret-0123456789"}
+            ).invoke(main, ["replay", "--config", str(config_file), "--dead"])
             assert result.exit_code == 0, result.output
             assert report.id in result.output
             harness.forwarder.client = LaporClient(sandbox.url, "test-token")

@@ -108,7 +108,7 @@ def test_held_message_is_quarantined_then_released(
     assert held.status == "quarantined" and held.created
     assert gateway.rows(Report) == [] and gateway.rows(ForwardItem) == []
     (row,) = gateway.rows(InboundMessage)
-    assert row.state == "quarantined" and row.error == "auto-reply" and row.draft
+    assert row.state == "quarantined" and row.hold_reason == "auto-reply" and row.draft
     again = accept(
         gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.", hold="auto-reply")
     )
@@ -237,6 +237,43 @@ def test_replies_over_the_recipient_limit_are_held(
     states = sorted(item.state for item in gateway.rows(ReplyItem))
     assert states == ["limited", "limited", "sent", "sent"]
     assert len(phone.sent) == 2
+
+
+def test_an_unreachable_reply_gateway_is_logged_once_and_degrades_readyz(
+    gateway: GatewayHarness, phone: PhoneAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 8.12: a reply gateway that stays down logs its first failure and recovery only."""
+    from vocabulary.errors import SendError
+
+    def down(reply: OutgoingReply) -> str | None:
+        raise SendError("sendsms unreachable: ConnectionRefusedError", retryable=True)
+
+    for i in range(3):
+        accept(gateway, phone, message(f"d-{i}", f"Aduan nomor {i} soal lampu."))
+    gateway.drain()
+    sender = gateway.runtime.reply_sender()
+    working = phone.send_reply
+    phone.send_reply = down  # type: ignore[method-assign]
+    caplog.set_level("DEBUG")
+    try:
+        for _ in range(3):
+            with gateway.runtime.sessions.begin() as session:  # make the retries due now
+                for item in session.query(ReplyItem):
+                    item.next_attempt_at = item.created_at
+            sender.run_once()
+        warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+        assert len(warnings) == 1 and "source unavailable" in warnings[0].getMessage()
+        ready = gateway.client.get("/readyz").get_json()
+        assert ready["status"] == "degraded" and ready["channels"]["hp"].startswith("failing")
+        phone.send_reply = working  # type: ignore[method-assign]
+        with gateway.runtime.sessions.begin() as session:
+            for item in session.query(ReplyItem):
+                item.next_attempt_at = item.created_at
+        sender.run_once()
+    finally:
+        sender.close()
+    assert gateway.client.get("/readyz").get_json()["status"] == "ok"
+    assert any("reachable again" in r.getMessage() for r in caplog.records)
 
 
 def test_replies_keep_their_order_per_recipient(

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from gateway.intake import load_cursor
-from gateway.poller import Poller, advisory_key, cursor_key
+from gateway.poller import Poller, advisory_key
 from gateway.runner import Jobs
 from gateway.runtime import Runtime, build_runtime
+from store.cursors import cursor_key, load_cursor
 from store.models import InboundMessage, Report, SyncState
 from tests.helpers import config_text, load_test_config, validate_reports
 
@@ -133,15 +133,31 @@ def test_an_unreadable_row_is_kept_and_the_poll_goes_on(runtime: Runtime, site: 
 
 
 def test_an_unreachable_source_is_counted_and_tried_again(
-    runtime: Runtime, site: Site, tmp_path: Path
+    runtime: Runtime, site: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Issue 8.12: a source that stays down is logged once, counted always, and makes
+    /readyz say `degraded` naming the channel; its recovery is logged and clears it."""
+    from gateway.app import create_app
+
+    client = create_app(runtime).test_client()
+    assert client.get("/readyz").get_json()["status"] == "ok"
     site.path.unlink()
     poller = poller_of(runtime)
-    assert poller.run_once() == 0
-    assert runtime.metrics.poll_errors.labels("situs-lama")._value.get() == 1
+    caplog.set_level("INFO")
+    for _ in range(5):
+        assert poller.run_once() == 0
+    assert runtime.metrics.poll_errors.labels("situs-lama")._value.get() == 5
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["status"] == "degraded"
+    assert ready.get_json()["channels"]["situs-lama"].startswith("failing since")
+    assert ready.get_json()["channels"]["web"] == "ok"
+    down = [r for r in caplog.records if "source unavailable" in r.getMessage()]
+    assert len(down) == 1, "one line per outage, not per poll"
     site.create()
     site.add("Banjir di perumahan.")
     assert poller.run_once() == 1
+    assert any("reachable again after 5 failure(s)" in r.getMessage() for r in caplog.records)
+    assert client.get("/readyz").get_json()["status"] == "ok"
 
 
 def test_the_scheduler_polls_and_forwards(runtime: Runtime, site: Site, sandbox: Any) -> None:

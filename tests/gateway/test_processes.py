@@ -60,7 +60,7 @@ class Deployment:
             """),
             encoding="utf-8",
         )
-        self.env = {"CENTRAL_TOKEN": TOKEN, "WEB_SECRET": "proc-secret"}
+        self.env = {"CENTRAL_TOKEN": TOKEN, "WEB_SECRET": "proc-secret-0123456789"}
         self.gateway: Process | None = None
         self.sandbox: Process | None = None
         self.ids: list[str] = []
@@ -97,7 +97,7 @@ class Deployment:
             body = json.dumps(
                 {"body": f"Laporan {prefix} nomor {i}: jalan rusak", "external_id": f"{prefix}-{i}"}
             ).encode()
-            sig = "sha256=" + hmac.new(b"proc-secret", body, hashlib.sha256).hexdigest()
+            sig = "sha256=" + hmac.new(b"proc-secret-0123456789", body, hashlib.sha256).hexdigest()
             response = requests.post(
                 f"{self.url}/channels/web/inbound",
                 data=body,
@@ -271,7 +271,7 @@ def test_no_personal_data_in_logs_on_a_full_run(tmp_path: Path) -> None:
         nik,
         secret_body,
         "Siti Pelapor",
-        "proc-secret",
+        "proc-secret-0123456789",
         TOKEN,
     ):
         assert value not in logs, f"{value!r} appears in the gateway's log"

@@ -122,7 +122,7 @@ def test_config_check_refuses_a_model_naming_unknown_agencies(
         load_test_config(config_with_model(tmp_path / "routing.npz", tmp_path))
     (issue,) = caught.value.issues
     assert issue.path == "routing.rules[0].learned.model"
-    assert "missing from agencies" in issue.message and "bpjn" in issue.message
+    assert "tidak ada di agencies" in issue.message and "bpjn" in issue.message
     # The same rule with a model over configured agencies is fine; its path is made absolute.
     (tmp_path / "routing.npz").write_bytes(small_routing_model.read_bytes())
     config_file = tmp_path / "gateway.yaml"

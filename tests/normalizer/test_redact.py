@@ -17,6 +17,12 @@ MASKED_CASES = [
     ("email", "reply-to budi.santoso@contoh.go.id", "budi.santoso", "b***@c***.go.id"),
     ("email-with-digits", "081234567890@sms.example.id", "081234567890", "0***@s***.id"),
     ("nik", "NIK 3201234567890001 terlampir", "3201234567890001", "32************01"),
+    ("nik-spaced", "NIK 3201 2345 6789 0001 ok", "2345 6789", "32************01"),
+    ("nik-dotted", "nik: 3201.2345.6789.0001.", "2345.6789", "32************01"),
+    ("nik-prefixed", "NIK3201234567890001", "3201234567890001", "32************01"),
+    ("phone-percent", "GET /send?to=%2B6281234567890&x=1", "6281234567890", "62812"),
+    ("email-percent", "body=from+budi.santoso%40contoh.go.id", "budi.santoso", "b***"),
+    ("phone-percent-spaced", "text=hub+0812%2D3456%2D7890", "3456", "62812"),
 ]
 
 

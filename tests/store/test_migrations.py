@@ -42,3 +42,44 @@ def test_in_memory_sqlite_is_refused() -> None:
 
     with pytest.raises(ValueError, match="loses every message"):
         make_engine("sqlite:///:memory:")
+
+
+def test_sqlite_reads_do_not_wait_for_the_writer(sqlite_url: str, tmp_path: Path) -> None:
+    """Issue 8.4: a read-only session reads a snapshot while a write transaction is open."""
+    import threading
+    import time
+
+    from store.db import make_read_sessionmaker, make_sessionmaker
+    from store.models import SyncState
+
+    engine = make_engine(sqlite_url, base_dir=tmp_path)
+    try:
+        migrate.upgrade(engine)
+        writes, reads = make_sessionmaker(engine), make_read_sessionmaker(engine)
+        with writes.begin() as session:
+            session.add(SyncState(key="k", value="before"))
+        holding, release = threading.Event(), threading.Event()
+
+        def writer() -> None:
+            with writes.begin() as session:
+                session.get(SyncState, "k").value = "during"  # type: ignore[union-attr]
+                session.flush()
+                holding.set()
+                release.wait(10)
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        assert holding.wait(10)
+        started = time.monotonic()
+        with reads() as session:
+            value = session.get(SyncState, "k").value  # type: ignore[union-attr]
+        waited = time.monotonic() - started
+        release.set()
+        thread.join()
+        assert value == "before"  # the committed snapshot, not the writer's change
+        assert waited < 1.0, f"a read waited {waited:.1f}s for the writer"
+        # A plain (write) session does wait: the lock is what reads now avoid.
+        with writes.begin() as session:
+            assert session.get(SyncState, "k").value == "during"  # type: ignore[union-attr]
+    finally:
+        engine.dispose()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from adapters.email.imap import ImapOptions
-from config.loader import ConfigError, parse_config
+from config.errors import ConfigError
+from config.loader import parse_config
 from tests.helpers import config_text
 
 ENV = {
-    "CENTRAL_TOKEN": "t",
-    "WEB_SECRET": "w",
+    "CENTRAL_TOKEN": "central-token-0123",
+    "WEB_SECRET": "web-secret-0123456789",
     "IMAP_PASSWORD": "imap-secret-value",
     "SMTP_PASSWORD": "smtp-secret-value",
 }
@@ -56,7 +57,7 @@ def test_secret_in_clear_is_refused(kwargs: dict[str, str], path: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(config(**kwargs), "gw.yaml", ENV)
     text = str(caught.value)
-    assert f".{path}: secrets must come from the environment" in text
+    assert f".{path}: rahasia harus diambil dari variabel lingkungan" in text
     assert "gw.yaml:" in text
 
 

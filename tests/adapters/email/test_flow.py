@@ -82,7 +82,7 @@ def test_email_in_acknowledgement_out_answer_threaded(
         "gw.yaml",
         {
             "CENTRAL_TOKEN": "test-token",
-            "WEB_SECRET": "w",
+            "WEB_SECRET": "web-secret-0123456789",
             "IMAP_PASSWORD": IMAP_PASSWORD,
             "SMTP_PASSWORD": SMTP_PASSWORD,
         },
@@ -100,7 +100,7 @@ def test_email_in_acknowledgement_out_answer_threaded(
             held = session.scalars(
                 select(InboundMessage).where(InboundMessage.state == "quarantined")
             ).one()
-            assert held.error == "auto_reply" and held.report_id is None
+            assert held.hold_reason == "auto_reply" and held.report_id is None
         with runtime.sessions() as session:
             report = session.scalars(select(Report)).one()
             tracking_id = report.tracking_id

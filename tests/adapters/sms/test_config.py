@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from config.loader import ConfigError, parse_config
+from config.errors import ConfigError
+from config.loader import parse_config
 from tests.helpers import WEB_SECRET, config_text
 
 ACCOUNT = "AC00000000000000000000000000000000"
@@ -25,9 +26,9 @@ ENTRIES = {
 }
 ENV = {
     "WEB_SECRET": WEB_SECRET,
-    "CENTRAL_TOKEN": "t",
-    "SMS_SECRET": "s3cret",
-    "KANNEL_PASSWORD": "p",
+    "CENTRAL_TOKEN": "central-token-0123",
+    "SMS_SECRET": "sms-shared-secret-0123",
+    "KANNEL_PASSWORD": "kannel-password",
 }
 
 
@@ -48,7 +49,7 @@ def test_secret_from_the_environment_is_accepted(kind: str) -> None:
 def test_secret_written_in_the_file_is_refused(kind: str) -> None:
     with pytest.raises(ConfigError) as caught:
         _parse(ENTRIES[kind].format(secret="written-in-the-file"))
-    assert "secrets must come from the environment" in str(caught.value)
+    assert "rahasia harus diambil dari variabel lingkungan" in str(caught.value)
     assert "written-in-the-file" not in str(caught.value)
 
 

@@ -256,15 +256,29 @@ def test_inbound_case(intake_gateway: Any, case: Case) -> None:
 
 
 def test_repeat_answers_200_with_the_same_id(intake_gateway: Any) -> None:
-    first = intake_gateway.post("web", {"body": "Jalan rusak", "external_id": "dup-1"})
-    again = intake_gateway.post(
-        "web", {"body": "Jalan rusak (kirim ulang)", "external_id": "dup-1"}
-    )
+    payload = {"body": "Jalan rusak", "external_id": "dup-1"}
+    first = intake_gateway.post("web", payload)
+    again = intake_gateway.post("web", payload)
     assert first.status_code == 201
     assert again.status_code == 200
     assert again.get_json()["id"] == first.get_json()["id"]
     assert len(intake_gateway.rows(Report)) == 1
     assert len(intake_gateway.rows(ForwardItem)) == 1
+
+
+def test_same_key_with_another_body_is_409_and_reveals_nothing(intake_gateway: Any) -> None:
+    """Re-posting someone's external id must not tell the poster that report's id."""
+    first = intake_gateway.post("web", {"body": "Jalan rusak", "external_id": "dup-2"})
+    probe = intake_gateway.post("web", {"body": "apa id-nya?", "external_id": "dup-2"})
+    assert (first.status_code, probe.status_code) == (201, 409)
+    text = probe.get_data(as_text=True)
+    assert first.get_json()["id"] not in text
+    assert probe.get_json()["error"]["code"] == "conflict"
+    # The probe is kept as rejected input (nothing is dropped), without the stored key.
+    rejected = [r for r in intake_gateway.rows(InboundMessage) if r.state == "rejected"]
+    assert len(rejected) == 1 and rejected[0].external_id is None
+    assert rejected[0].id == probe.get_json()["error"]["inbound_id"]
+    assert len(intake_gateway.rows(Report)) == 1
 
 
 def test_double_submit_without_id_is_one_report(intake_gateway: Any) -> None:
