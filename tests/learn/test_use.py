@@ -25,7 +25,7 @@ from normalizer.learn.model import load_model
 from normalizer.pipeline import NormalizerSettings, normalize_draft
 from store.models import Report, TimelineEvent, TrainingRow
 from store.training import record_correction
-from tests.helpers import config_text, load_test_config
+from tests.helpers import WEB_SECRET, config_text, load_test_config
 from tests.learn.conftest import DATA
 from vocabulary.drafts import MessageDraft
 
@@ -132,7 +132,7 @@ def test_config_check_refuses_a_model_naming_unknown_agencies(
     result = CliRunner().invoke(
         main,
         ["config", "check", "--config", str(config_file)],
-        env={"CENTRAL_TOKEN": "t", "WEB_SECRET": "s"},
+        env={"CENTRAL_TOKEN": "test-token", "WEB_SECRET": WEB_SECRET},
     )
     assert result.exit_code == 0, result.output
 
@@ -233,7 +233,7 @@ def test_reroute_and_admin_correction_become_training_rows_and_export(
     result = CliRunner().invoke(
         main,
         ["routing", "export-history", "--config", str(config), "--out", str(out)],
-        env={"CENTRAL_TOKEN": "test-token", "WEB_SECRET": "x"},
+        env={"CENTRAL_TOKEN": "test-token", "WEB_SECRET": WEB_SECRET},
     )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
@@ -255,7 +255,7 @@ def test_intake_records_the_models_opinion_on_the_timeline(
     config_file.write_text(text, encoding="utf-8")
     from config.loader import load_config
 
-    config = load_config(config_file, env={"CENTRAL_TOKEN": "t", "WEB_SECRET": "s"})
+    config = load_config(config_file, env={"CENTRAL_TOKEN": "test-token", "WEB_SECRET": WEB_SECRET})
     runtime = build_runtime(config, base_dir=tmp_path)
     try:
         from gateway.app import create_app
