@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
 import statistics
 import sys
@@ -153,6 +154,7 @@ def intake(model_path: Path, requests_total: int, concurrency: int, threads: int
     from normalizer.learn.model import load_model
 
     out: dict[str, Any] = {}
+    os.environ.setdefault("CENTRAL_TOKEN", "bench-token-not-a-secret")  # the servers inherit it
     tmp = Path(tempfile.mkdtemp(prefix="sp4n-learn-"))
     agencies = "".join(
         f"  - {{code: {code}, name: {code}, parent: nasional}}\n"
@@ -172,7 +174,7 @@ def intake(model_path: Path, requests_total: int, concurrency: int, threads: int
         config.write_text(
             f'gateway: {{database: "sqlite:///{folder}/g.db", data_dir: "{folder}",'
             " log_level: WARNING}\n"
-            f'central: {{url: "http://127.0.0.1:9", token: "${{CENTRAL_TOKEN:-bench}}"}}\n'
+            f'central: {{url: "http://127.0.0.1:9", token: "${{CENTRAL_TOKEN}}"}}\n'
             f"agencies:\n  - {{code: nasional, name: Nasional}}\n{agencies}"
             f"routing:\n  default: nasional\n  rules:\n{rule}"
             f"normalizer: {{kind_model: {{enabled: {kinds}}}}}\n"
@@ -201,7 +203,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--intake-only", type=Path, help="only stage 4, with this model file")
     args = parser.parse_args()
+    if args.intake_only:
+        for name, figures in intake(
+            args.intake_only, args.requests, args.concurrency, args.threads
+        ).items():
+            print(f"intake {name}: {figures}")
+        return
     out = Path(tempfile.mkdtemp(prefix="sp4n-learn-")) / "routing.npz"
     result = train(args.train_rows, out)
     print(
