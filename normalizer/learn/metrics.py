@@ -50,18 +50,24 @@ def curve(
 
 
 def threshold_for_precision(
-    confidence: npt.NDArray[Any], correct: npt.NDArray[np.bool_], target: float, min_rows: int = 20
+    confidence: npt.NDArray[Any],
+    correct: npt.NDArray[np.bool_],
+    target: float,
+    min_rows: int = 20,
+    spare_se: float = 1.0,
 ) -> float | None:
     """The lowest confidence at which acting on everything above it is still `target` precise.
 
     Scans the predictions from the most confident down and keeps the largest set whose
-    precision reaches the target (at least `min_rows` of them, so a handful of lucky rows
-    cannot set it). None when no such set exists.
+    precision, less `spare_se` standard errors, still reaches the target: a threshold chosen
+    on held-out training rows then holds on new reports too, not only on average. At least
+    `min_rows` rows, so a handful of lucky ones cannot set it. None when no set qualifies.
     """
     order = np.argsort(-confidence, kind="stable")
-    hits = np.cumsum(correct[order])
-    precision = hits / np.arange(1, len(order) + 1)
-    good = np.nonzero(precision >= target)[0]
+    count = np.arange(1, len(order) + 1)
+    precision = np.cumsum(correct[order]) / count
+    spare = spare_se * np.sqrt(precision * (1.0 - precision) / count)
+    good = np.nonzero(precision - spare >= target)[0]
     good = good[good + 1 >= min_rows]
     if not len(good):
         return None
