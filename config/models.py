@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Protocol
 
 from config.schema import DEFAULT_KIND_MODEL, ConfigModel, KindModelSection
-from normalizer.learn.kinds import LearnedKinds, default_model_path, load_cached
-from normalizer.learn.model import ModelError, TextModel
+from normalizer.learn.kinds import LearnedKinds, default_model_path
+from normalizer.learn.model import ModelError, TextModel, load_cached
 from vocabulary.kinds import KIND_NAMES
 
 PathKey = tuple[str | int, ...]

@@ -19,8 +19,7 @@ from typing import Any
 
 from config.schema import LearnedCondition, RoutingRule, RoutingSection
 from normalizer.classify import keyword_matches
-from normalizer.learn.kinds import load_cached
-from normalizer.learn.model import Prediction, TextModel
+from normalizer.learn.model import Prediction, TextModel, load_cached
 from normalizer.report import Routing
 
 FALLBACK_MIN_CONFIDENCE = 0.85

@@ -16,13 +16,12 @@ reporter, so that signal is taken from either source at a low threshold):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Final
 
 from normalizer.classify import DEFAULT_KIND, KindKeywords, as_kind, fold, keyword_matches
-from normalizer.learn.model import ModelError, TextModel, load_model
+from normalizer.learn.model import ModelError, TextModel
 from vocabulary.kinds import Kind
 
 DEFAULT_MODEL_FILE: Final = "kinds-default.npz"
@@ -78,21 +77,6 @@ class KindDecision:
 def default_model_path() -> Path:
     """The kind model shipped with the gateway."""
     return Path(str(resources.files("normalizer") / "models" / DEFAULT_MODEL_FILE))
-
-
-@lru_cache(maxsize=8)
-def _cached(path: str, mtime_ns: int) -> TextModel:
-    return load_model(path)
-
-
-def load_cached(path: str | Path) -> TextModel:
-    """A model file, loaded once per path and modification time."""
-    target = Path(path)
-    try:
-        stamp = target.stat().st_mtime_ns
-    except OSError:
-        stamp = 0  # load_model says what is wrong
-    return _cached(str(target), stamp)
 
 
 def _keyword_kind(folded_text: str, keywords: KindKeywords, kind: Kind) -> bool:

@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import zipfile
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -287,21 +286,21 @@ def check_sklearn_version(meta: dict[str, Any], source: Path | str) -> None:
         )
 
 
-def describe(model: TextModel) -> dict[str, Any]:
-    """The model's metadata for people: what it is, when trained, on how much, how good."""
-    return {"labels": len(model.labels), **model.meta}
-
-
 def utc_now_iso() -> str:
     """Training time stamp for the metadata."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def finite(value: float) -> float | None:
-    """A float for JSON (None for NaN or infinity)."""
-    return value if math.isfinite(value) else None
+@lru_cache(maxsize=8)
+def _cached(path: str, mtime_ns: int) -> TextModel:
+    return load_model(path)
 
 
-def labels_of(models: Sequence[TextModel]) -> set[str]:
-    """Every label any of the models can predict."""
-    return {label for m in models for label in m.labels}
+def load_cached(path: str | Path) -> TextModel:
+    """A model file, loaded once per path and modification time."""
+    target = Path(path)
+    try:
+        stamp = target.stat().st_mtime_ns
+    except OSError:
+        stamp = 0  # load_model says what is wrong
+    return _cached(str(target), stamp)
