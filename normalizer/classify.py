@@ -80,8 +80,10 @@ def fold(text: str) -> str:
     >>> fold("  Pungutan-LIAR di Kantor Désa!! ")
     'pungutan liar di kantor desa'
     """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    bare = text.casefold()
+    if not bare.isascii():  # most messages are plain ASCII: skip the per-character walk
+        decomposed = unicodedata.normalize("NFKD", bare)
+        bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _NOT_WORD.sub(" ", bare).strip()
 
 
@@ -101,6 +103,12 @@ def keyword_matches(text: str, keywords: list[str] | tuple[str, ...]) -> bool:
     """
     pattern = _pattern(tuple(keywords))
     return pattern is not None and pattern.search(fold(text)) is not None
+
+
+def folded_matches(folded_text: str, keywords: list[str] | tuple[str, ...]) -> bool:
+    """`keyword_matches` for text already folded with `fold` (saves folding it again)."""
+    pattern = _pattern(tuple(keywords))
+    return pattern is not None and pattern.search(folded_text) is not None
 
 
 def as_kind(value: str | None) -> Kind | None:

