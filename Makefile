@@ -6,12 +6,13 @@ CONFIG ?= config/demo.yaml
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean lock audit
 
-$(BIN)/sp4n-gateway: setup.cfg pyproject.toml
+# Installs exactly the locked versions (hashes checked), then the project itself.
+$(BIN)/sp4n-gateway: setup.cfg pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[postgres,test,learn]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 run: $(BIN)/sp4n-gateway
@@ -30,6 +31,18 @@ lint: $(BIN)/sp4n-gateway
 
 bench: $(BIN)/sp4n-gateway
 	$(BIN)/python bench/intake.py
+
+# Refresh requirements.lock from setup.cfg's lower bounds (newest versions that fit).
+lock: $(BIN)/sp4n-gateway
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --extra postgres --extra test --extra learn \
+		--output-file requirements.lock setup.cfg
+
+# Known vulnerabilities in the locked versions; exit 2 when it could not look (offline).
+audit: $(BIN)/sp4n-gateway
+	$(BIN)/python -m pip install --quiet pip-audit || { echo "could not audit: pip-audit cannot be installed (offline?)"; exit 2; }
+	$(BIN)/python scripts/audit.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -11,6 +11,8 @@ import base64
 import builtins
 import datetime as dt
 import json
+import logging
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -23,6 +25,7 @@ from vocabulary.errors import SendError
 from vocabulary.kinds import Kind
 
 Mode = Literal["push", "poll", "manual"]
+log = logging.getLogger(__name__)
 
 
 class ChannelOptions(BaseModel):
@@ -131,11 +134,26 @@ class InboundRequest:
         )
 
 
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """A provider's word on a reply we sent (WhatsApp `statuses[]`, Messenger deliveries)."""
+
+    provider_id: str
+    status: str  # sent | delivered | read | failed
+    at: dt.datetime
+    error: str | None = None
+
+
 @dataclass
 class InboundResult:
-    """What `parse_inbound` found in one request: zero or more messages."""
+    """What `parse_inbound` found in one request: zero or more messages.
+
+    `receipts` are delivery statuses of replies we sent: the gateway records them on the
+    reply rows; they never become reports.
+    """
 
     messages: list[RawMessage]
+    receipts: list[DeliveryReceipt] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,6 +196,11 @@ class OutgoingReply:
     text: str
     reply_to: Mapping[str, str]
     external_id: str
+    # Buttons or list items offered with the text (guided conversation): (id, title) pairs.
+    choices: tuple[tuple[str, str], ...] = ()
+    # The report is confidential (whistleblowing always is): a channel with a public face
+    # (X) must answer it privately, never in a way that reveals its nature.
+    confidential: bool = False
 
 
 class Adapter:
@@ -200,6 +223,16 @@ class Adapter:
         self.options = options
         self.name = options.name
         self.public_url = public_url.rstrip("/")
+        self.warnings: Counter[str] = Counter()
+
+    def warn(self, code: str, message: str) -> None:
+        """A channel warning (a gap in what the source still serves, say): logged and counted.
+
+        Counted per code in `sp4n_channel_warnings_total{channel,code}`; `message` must hold
+        no personal data.
+        """
+        self.warnings[code] += 1
+        log.warning("channel %s: %s (%s)", self.name, message, code)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
@@ -212,6 +245,13 @@ class Adapter:
     def inbound_url(self) -> str:
         """The public URL a provider posts this channel's webhooks to."""
         return self.inbound_url_for(self.public_url, self.name)
+
+    def handshake(self, request: InboundRequest) -> HttpAnswer | None:
+        """Answer a provider proving the webhook URL (Meta's `hub.challenge`, X's CRC) or None.
+
+        Called before `verify`; a request it answers is neither verified nor stored.
+        """
+        return None
 
     def verify(self, request: InboundRequest) -> None:
         """Raise InvalidSignature unless the request proves it comes from the provider."""

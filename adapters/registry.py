@@ -23,6 +23,11 @@ BUILTIN: dict[str, str] = {
     "twilio_sms": "adapters.sms.twilio_sms:TwilioSmsAdapter",
     "kannel_sms": "adapters.sms.kannel_sms:KannelSmsAdapter",
     "gammu_smsd": "adapters.sms.gammu_smsd:GammuSmsdAdapter",
+    "telegram": "adapters.telegram.adapter:TelegramAdapter",
+    "whatsapp_cloud": "adapters.meta.whatsapp:WhatsAppCloudAdapter",
+    "facebook_messenger": "adapters.meta.messenger:MessengerAdapter",
+    "instagram_dm": "adapters.meta.messenger:InstagramDmAdapter",
+    "twitter": "adapters.twitter.adapter:TwitterAdapter",
 }
 
 

@@ -240,6 +240,35 @@ class ReplyQueue:
         )
         return str(event.detail.get("text")) if event and event.detail.get("text") else None
 
+    def prompt(
+        self,
+        session: Session,
+        channel: str,
+        reply_to: Mapping[str, str],
+        event: str,
+        text: str,
+        choices: list[list[str]],
+    ) -> ReplyItem:
+        """A guided-conversation prompt (no report yet), with its buttons.
+
+        Prompts answer the citizen's own messages one for one, so they do not count toward
+        the per-recipient limit (the conversation bounds its own turns).
+        """
+        item = ReplyItem(
+            id=str(ULID()),
+            report_id=None,
+            channel=channel,
+            event=event,
+            text=text,
+            state="pending" if self.can_reply(channel, reply_to) else "manual",
+            next_attempt_at=utcnow(),
+            reply_to=dict(reply_to),
+            recipient=None,
+            choices=choices or None,
+        )
+        session.add(item)
+        return item
+
     def acknowledge(self, session: Session, report: Report) -> ReplyItem | None:
         """The acknowledgement with the tracking id."""
         return self.queue(session, report, "ack", "ack")

@@ -100,6 +100,8 @@ class ReplySender:
                             text=item.text,
                             reply_to=dict(reply_to or {}),
                             external_id=report.external_id if report else "",
+                            choices=tuple((str(c[0]), str(c[1])) for c in item.choices or ()),
+                            confidential=_confidential(report),
                         ),
                         item.channel,
                         item.recipient,
@@ -231,3 +233,11 @@ class ReplySender:
     def _count(self, channel: str, result: str) -> None:
         if self.metrics:
             self.metrics.replies.labels(channel, result).inc()
+
+
+def _confidential(report: Report | None) -> bool:
+    """Whether the report must be answered privately (confidential, or whistleblowing)."""
+    if report is None:
+        return False
+    privacy = (report.payload or {}).get("privacy") or {}
+    return bool(privacy.get("confidential")) or report.kind == "whistleblowing"

@@ -78,6 +78,19 @@ class Jobs:
         self.scheduler.add_job(
             self._job("heartbeat", lambda: None), "interval", seconds=5, id="heartbeat", **common
         )
+        flow = self.runtime.intake.chat_flow
+        if flow is not None:
+            intake, adapters = self.runtime.intake, self.runtime.adapters
+            self.scheduler.add_job(
+                self._job(
+                    "conversations",
+                    lambda: flow.expire(self.runtime.sessions, adapters, intake.accept),
+                ),
+                "interval",
+                seconds=60,
+                id="conversations",
+                **common,
+            )
         for poller in self.pollers:
             options = poller.adapter.options
             every = options.poll if isinstance(options, PollOptions) else 10.0

@@ -7,14 +7,14 @@ tests build one against a temporary database.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.base import Adapter
+from adapters.base import Adapter, DeliveryReceipt
 from adapters.registry import load_adapter_class
 from config.loader import Config
 from config.models import learned_kinds
@@ -24,6 +24,7 @@ from forwarder.routing import Router
 from forwarder.sync import StatusSync
 from forwarder.targets.lapor import LaporClient
 from forwarder.worker import Forwarder
+from gateway.conversation import ChatFlow, enabled
 from gateway.intake import Intake
 from gateway.links import FileLinks, load_or_create_secret
 from gateway.poller import Poller
@@ -98,6 +99,13 @@ class Runtime:
             for adapter in self.adapters.values()
             if "poll" in adapter.modes
         ]
+
+    def record_receipts(self, channel: str, receipts: Sequence[DeliveryReceipt]) -> int:
+        """Record providers' delivery statuses on the reply rows (one transaction)."""
+        from store.receipts import record_receipts  # noqa: PLC0415
+
+        with self.sessions.begin() as session:
+            return record_receipts(session, channel, receipts)
 
     def queue_counts(self) -> dict[str, dict[str, int]]:
         """Rows per state in both outboxes (for /metrics)."""
@@ -192,6 +200,8 @@ def build_runtime(
         replies,
         links=links,
     )
+    if any(enabled(a) for a in adapters.values()):
+        intake.chat_flow = ChatFlow(replies, templates)
     client = LaporClient(
         model.central.base_url,
         model.central.token.get_secret_value(),
@@ -213,4 +223,5 @@ def build_runtime(
         health=ChannelHealth(sessions),
     )
     metrics.watch_queues(runtime.queue_counts)
+    metrics.watch_channels(lambda: {n: dict(a.warnings) for n, a in adapters.items()})
     return runtime

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 
@@ -42,6 +42,26 @@ class QueueCollector(Collector):
             dead.add_metric([queue], states.get("dead", 0))
         yield depth
         yield dead
+
+
+class ChannelWarningCollector(Collector):
+    """Channel warnings (gaps in what a source still serves...) counted by the adapters."""
+
+    def __init__(self, read: Callable[[], dict[str, dict[str, int]]]) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        """Yield the counter family."""
+        family = CounterMetricFamily(
+            "sp4n_channel_warnings",
+            "Channel warnings by channel and code (e.g. gap: the source no longer serves"
+            " some messages)",
+            labels=["channel", "code"],
+        )
+        for channel, codes in self.read().items():
+            for code, count in codes.items():
+                family.add_metric([channel, code], count)
+        yield family
 
 
 class Metrics:
@@ -90,6 +110,10 @@ class Metrics:
             ["channel"],
             registry=self.registry,
         )
+
+    def watch_channels(self, read: Callable[[], dict[str, dict[str, int]]]) -> None:
+        """Register the scrape-time channel warning counts (channel -> code -> count)."""
+        self.registry.register(ChannelWarningCollector(read))
 
     def watch_queues(self, read: Callable[[], dict[str, dict[str, int]]]) -> None:
         """Register the scrape-time queue gauges."""

@@ -179,6 +179,12 @@ class ReplyItem(Base):
     provider_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Buttons offered with the text (guided conversation): [[id, title], ...].
+    choices: Mapped[list[list[str]] | None] = mapped_column(JsonType)
+    # What the provider said after sending (WhatsApp statuses): sent|delivered|read|failed.
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
+    delivery_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    delivery_error: Mapped[str | None] = mapped_column(Text)
 
     report: Mapped[Report | None] = relationship(lazy="raise")  # flush order only
 
@@ -222,6 +228,31 @@ class ChannelStatus(Base):
     # Set while the channel fails; cleared by its next success.
     failing_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Conversation(Base):
+    """A citizen's guided conversation on a chat channel (Telegram, WhatsApp), in progress.
+
+    One per (channel, chat); `chat` is the sha256 of the adapter's recipient key, so the
+    table holds no phone number in clear. Deleted when the report is made or it is given up.
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("channel", "chat", name="uq_conversation_chat"),
+        Index("ix_conversation_expires", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    chat: Mapped[str] = mapped_column(String(64))
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    reply_to: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
+    turns: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class TrainingRow(Base):

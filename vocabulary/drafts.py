@@ -62,6 +62,9 @@ class MessageDraft:
     notes: list[str] = field(default_factory=list)
     # Where and how to answer the citizen (the adapter's own keys: phone, email, chat id...).
     reply_to: dict[str, str] = field(default_factory=dict)
+    # The id of a button or list item the citizen picked (chat channels: Telegram inline
+    # keyboards, WhatsApp interactive replies); the guided conversation reads it.
+    choice: str | None = None
 
 
 @dataclass

@@ -11,6 +11,18 @@ class AdapterUnavailable(GatewayError):
     """A configured adapter cannot run: its optional library is missing or it cannot start."""
 
 
+class ChannelRefused(AdapterUnavailable):
+    """The provider refuses this channel until an admin acts (an API tier, a permission).
+
+    Polls leave the provider alone until `retry_at` (epoch seconds) instead of asking again
+    at every interval; the message says what to change.
+    """
+
+    def __init__(self, message: str, *, retry_at: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
 class InvalidSignature(GatewayError):
     """A webhook's signature or shared secret did not verify (HTTP 403, nothing stored)."""
 

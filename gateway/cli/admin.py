@@ -42,12 +42,24 @@ def config_check(config_path: Path | None, file: Path | None) -> None:
     )
 
 
-@main.command()
-@CONFIG_OPTION
-def channels(config_path: Path) -> None:
+@main.group(invoke_without_command=True)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SP4N_CONFIG",
+    default=None,
+    help="Berkas konfigurasi YAML gateway (atau variabel lingkungan SP4N_CONFIG).",
+)
+@click.pass_context
+def channels(ctx: click.Context, config_path: Path | None) -> None:
     """Daftar kanal yang dikonfigurasi dan alamat webhook-nya."""
     from adapters.registry import load_adapter_class  # noqa: PLC0415
 
+    if ctx.invoked_subcommand is not None:
+        return
+    if config_path is None:
+        raise click.UsageError("berikan berkas konfigurasi dengan --config FILE")
     config = load_or_exit(config_path)
     for ch in config.channels:
         cls = load_adapter_class(ch.type)

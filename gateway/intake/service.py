@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -26,13 +27,14 @@ from ulid import ULID
 from adapters.base import Adapter, StoredOutcome
 from forwarder.replies import ReplyQueue
 from forwarder.routing import Router
+from gateway.conversation import ChatFlow
 from gateway.intake import followups
 from gateway.intake.plan import Action, Plan, Planner, decide_route
 from gateway.intake.records import draft_from_record, draft_to_record
 from gateway.intake.rows import BatchRows
 from gateway.intake.writer import GroupCommitWriter, WriteJob
 from gateway.links import FileLinks
-from normalizer.pipeline import NormalizerSettings, build_report
+from normalizer.pipeline import NormalizerSettings, build_report, normalize_draft
 from normalizer.report import ChannelRef
 from store.cursors import save_cursor
 from store.files import AttachmentStore
@@ -75,6 +77,8 @@ class Intake:
         self.replies = replies
         self.planner = Planner(settings_for, attachments, links, router)
         self.writer = GroupCommitWriter(sessions, self._store_jobs, max_batch=max_batch)
+        # The guided conversation of chat channels (set by the runtime; None: no hook).
+        self.chat_flow: ChatFlow | None = None
 
     # --- the public entries ---------------------------------------------------------------
 
@@ -336,6 +340,13 @@ class Intake:
             )
             inbound.update(state=InboundState.QUERY, report_id=asked)
             return outcome(asked or inbound_id, "query")
+        if plan.action is Action.REPORT:
+            taken = self._conversation(session, adapter, plan, inbound_id, rows)
+            if taken is not None:
+                inbound.update(state=InboundState.CONVERSATION, report_id=taken.report_id)
+                if taken.report_id is not None:
+                    return outcome(taken.report_id, "queued")
+                return outcome(inbound_id, "conversation")
         target = (
             followups.followup_target(session, adapter, message.draft)
             if plan.action is Action.FOLLOWUP
@@ -348,6 +359,26 @@ class Intake:
         report_id = self._add_report(adapter, plan, inbound_id, rows)
         inbound["report_id"] = report_id
         return outcome(report_id, "queued")
+
+    def _conversation(
+        self, session: Session, adapter: Adapter, plan: Plan, inbound_id: str, rows: BatchRows
+    ) -> Conversed | None:
+        """The guided conversation's hook (gateway.conversation): None when not taken."""
+        if self.chat_flow is None:
+            return None
+        taken = self.chat_flow.take(session, adapter, plan.message, plan.attachments, inbound_id)
+        if taken is None:
+            return None
+        if taken.completed is None:
+            return Conversed(report_id=None)
+        done = Plan(
+            taken.completed,
+            Action.REPORT,
+            plan.fingerprint,
+            normalize_draft(taken.completed.draft, self.planner.settings_for(adapter)),
+            taken.attachments,
+        )
+        return Conversed(report_id=self._add_report(adapter, done, inbound_id, rows))
 
     def _add_report(self, adapter: Adapter, plan: Plan, inbound_id: str, rows: BatchRows) -> str:
         normalized = plan.normalized
@@ -395,12 +426,21 @@ class Intake:
             self.metrics.inbound.labels(channel, result).inc()
 
 
+@dataclass(frozen=True)
+class Conversed:
+    """A message the guided conversation took; `report_id` when it completed a report."""
+
+    report_id: str | None
+
+
 def _result_label(outcome: StoredOutcome) -> str:
     if outcome.conflict:
         return "conflict"
     if not outcome.created:
         return "duplicate"
-    return outcome.status if outcome.status in ("quarantined", "query", "followup") else "accepted"
+    if outcome.status in ("quarantined", "query", "followup", "conversation"):
+        return outcome.status
+    return "accepted"
 
 
 def _usable_key(external_id: str | None) -> str | None:

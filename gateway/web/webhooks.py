@@ -15,10 +15,15 @@ import logging
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
-from adapters.base import Adapter, CaseInsensitiveDict, InboundRequest, StoredOutcome
+from adapters.base import (
+    Adapter,
+    CaseInsensitiveDict,
+    InboundRequest,
+    InboundResult,
+    StoredOutcome,
+)
 from gateway.runtime import Runtime
 from gateway.web.errors import json_error
-from vocabulary.drafts import RawMessage
 from vocabulary.errors import Ignored, InvalidSignature, PayloadInvalid
 
 bp = Blueprint("webhooks", __name__)
@@ -46,7 +51,7 @@ def fingerprint_of(inbound: InboundRequest) -> str:
     return digest.hexdigest()
 
 
-def _parse(adapter: Adapter, inbound: InboundRequest) -> list[RawMessage]:
+def _parse(adapter: Adapter, inbound: InboundRequest) -> InboundResult:
     """The request's messages; any failure to read it is the input's fault (400, kept).
 
     An adapter raises PayloadInvalid for what it recognises as malformed; anything else a
@@ -65,7 +70,7 @@ def _parse(adapter: Adapter, inbound: InboundRequest) -> list[RawMessage]:
             "channel %s: the parser could not read a request: %s", adapter.name, type(exc).__name__
         )
         raise PayloadInvalid(f"unreadable request ({type(exc).__name__})") from exc
-    return result.messages
+    return result
 
 
 @bp.route("/channels/<name>/inbound", methods=["GET", "POST"])
@@ -97,6 +102,11 @@ def inbound(name: str) -> tuple[Response, int] | Response:
         query=request.args.to_dict(),
         remote_addr=request.remote_addr,
     )
+    handshake = adapter.handshake(inbound_request)
+    if handshake is not None:  # a provider proving the URL (X's CRC), not a message
+        return Response(
+            handshake.body, status=handshake.status, content_type=handshake.content_type
+        )
     try:
         adapter.verify(inbound_request)
     except InvalidSignature as exc:
@@ -111,8 +121,14 @@ def _store(
 ) -> tuple[Response, int] | Response:
     name = adapter.name
     try:
-        messages = _parse(adapter, inbound)
-        outcomes = runtime.intake.accept(adapter, messages, fingerprint=fingerprint_of(inbound))
+        result = _parse(adapter, inbound)
+        if result.receipts:
+            runtime.record_receipts(name, result.receipts)
+        # A repeat of a single message with another body is a conflict; a batch (Meta, a
+        # provider's re-batched retry) may carry a stored message beside new ones.
+        single = len(result.messages) == 1
+        fingerprint = fingerprint_of(inbound) if single else None
+        outcomes = runtime.intake.accept(adapter, result.messages, fingerprint=fingerprint)
     except Ignored as exc:
         runtime.metrics.inbound.labels(name, "ignored").inc()
         return jsonify({"status": "ignored", "reason": str(exc) or "nothing to do"}), 200

@@ -1,0 +1,1 @@
+"""Meta's channels (WhatsApp Cloud API, Messenger, Instagram): one webhook scheme, one family."""

@@ -1,0 +1,74 @@
+"""Chat channel entries (`telegram` and the Meta family) in the YAML config: each mistake is a
+loud error naming the key and line; secrets only from the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.loader import ConfigError, parse_config
+from tests.helpers import WEB_SECRET, config_text
+
+ENV = {"WEB_SECRET": WEB_SECRET, "CENTRAL_TOKEN": "t", "S": "secret-value"}
+META = 'app_secret: "${S}", verify_token: "${S}", access_token: "${S}"'
+GOOD = {
+    "telegram": '{name: c, type: telegram, token: "${S}", secret_token: "${S}"}',
+    "telegram polling": '{name: c, type: telegram, token: "${S}", receive: polling}',
+    "whatsapp_cloud": '{name: c, type: whatsapp_cloud, phone_number_id: "1065403522", '
+    + META
+    + "}",
+    "facebook_messenger": "{name: c, type: facebook_messenger, " + META + "}",
+    "instagram_dm": "{name: c, type: instagram_dm, " + META + "}",
+}
+BAD = [
+    ("telegram webhook without secret", '{name: c, type: telegram, token: "${S}"}', "secret_token"),
+    (
+        "telegram token written in clear",
+        "{name: c, type: telegram, token: abc, receive: polling}",
+        "channels[c].token",
+    ),
+    (
+        "telegram unknown receive",
+        '{name: c, type: telegram, token: "${S}", receive: push}',
+        "channels[c].receive",
+    ),
+    (
+        "whatsapp without phone number id",
+        "{name: c, type: whatsapp_cloud, " + META + "}",
+        "channels[c].phone_number_id",
+    ),
+    (
+        "whatsapp template name with spaces",
+        '{name: c, type: whatsapp_cloud, phone_number_id: "1065403522", template_name: "a b", '
+        + META
+        + "}",
+        "channels[c].template_name",
+    ),
+    (
+        "messenger without app secret",
+        '{name: c, type: facebook_messenger, verify_token: "${S}", access_token: "${S}"}',
+        "channels[c].app_secret",
+    ),
+    (
+        "instagram unknown key",
+        "{name: c, type: instagram_dm, page: 1, " + META + "}",
+        "channels[c].page",
+    ),
+]
+
+
+def _parse(entry: str) -> object:
+    text = config_text("sqlite:///x.db", "http://127.0.0.1:9") + f"  - {entry}\n"
+    return parse_config(text, "gateway.yaml", ENV)
+
+
+@pytest.mark.parametrize("entry", GOOD.values(), ids=list(GOOD))
+def test_a_correct_entry_passes(entry: str) -> None:
+    _parse(entry)
+
+
+@pytest.mark.parametrize("label, entry, path", BAD, ids=[b[0] for b in BAD])
+def test_a_mistake_names_its_key_and_line(label: str, entry: str, path: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _parse(entry)
+    text = str(caught.value)
+    assert path in text and "gateway.yaml:" in text, text
