@@ -15,7 +15,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,6 +40,8 @@ class ChannelOptions(BaseModel):
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, le=64 * 1024 * 1024)
     kind: Kind | None = None
     replies: bool = True
+    # The dashboard and /readyz call a channel silent when nothing came for this long.
+    silence_alarm: Duration | None = None
 
 
 class PollOptions(ChannelOptions):
@@ -203,8 +205,17 @@ class OutgoingReply:
     confidential: bool = False
 
 
-class Adapter:
-    """Base of every channel adapter; subclasses set the class attributes and override."""
+OptionsT = TypeVar("OptionsT", bound=ChannelOptions)
+
+
+class Adapter(Generic[OptionsT]):
+    """Base of every channel adapter; subclasses set the class attributes and override.
+
+    `Adapter[WebformOptions]` types `self.options`. A concrete adapter (one that declares
+    `type`) is checked when its class is made, so a plugin that gets the contract wrong fails
+    at import, not at 3 a.m.: every class attribute set, `Options.type` equal to `type`, a
+    push adapter verifying its webhooks, a polled one with `PollOptions`.
+    """
 
     type: ClassVar[str]
     kind: ClassVar[str]
@@ -214,13 +225,31 @@ class Adapter:
     # The secret fields that verify what a provider sends (a webhook's shared secret or
     # signing key): the config refuses them shorter than 16 characters.
     signing_secrets: ClassVar[frozenset[str]] = frozenset()
+    # Whether the channel takes webhooks with its signing secret unset (a legacy site that
+    # cannot sign): legal, but warned about at config check and at start.
+    unsigned_allowed: ClassVar[bool] = False
     redact_headers: ClassVar[frozenset[str]] = frozenset({"authorization", "cookie"})
     docs_url: ClassVar[str] = ""
     # HTTP methods the webhook accepts (Kannel's get-url calls with GET).
     methods: ClassVar[frozenset[str]] = frozenset({"POST"})
 
+    options: OptionsT
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "type" in cls.__dict__:  # a concrete adapter; bases shared by a family are not
+            problems = contract_problems(cls)
+            if problems:
+                raise TypeError(
+                    f"{cls.__qualname__} breaks the adapter contract: " + "; ".join(problems)
+                )
+
     def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
-        self.options = options
+        if not isinstance(options, self.Options):
+            raise TypeError(
+                f"{type(self).__name__} needs {self.Options.__name__}, got {type(options).__name__}"
+            )
+        self.options = cast(OptionsT, options)
         self.name = options.name
         self.public_url = public_url.rstrip("/")
         self.warnings: Counter[str] = Counter()
@@ -325,3 +354,28 @@ class Adapter:
     def send_reply(self, reply: OutgoingReply) -> str | None:
         """Send one reply; return the provider's message id. Raise SendError on failure."""
         raise SendError(f"{self.type} cannot send replies", retryable=False)
+
+
+def contract_problems(cls: builtins.type[Adapter[Any]]) -> list[str]:
+    """What a concrete adapter class gets wrong (empty when it keeps the contract)."""
+    problems = [
+        f"class attribute {name!r} is not set"
+        for name in ("type", "kind", "modes", "Options")
+        if not hasattr(cls, name)
+    ]
+    if problems:
+        return problems
+    if not (isinstance(cls.Options, builtins.type) and issubclass(cls.Options, ChannelOptions)):
+        return ["Options must be a ChannelOptions subclass"]
+    declared = get_args(cls.Options.model_fields["type"].annotation)
+    if declared != (cls.type,):
+        problems.append(
+            f"{cls.Options.__name__}.type must be Literal[{cls.type!r}], not {declared or 'str'}"
+        )
+    if not cls.modes or not cls.modes <= {"push", "poll", "manual"}:
+        problems.append("modes must be a non-empty set of push, poll, manual")
+    if "push" in cls.modes and cls.verify is Adapter.verify:
+        problems.append("a push adapter must override verify (who may post to its webhook?)")
+    if "poll" in cls.modes and not issubclass(cls.Options, PollOptions):
+        problems.append("a polled adapter's Options must extend PollOptions")
+    return problems

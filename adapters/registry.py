@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from functools import cache
 from importlib.metadata import entry_points
+from typing import Any
 
 from adapters.base import Adapter
 from vocabulary.errors import AdapterUnavailable
@@ -18,6 +19,10 @@ ENTRY_POINT_GROUP = "sp4n_gateway.adapters"
 BUILTIN: dict[str, str] = {
     "webform": "adapters.webform.adapter:WebformAdapter",
     "letter": "adapters.letter.adapter:LetterAdapter",
+    "phone": "adapters.letter.adapter:PhoneCallAdapter",
+    "walk_in": "adapters.letter.adapter:WalkInAdapter",
+    "fax": "adapters.letter.adapter:FaxAdapter",
+    "public_form": "adapters.webform.public_form:PublicFormAdapter",
     "legacy_db": "adapters.webform.legacy_db:LegacyDbAdapter",
     "imap": "adapters.email.imap:ImapAdapter",
     "twilio_sms": "adapters.sms.twilio_sms:TwilioSmsAdapter",
@@ -48,7 +53,7 @@ def known_types() -> dict[str, str]:
     return types
 
 
-def load_adapter_class(type_name: str) -> type[Adapter]:
+def load_adapter_class(type_name: str) -> type[Adapter[Any]]:
     """Import the adapter class for a channel type; a missing library is a loud error."""
     try:
         path = known_types()[type_name]

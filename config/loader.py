@@ -277,7 +277,7 @@ def _check_channels(tree: _Tree, raw_channels: Any, secrets: SecretRules) -> lis
 
 
 def _check_channel_secrets(
-    secrets: SecretRules, path: PathKey, adapter_cls: type[Adapter], options: ChannelOptions
+    secrets: SecretRules, path: PathKey, adapter_cls: type[Adapter[Any]], options: ChannelOptions
 ) -> None:
     for field_name in adapter_cls.secret_fields:
         secrets.check_value(
@@ -287,7 +287,7 @@ def _check_channel_secrets(
         )
     signing = sorted(adapter_cls.signing_secrets)
     unsigned = all(getattr(options, f, None) is None for f in signing)
-    if "push" in adapter_cls.modes and signing and options.enabled and unsigned:
+    if adapter_cls.unsigned_allowed and signing and options.enabled and unsigned:
         secrets.warn_unsigned(path, options.name, signing[0])
 
 

@@ -228,6 +228,41 @@ class RepliesSection(_Section):
     max_per_recipient_day: int = Field(default=30, ge=1)
 
 
+def _rate_limit(value: str) -> str:
+    """A flask-limiter rate such as `5 per minute` or `100/hour;1000/day`."""
+    from limits import parse_many  # noqa: PLC0415 (only the config check needs it here)
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(f"expected a rate such as '5 per minute', got {value!r}") from None
+    return value
+
+
+RateLimit = Annotated[str, BeforeValidator(_rate_limit)]
+
+
+class AdminSection(_Section):
+    """The admin console, the citizen pages and their limits."""
+
+    # Signs session cookies and CSRF tokens; made on first start and kept in the database
+    # when not given (every process of one gateway shares it).
+    secret_key: SecretStr | None = None
+    session_lifetime: Duration = 8 * 3600.0
+    # None: secure cookies exactly when gateway.public_url is https.
+    secure_cookies: bool | None = None
+    login_rate_limit: RateLimit = "5 per minute;30 per hour"
+    status_rate_limit: RateLimit = "30 per minute;300 per hour"
+    lapor_rate_limit: RateLimit = "5 per 10 minutes;20 per day"
+    # flask-limiter storage: memory:// per process; redis://... or memcached://... shared.
+    rate_limit_storage: str = "memory://"
+    # A report not completed this long after it arrived is listed as overdue.
+    overdue_after: Duration = 14 * 86400.0
+    # Scanned letters and citizen photos: per file, and the whole form.
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0, le=64 * 1024 * 1024)
+    page_size: int = Field(default=50, ge=10, le=500)
+
+
 class ConfigModel(_Section):
     """The whole file."""
 
@@ -239,3 +274,4 @@ class ConfigModel(_Section):
     normalizer: NormalizerSection = Field(default_factory=NormalizerSection)
     forwarder: ForwarderSection = Field(default_factory=ForwarderSection)
     replies: RepliesSection = Field(default_factory=RepliesSection)
+    admin: AdminSection = Field(default_factory=AdminSection)

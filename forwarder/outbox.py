@@ -173,11 +173,3 @@ def requeue_dead(session: Session) -> list[str]:
         if report is not None and report.state == ReportState.DEAD:
             report.state = ReportState.QUEUED
     return ids
-
-
-def depth(session: Session, model: type[ForwardItem] | type[ReplyItem]) -> dict[str, int]:
-    """Rows per state (for metrics and the CLI)."""
-    from sqlalchemy import func  # noqa: PLC0415
-
-    rows = session.execute(select(model.state, func.count()).group_by(model.state))
-    return {state: int(count) for state, count in rows}

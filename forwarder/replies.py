@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from ulid import ULID
 
-from store.models import ReplyItem, Report, utcnow
+from store.models import ReplyItem, Report, TimelineEvent, utcnow
 from store.states import ReplyState, ReportState
+from store.status_tokens import status_url
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class ReplyTemplates:
             "status_label": "diverifikasi",
             "note": None,
             "text": "contoh",
+            "status_url": "https://aduan.contoh.go.id/s/AbCdEfGhIjKlMnOpQrStUv",
         }
         for name in ("ack", "status", "response", "status_query"):
             for variant in (None, "sms", "email", "telegram", "twitter", "webform", "letter"):
@@ -109,12 +111,14 @@ class ReplyQueue:
         can_reply: Callable[[str, Mapping[str, str]], bool],
         channel_kinds: Mapping[str, str] | None = None,
         recipient_of: Callable[[str, Mapping[str, str]], str | None] | None = None,
+        public_url: str = "",
     ) -> None:
         self.templates = templates
         self.agency_names = dict(agency_names)
         self.can_reply = can_reply
         self.channel_kinds = dict(channel_kinds or {})
         self.recipient_of = recipient_of or (lambda _channel, _reply_to: None)
+        self.public_url = public_url
 
     def _context(self, report: Report, **extra: Any) -> dict[str, Any]:
         agency = extra.pop("agency", None) or report.agency
@@ -123,6 +127,7 @@ class ReplyQueue:
             "kind": report.kind,
             "agency": agency,
             "agency_name": self.agency_names.get(agency, agency),
+            "status_url": status_url(self.public_url, report.status_token),
             **extra,
         }
 
@@ -202,6 +207,7 @@ class ReplyQueue:
             "agency_name": None,
             "status": None,
             "status_label": None,
+            "status_url": "",
         }
         if report is not None:
             status = (
@@ -215,6 +221,8 @@ class ReplyQueue:
                 ),
                 tracking_id=report.tracking_id or ident,
             )
+            if not include_response:  # the private link is the reporter's alone
+                context["status_url"] = ""
             if include_response:
                 context["text"] = self._latest_response(session, report.id)
         text = self.templates.render("status_query", self.channel_kinds.get(channel), **context)
@@ -230,8 +238,6 @@ class ReplyQueue:
 
     @staticmethod
     def _latest_response(session: Session, report_id: str) -> str | None:
-        from store.models import TimelineEvent  # noqa: PLC0415
-
         event = session.scalar(
             select(TimelineEvent)
             .where(TimelineEvent.report_id == report_id, TimelineEvent.event == "response")

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.base import Adapter, OutgoingReply
 from config.schema import ForwarderSection, RepliesSection
 from forwarder import outbox
-from forwarder.worker import worker_identity
+from forwarder.claiming import ClaimLoop
 from store.health import ChannelHealth
 from store.metrics import Metrics
 from store.models import ReplyItem, Report, utcnow
@@ -34,19 +33,23 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class _Job:
+class ReplyJob:
+    """One claimed reply with where it goes, read when it was claimed."""
+
     reply: OutgoingReply
     channel: str
     recipient: str | None
 
 
-class ReplySender:
-    """Drains the reply outbox one batch at a time."""
+class ReplySender(ClaimLoop[list[ReplyJob]]):
+    """Drains the reply outbox one batch at a time; a recipient's replies go in order."""
+
+    role = "replies"
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        adapters: Mapping[str, Adapter],
+        adapters: Mapping[str, Adapter[Any]],
         settings: ForwarderSection,
         replies: RepliesSection | None = None,
         *,
@@ -54,69 +57,57 @@ class ReplySender:
         owner: str | None = None,
         health: ChannelHealth | None = None,
     ) -> None:
-        self.sessions = sessions
+        super().__init__(sessions, settings, metrics=metrics, owner=owner)
         self.health = health
         self.adapters = adapters
-        self.settings = settings
         self.limits = replies or RepliesSection()
         self.max_attempts = self.limits.max_attempts
-        self.metrics = metrics
-        self.owner = owner or worker_identity("replies")
-        self.stopping = threading.Event()
-        self.pool = ThreadPoolExecutor(
-            max_workers=settings.concurrency, thread_name_prefix="replies"
+
+    def claim(self, session: Session) -> tuple[int, list[list[ReplyJob]]]:
+        """Lease due replies; those over a recipient's limit are held, the rest grouped.
+
+        Each group is one recipient on one channel, in order, so one thread sends them and
+        an acknowledgement is never overtaken by the status change that follows it.
+        """
+        items = outbox.claim_due(
+            session,
+            ReplyItem,
+            owner=self.owner,
+            limit=self.settings.batch_size,
+            lease_seconds=self.settings.lease,
         )
-
-    def close(self) -> None:
-        """Stop taking batches and wait for sends in flight."""
-        self.stopping.set()
-        self.pool.shutdown(wait=True)
-
-    def run_once(self) -> int:
-        """Claim due replies, send them, record each outcome; returns how many were claimed."""
-        with self.sessions.begin() as session:
-            items = outbox.claim_due(
-                session,
-                ReplyItem,
-                owner=self.owner,
-                limit=self.settings.batch_size,
-                lease_seconds=self.settings.lease,
-            )
-            jobs = []
-            for item in items:
-                report = session.get(Report, item.report_id) if item.report_id else None
-                reply_to = (
-                    item.reply_to
-                    if item.reply_to is not None
-                    else (report.reply_to if report else {})
-                )
-                jobs.append(
-                    _Job(
-                        OutgoingReply(
-                            reply_id=item.id,
-                            report_id=item.report_id or "",
-                            tracking_id=report.tracking_id if report else None,
-                            event=item.event,
-                            text=item.text,
-                            reply_to=dict(reply_to or {}),
-                            external_id=report.external_id if report else "",
-                            choices=tuple((str(c[0]), str(c[1])) for c in item.choices or ()),
-                            confidential=_confidential(report),
-                        ),
-                        item.channel,
-                        item.recipient,
-                    )
-                )
-            allowed = self._within_limits(session, items, jobs)
-        groups: dict[tuple[str, str], list[_Job]] = {}
-        for job in allowed:
+        jobs = [self._job(session, item) for item in items]
+        groups: dict[tuple[str, str], list[ReplyJob]] = {}
+        for job in self._within_limits(session, items, jobs):
             groups.setdefault((job.channel, job.recipient or job.reply.reply_id), []).append(job)
-        list(self.pool.map(self._send_in_order, groups.values()))
-        return len(jobs)
+        return len(jobs), list(groups.values())
+
+    @staticmethod
+    def _job(session: Session, item: ReplyItem) -> ReplyJob:
+        report = session.get(Report, item.report_id) if item.report_id else None
+        reply_to = (
+            item.reply_to if item.reply_to is not None else (report.reply_to if report else {})
+        )
+        reply = OutgoingReply(
+            reply_id=item.id,
+            report_id=item.report_id or "",
+            tracking_id=report.tracking_id if report else None,
+            event=item.event,
+            text=item.text,
+            reply_to=dict(reply_to or {}),
+            external_id=report.external_id if report else "",
+            choices=tuple((str(c[0]), str(c[1])) for c in item.choices or ()),
+            confidential=_confidential(report),
+        )
+        return ReplyJob(reply, item.channel, item.recipient)
+
+    def work(self, batch: Sequence[list[ReplyJob]]) -> None:
+        """Send each recipient's group in order, groups concurrently."""
+        list(self.pool.map(self._send_in_order, batch))
 
     def _within_limits(
-        self, session: Session, items: Sequence[ReplyItem], jobs: Sequence[_Job]
-    ) -> list[_Job]:
+        self, session: Session, items: Sequence[ReplyItem], jobs: Sequence[ReplyJob]
+    ) -> list[ReplyJob]:
         """The jobs that may go; the others are held as `limited` in the claim's transaction.
 
         Counts come from one query per window for the whole batch; a reply let through in
@@ -165,7 +156,7 @@ class ReplySender:
             )
         return allowed
 
-    def _send_in_order(self, jobs: Sequence[_Job]) -> None:
+    def _send_in_order(self, jobs: Sequence[ReplyJob]) -> None:
         for job in jobs:
             if self.stopping.is_set():
                 return  # the lease runs out and the row is sent after the restart
@@ -175,7 +166,7 @@ class ReplySender:
                 # Never lose a reply over a bug here: its lease runs out and it is retried.
                 log.exception("sending reply %s failed unexpectedly", job.reply.reply_id)
 
-    def _send(self, job: _Job) -> None:
+    def _send(self, job: ReplyJob) -> None:
         adapter = self.adapters.get(job.channel)
         provider_id: str | None = None
         error: SendError | None = None

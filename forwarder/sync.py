@@ -163,7 +163,8 @@ class StatusSync:
     def _latest_note(item: dict[str, Any], status: str) -> str | None:
         for entry in reversed(item.get("history") or []):
             if entry.get("status") == status:
-                return entry.get("note")
+                note = entry.get("note")
+                return str(note) if note is not None else None
         return None
 
     @staticmethod

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.schema import ForwarderSection
 from forwarder import outbox
+from forwarder.claiming import ClaimLoop
 from forwarder.replies import ReplyQueue
 from forwarder.routing import NoHigherAgency, Router
 from forwarder.targets.lapor import LaporClient, Receipt, SubmitError
@@ -34,14 +32,9 @@ from store.timeline import record_event
 log = logging.getLogger(__name__)
 
 
-def worker_identity(role: str) -> str:
-    """A lease owner name unique to this process and start."""
-    return f"{role}@{socket.gethostname()}:{os.getpid()}:{time.monotonic_ns() % 10**9}"
-
-
 @dataclass(frozen=True)
-class Job:
-    """One claimed row with what the call needs, read in the claiming transaction."""
+class ForwardCall:
+    """One claimed row with what the call to the central needs, read when it was claimed."""
 
     item_id: int
     action: str
@@ -52,16 +45,18 @@ class Job:
 
 
 @dataclass
-class Outcome:
-    """What one call produced, applied to the database afterwards."""
+class CallResult:
+    """What one call to the central produced, recorded in the database afterwards."""
 
     receipt: Receipt | None = None
     error: SubmitError | None = None
     seconds: float = 0.0
 
 
-class Forwarder:
+class Forwarder(ClaimLoop[ForwardCall]):
     """Drains the forward outbox with a pool of threads."""
+
+    role = "forwarder"
 
     def __init__(
         self,
@@ -73,22 +68,10 @@ class Forwarder:
         metrics: Metrics | None = None,
         owner: str | None = None,
     ) -> None:
-        self.sessions = sessions
+        super().__init__(sessions, settings, metrics=metrics, owner=owner)
         self.client = client
         self.router = router
         self.replies = replies
-        self.settings = settings
-        self.metrics = metrics
-        self.owner = owner or worker_identity("forwarder")
-        self.stopping = threading.Event()
-        self.pool = ThreadPoolExecutor(
-            max_workers=settings.concurrency, thread_name_prefix="forward"
-        )
-
-    def close(self) -> None:
-        """Stop taking new batches and wait for calls in flight."""
-        self.stopping.set()
-        self.pool.shutdown(wait=True)
 
     def drain(self, max_seconds: float = 30.0) -> int:
         """Process batches until nothing is due (or time is up); returns rows handled."""
@@ -100,36 +83,36 @@ class Forwarder:
                 break
         return handled
 
-    def run_once(self) -> int:
-        """Claim one batch and process it concurrently."""
-        with self.sessions.begin() as session:
-            items = outbox.claim_due(
-                session,
-                ForwardItem,
-                owner=self.owner,
-                limit=self.settings.batch_size,
-                lease_seconds=self.settings.lease,
-            )
-            work = []
-            for item in items:
-                report = session.get(Report, item.report_id)
-                assert report is not None  # a foreign key guarantees it
-                work.append(
-                    Job(
-                        item.id,
-                        item.action,
-                        report.id,
-                        item.payload,
-                        dict(report.payload),
-                        report.tracking_id,
-                    )
+    def claim(self, session: Session) -> tuple[int, list[ForwardCall]]:
+        """Lease due forward rows with what each call needs."""
+        items = outbox.claim_due(
+            session,
+            ForwardItem,
+            owner=self.owner,
+            limit=self.settings.batch_size,
+            lease_seconds=self.settings.lease,
+        )
+        calls = []
+        for item in items:
+            report = session.get(Report, item.report_id)
+            assert report is not None  # a foreign key guarantees it
+            calls.append(
+                ForwardCall(
+                    item.id,
+                    item.action,
+                    report.id,
+                    item.payload,
+                    dict(report.payload),
+                    report.tracking_id,
                 )
-        if not work:
-            return 0
-        list(self.pool.map(self._process, work))
-        return len(work)
+            )
+        return len(calls), calls
 
-    def _process(self, job: Job) -> None:
+    def work(self, batch: Sequence[ForwardCall]) -> None:
+        """Call the central for each claimed row, concurrently."""
+        list(self.pool.map(self._process, batch))
+
+    def _process(self, job: ForwardCall) -> None:
         try:
             outcome = self._call(job)
             with self.sessions.begin() as session:
@@ -140,13 +123,13 @@ class Forwarder:
                 "forwarding outbox row %s (%s) failed unexpectedly", job.item_id, job.action
             )
 
-    def _call(self, job: Job) -> Outcome:
+    def _call(self, job: ForwardCall) -> CallResult:
         action, wire, tracking_id, payload = job.action, job.wire, job.tracking_id, job.payload
         started = time.monotonic()
         try:
             if action == ForwardAction.SUBMIT:
                 receipt = self.client.submit(wire)
-                return Outcome(receipt=receipt, seconds=time.monotonic() - started)
+                return CallResult(receipt=receipt, seconds=time.monotonic() - started)
             if tracking_id is None:
                 raise SubmitError(
                     "report has no tracking id yet", code="not_submitted", retryable=True
@@ -163,11 +146,11 @@ class Forwarder:
                 raise SubmitError(
                     f"unknown outbox action {action}", code="bad_action", retryable=False
                 )
-            return Outcome(seconds=time.monotonic() - started)
+            return CallResult(seconds=time.monotonic() - started)
         except SubmitError as exc:
-            return Outcome(error=exc, seconds=time.monotonic() - started)
+            return CallResult(error=exc, seconds=time.monotonic() - started)
 
-    def _record(self, session: Session, item_id: int, action: str, outcome: Outcome) -> None:
+    def _record(self, session: Session, item_id: int, action: str, outcome: CallResult) -> None:
         item = session.get(ForwardItem, item_id)
         if item is None or not outbox.still_leased(item, self.owner):
             return  # our lease ran out and another worker took over; it will record
@@ -217,6 +200,7 @@ class Forwarder:
         receipt: Receipt | None,
     ) -> None:
         item.state, item.done_at = ForwardState.DONE, utcnow()
+        item.attempts += 1  # the successful call is an attempt too (shown to admins)
         outbox.release(item)
         self._count(action, "ok")
         if action == ForwardAction.SUBMIT and receipt is not None:
@@ -229,7 +213,7 @@ class Forwarder:
                 "forwarded",
                 tracking_id=receipt.tracking_id,
                 agency=report.agency,
-                attempts=item.attempts + 1,
+                attempts=item.attempts,
                 replayed=receipt.replayed,
             )
             self.replies.acknowledge(session, report)

@@ -43,7 +43,7 @@ PRIVACY_LABELS = {"biasa": "Biasa", "anonim": "Anonim", "rahasia": "Rahasia"}
 DEFAULT_TIMEOUT = 1800.0
 
 
-def enabled(adapter: Adapter) -> bool:
+def enabled(adapter: Adapter[Any]) -> bool:
     """Whether the channel runs the guided conversation."""
     return bool(getattr(adapter.options, "conversation", False))
 
@@ -86,7 +86,7 @@ class ChatFlow:
     def take(
         self,
         session: Session,
-        adapter: Adapter,
+        adapter: Adapter[Any],
         message: RawMessage,
         attachments: list[Attachment],
         inbound_id: str,
@@ -136,7 +136,7 @@ class ChatFlow:
         return Taken(None, [])
 
     def _open(
-        self, session: Session, adapter: Adapter, chat: str, draft: MessageDraft
+        self, session: Session, adapter: Adapter[Any], chat: str, draft: MessageDraft
     ) -> Conversation:
         now = utcnow()
         row = Conversation(
@@ -210,8 +210,8 @@ class ChatFlow:
     def expire(
         self,
         sessions: sessionmaker[Session],
-        adapters: Mapping[str, Adapter],
-        accept: Callable[[Adapter, list[RawMessage]], object],
+        adapters: Mapping[str, Adapter[Any]],
+        accept: Callable[[Adapter[Any], list[RawMessage]], object],
     ) -> int:
         """End conversations past their time; one with a description becomes a report."""
         with sessions() as session:
@@ -255,5 +255,5 @@ def collected_draft(
     )
 
 
-def _timeout(adapter: Adapter) -> float:
+def _timeout(adapter: Adapter[Any]) -> float:
     return float(getattr(adapter.options, "conversation_timeout", DEFAULT_TIMEOUT))

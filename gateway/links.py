@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.models import SyncState
+from store.state import shared_value
 
 STATE_KEY = "attachment_links.secret"  # its row in sync_state
 
@@ -71,9 +70,4 @@ class FileLinks:
 
 def load_or_create_secret(sessions: sessionmaker[Session]) -> bytes:
     """The link key kept in the database, made on first use (shared by every process)."""
-    with sessions.begin() as session:
-        row = session.get(SyncState, STATE_KEY)
-        if row is None:
-            row = SyncState(key=STATE_KEY, value=secrets.token_hex(32))
-            session.add(row)
-        return bytes.fromhex(row.value)
+    return bytes.fromhex(shared_value(sessions, STATE_KEY))

@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,7 +44,7 @@ class Poller:
 
     def __init__(
         self,
-        adapter: Adapter,
+        adapter: Adapter[Any],
         engine: Engine,
         sessions: sessionmaker[Session],
         intake: Intake,
@@ -56,8 +57,10 @@ class Poller:
         self.intake = intake
         self.metrics = metrics
         self.health = health
-        options = adapter.options
-        self.batch_size = options.batch_size if isinstance(options, PollOptions) else 100
+        if not isinstance(adapter.options, PollOptions):  # the adapter contract ensures it
+            raise TypeError(f"{adapter} is not a polled channel")
+        self.options: PollOptions = adapter.options
+        self.batch_size = self.options.batch_size
         self.key = cursor_key(adapter.name)
         self._local = threading.Lock()
         self.stopping = threading.Event()

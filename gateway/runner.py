@@ -18,14 +18,15 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from adapters.base import PollOptions
+from forwarder.outbox import release_all_leases
 from forwarder.targets.lapor import SubmitError
 from gateway.runtime import Runtime
+from store.db import is_sqlite
 
 log = logging.getLogger(__name__)
 
 
-class Jobs:
+class ScheduledJobs:
     """The scheduled jobs of one worker process."""
 
     def __init__(self, runtime: Runtime) -> None:
@@ -92,8 +93,7 @@ class Jobs:
                 **common,
             )
         for poller in self.pollers:
-            options = poller.adapter.options
-            every = options.poll if isinstance(options, PollOptions) else 10.0
+            every = poller.options.poll
             self.scheduler.add_job(
                 self._job(f"poll:{poller.adapter.name}", poller.run_once),
                 "interval",
@@ -131,9 +131,6 @@ class Jobs:
 
 def _free_own_leases(runtime: Runtime) -> None:
     """On an embedded database one process owns every lease: free what a crash left."""
-    from forwarder.outbox import release_all_leases  # noqa: PLC0415
-    from store.db import is_sqlite  # noqa: PLC0415
-
     if not is_sqlite(runtime.engine):
         return
     with runtime.sessions.begin() as session:
@@ -171,7 +168,7 @@ def run_all(runtime: Runtime, host: str, port: int) -> None:
 
     _free_own_leases(runtime)
     sandbox = _start_sandbox(runtime)
-    jobs = Jobs(runtime)
+    jobs = ScheduledJobs(runtime)
     jobs.start()
     stale = max(60.0, 3 * runtime.config.model.forwarder.interval)
     app = create_app(runtime, scheduler_stale_after=stale)
@@ -190,7 +187,7 @@ def run_worker(runtime: Runtime, metrics_port: int | None = None) -> None:
         from prometheus_client import start_http_server  # noqa: PLC0415
 
         start_http_server(metrics_port, addr="127.0.0.1", registry=runtime.metrics.registry)
-    jobs = Jobs(runtime)
+    jobs = ScheduledJobs(runtime)
     jobs.start()
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

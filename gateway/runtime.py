@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +36,7 @@ from store.files import AttachmentStore
 from store.health import ChannelHealth
 from store.metrics import Metrics
 from store.models import ForwardItem, InboundMessage, ReplyItem
+from store.receipts import record_receipts
 from store.states import InboundState
 from vocabulary.errors import AdapterUnavailable
 
@@ -51,7 +53,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     # Read-only work (status pages, health, metrics, admin lists): never takes the write lock.
     reads: sessionmaker[Session]
-    adapters: dict[str, Adapter]
+    adapters: dict[str, Adapter[Any]]
     router: Router
     metrics: Metrics
     replies: ReplyQueue
@@ -102,8 +104,6 @@ class Runtime:
 
     def record_receipts(self, channel: str, receipts: Sequence[DeliveryReceipt]) -> int:
         """Record providers' delivery statuses on the reply rows (one transaction)."""
-        from store.receipts import record_receipts  # noqa: PLC0415
-
         with self.sessions.begin() as session:
             return record_receipts(session, channel, receipts)
 
@@ -127,9 +127,9 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_adapters(config: Config) -> dict[str, Adapter]:
+def build_adapters(config: Config) -> dict[str, Adapter[Any]]:
     """One adapter per enabled channel; a channel that cannot start is skipped, loudly."""
-    adapters: dict[str, Adapter] = {}
+    adapters: dict[str, Adapter[Any]] = {}
     public_url = config.model.gateway.public_url
     for options in config.channels:
         if not options.enabled:
@@ -174,11 +174,12 @@ def build_runtime(
         can_reply,
         {name: adapter.kind for name, adapter in adapters.items()},
         recipient_of,
+        public_url=model.gateway.public_url,
     )
 
     kind_model = learned_kinds(model.normalizer.kind_model)
 
-    def settings_for(adapter: Adapter) -> NormalizerSettings:
+    def settings_for(adapter: Adapter[Any]) -> NormalizerSettings:
         return NormalizerSettings(
             region=model.normalizer.region,
             kinds=model.normalizer.kinds,

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -56,9 +57,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         """Aware UTC out."""
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        moment: dt.datetime = value
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -120,6 +122,8 @@ class Report(Base):
     tracking_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     central_status: Mapped[str | None] = mapped_column(String(32))
     central_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The citizen's private status link (/s/<token>); kept plain, see store/status_tokens.py.
+    status_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     # Declared so one flush orders INSERTs by dependency (intake writes whole batches);
     # never loaded implicitly.
@@ -276,3 +280,46 @@ class TrainingRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     report: Mapped[Report] = relationship(lazy="raise")  # flush order only
+
+
+# --- admin console (issue 11) -----------------------------------------------------------------
+
+# The reports list filters by these and orders by time: each filter has an index that
+# also serves the order (bench/admin_pages.py shows the plans).
+Index("ix_reports_created", Report.created_at)
+Index("ix_reports_channel_created", Report.channel, Report.created_at)
+Index("ix_reports_agency_created", Report.agency, Report.created_at)
+Index("ix_reports_kind_created", Report.kind, Report.created_at)
+Index("ix_reports_state_created", Report.state, Report.central_status, Report.created_at)
+# The dashboard counts messages per channel and day.
+Index("ix_inbound_channel_received", InboundMessage.channel, InboundMessage.received_at)
+
+
+class User(Base):
+    """A person who signs in to the admin console: `admin` (everything) or `operator`."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # admin | operator
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    password_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """One admin action: who did what to which object, when (never personal data)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(255))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)

@@ -35,10 +35,6 @@ class PayloadInvalid(GatewayError):
         self.field = field
 
 
-class PayloadTooLarge(GatewayError):
-    """The inbound request is over the channel's size cap (HTTP 413, nothing stored)."""
-
-
 class Ignored(GatewayError):
     """A well-formed event that carries no citizen message (answered 2xx so the provider stops)."""
 

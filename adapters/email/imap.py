@@ -100,7 +100,7 @@ class ImapOptions(PollOptions):
         return self
 
 
-class ImapAdapter(Adapter):
+class ImapAdapter(Adapter[ImapOptions]):
     """Polls IMAP folders for citizens' emails; replies by SMTP in the same thread."""
 
     type: ClassVar[str] = "imap"
@@ -109,7 +109,6 @@ class ImapAdapter(Adapter):
     Options: ClassVar[builtins.type[ChannelOptions]] = ImapOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset({"password", "smtp_password"})
     docs_url: ClassVar[str] = "README.md#email-imap"
-    options: ImapOptions
 
     def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
         super().__init__(options, public_url=public_url)

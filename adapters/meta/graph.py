@@ -17,7 +17,7 @@ import hmac
 import json
 import time
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -64,7 +64,10 @@ class MediaProblem(Exception):
     """Why one media file was not attached (becomes a note)."""
 
 
-class MetaAdapter(Adapter):
+MetaOptionsT = TypeVar("MetaOptionsT", bound=MetaOptions)
+
+
+class MetaAdapter(Adapter[MetaOptionsT]):
     """Base of the Meta channels: handshake, signature, Graph calls, media, answers."""
 
     modes = frozenset({"push"})
@@ -72,11 +75,11 @@ class MetaAdapter(Adapter):
     secret_fields: ClassVar[frozenset[str]] = frozenset(
         {"app_secret", "verify_token", "access_token"}
     )
+    signing_secrets: ClassVar[frozenset[str]] = frozenset({"app_secret", "verify_token"})
     redact_headers: ClassVar[frozenset[str]] = frozenset(
         {"authorization", "cookie", SIGNATURE_HEADER}
     )
     object_name: ClassVar[str]  # the payload's "object"
-    options: MetaOptions
 
     def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
         super().__init__(options, public_url=public_url)

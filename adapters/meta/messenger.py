@@ -53,7 +53,7 @@ class InstagramOptions(MessengerOptions):
     type: Literal["instagram_dm"] = "instagram_dm"  # type: ignore[assignment]
 
 
-class MessengerAdapter(MetaAdapter):
+class MessengerAdapter(MetaAdapter[MessengerOptions]):
     """Facebook Messenger (a Page's inbox)."""
 
     type: ClassVar[str] = "facebook_messenger"
@@ -61,7 +61,6 @@ class MessengerAdapter(MetaAdapter):
     object_name: ClassVar[str] = "page"
     Options: ClassVar[builtins.type[ChannelOptions]] = MessengerOptions
     docs_url: ClassVar[str] = "https://developers.facebook.com/docs/messenger-platform/webhooks"
-    options: MessengerOptions
     grammar = Grammar()
 
     def parse_inbound(self, request: InboundRequest) -> InboundResult:

@@ -66,7 +66,7 @@ class WhatsAppOptions(MetaOptions):
     conversation_timeout: Duration = 1800.0  # an unanswered conversation ends after this
 
 
-class WhatsAppCloudAdapter(MetaAdapter):
+class WhatsAppCloudAdapter(MetaAdapter[WhatsAppOptions]):
     """WhatsApp Business Cloud API."""
 
     type: ClassVar[str] = "whatsapp_cloud"
@@ -76,7 +76,6 @@ class WhatsAppCloudAdapter(MetaAdapter):
     docs_url: ClassVar[str] = (
         "https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components"
     )
-    options: WhatsAppOptions
 
     def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
         super().__init__(options, public_url=public_url)

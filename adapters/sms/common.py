@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import ClassVar, cast
+from typing import ClassVar, TypeVar, cast
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -113,7 +113,10 @@ def sms_reply_text(text: str, max_parts: int) -> str:
     return fit_parts(prefer_gsm7(text.strip()), max_parts)
 
 
-class SmsAdapter(Adapter):
+SmsOptionsT = TypeVar("SmsOptionsT", bound=ChannelOptions)
+
+
+class SmsAdapter(Adapter[SmsOptionsT]):
     """What the SMS adapters share: their grammar, the recipient key, when they can answer."""
 
     kind: ClassVar[str] = "sms"

@@ -115,7 +115,7 @@ class GammuOptions(PollOptions, SmsFields):
         return value
 
 
-class GammuSmsdAdapter(SmsAdapter):
+class GammuSmsdAdapter(SmsAdapter[GammuOptions]):
     """Gammu SMSD's SQL backend: poll `inbox`, reply through `outbox`."""
 
     type: ClassVar[str] = "gammu_smsd"
@@ -123,7 +123,6 @@ class GammuSmsdAdapter(SmsAdapter):
     Options: ClassVar[builtins.type[ChannelOptions]] = GammuOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset({"password"})
     docs_url: ClassVar[str] = "https://docs.gammu.org/smsd/tables.html"
-    options: GammuOptions
 
     def __init__(
         self,

@@ -99,7 +99,7 @@ def _raw_params(text: str) -> dict[str, bytes]:
     }
 
 
-class KannelSmsAdapter(SmsAdapter):
+class KannelSmsAdapter(SmsAdapter[KannelOptions]):
     """Kannel smsbox: sms-service get-url/post-url in, sendsms out."""
 
     type: ClassVar[str] = "kannel_sms"
@@ -111,7 +111,6 @@ class KannelSmsAdapter(SmsAdapter):
     docs_url: ClassVar[str] = (
         "https://www.kannel.org/download/kannel-userguide-snapshot/userguide.html"
     )
-    options: KannelOptions
 
     def __init__(
         self, options: ChannelOptions, *, public_url: str = "", http: requests.Session | None = None

@@ -102,7 +102,7 @@ def _form(request: InboundRequest) -> _FormParams:
     return params
 
 
-class TwilioSmsAdapter(SmsAdapter):
+class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
     """Twilio Programmable Messaging (SMS and WhatsApp)."""
 
     type: ClassVar[str] = "twilio_sms"
@@ -114,7 +114,6 @@ class TwilioSmsAdapter(SmsAdapter):
         {"authorization", "cookie", "x-twilio-signature"}
     )
     docs_url: ClassVar[str] = "https://www.twilio.com/docs/messaging/guides/webhook-request"
-    options: TwilioOptions
 
     def __init__(
         self,

@@ -96,7 +96,7 @@ def _valid_secret(value: str) -> bool:
     return 0 < len(value) <= 256 and all(c.isalnum() or c in "_-" for c in value)
 
 
-class TelegramAdapter(Adapter):
+class TelegramAdapter(Adapter[TelegramOptions]):
     """A Telegram bot that takes citizens' private messages."""
 
     type: ClassVar[str] = "telegram"
@@ -105,9 +105,9 @@ class TelegramAdapter(Adapter):
     modes: ClassVar[frozenset[Mode]] = frozenset({"push", "poll"})
     Options: ClassVar[builtins.type[ChannelOptions]] = TelegramOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset({"token", "secret_token"})
+    signing_secrets: ClassVar[frozenset[str]] = frozenset({"secret_token"})
     redact_headers: ClassVar[frozenset[str]] = frozenset({"authorization", "cookie", SECRET_HEADER})
     docs_url: ClassVar[str] = "https://core.telegram.org/bots/api#getting-updates"
-    options: TelegramOptions
 
     def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
         super().__init__(options, public_url=public_url)

@@ -78,7 +78,7 @@ GAP_NOTE = {
 }
 
 
-class TwitterAdapter(Adapter):
+class TwitterAdapter(Adapter[TwitterOptions]):
     """One X account: polled mentions and DMs, optional Account Activity webhook."""
 
     type: ClassVar[str] = "twitter"
@@ -89,11 +89,11 @@ class TwitterAdapter(Adapter):
     secret_fields: ClassVar[frozenset[str]] = frozenset(
         {"consumer_key", "consumer_secret", "access_token", "access_token_secret"}
     )
+    signing_secrets: ClassVar[frozenset[str]] = frozenset({"consumer_secret"})
     redact_headers: ClassVar[frozenset[str]] = frozenset(
         {"authorization", "cookie", "x-twitter-webhooks-signature"}
     )
     docs_url: ClassVar[str] = "https://docs.x.com/x-api/posts/timelines/introduction"
-    options: TwitterOptions
 
     def __init__(
         self,

@@ -105,7 +105,7 @@ def field_map(value: Mapping[str, str]) -> dict[str, str]:
     return mapped
 
 
-class WebformAdapter(Adapter):
+class WebformAdapter(Adapter[WebformOptions]):
     """Inbound webhook from an existing pemda website; replies posted back when configured."""
 
     type: ClassVar[str] = "webform"
@@ -114,8 +114,8 @@ class WebformAdapter(Adapter):
     Options: ClassVar[builtins.type[ChannelOptions]] = WebformOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset({"secret"})
     signing_secrets: ClassVar[frozenset[str]] = frozenset({"secret"})
+    unsigned_allowed: ClassVar[bool] = True
     docs_url: ClassVar[str] = "README.md#web-form-channel-webform"
-    options: WebformOptions
 
     def __init__(
         self, options: ChannelOptions, *, public_url: str = "", http: requests.Session | None = None

@@ -41,7 +41,7 @@ class LegacyDbOptions(PollOptions):
         return field_map(value)
 
 
-class LegacyDbAdapter(Adapter):
+class LegacyDbAdapter(Adapter[LegacyDbOptions]):
     """Reads new rows of a legacy complaint table; answers citizens only by letter or hand."""
 
     type: ClassVar[str] = "legacy_db"
@@ -50,7 +50,6 @@ class LegacyDbAdapter(Adapter):
     Options: ClassVar[builtins.type[ChannelOptions]] = LegacyDbOptions
     secret_fields: ClassVar[frozenset[str]] = frozenset({"database"})
     docs_url: ClassVar[str] = "README.md#legacy-website-database-legacy_db"
-    options: LegacyDbOptions
 
     def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
         super().__init__(options, public_url=public_url)

@@ -94,15 +94,17 @@ class SandboxStore:
 
     def by_gateway_id(self, gateway_id: str) -> sqlite3.Row | None:
         """The report submitted with this idempotency key."""
-        return self.conn.execute(
+        row: sqlite3.Row | None = self.conn.execute(
             "SELECT * FROM reports WHERE gateway_id = ?", (gateway_id,)
         ).fetchone()
+        return row
 
     def get(self, tracking_id: str) -> sqlite3.Row | None:
         """One report row."""
-        return self.conn.execute(
+        row: sqlite3.Row | None = self.conn.execute(
             "SELECT * FROM reports WHERE tracking_id = ?", (tracking_id,)
         ).fetchone()
+        return row
 
     def require(self, tracking_id: str) -> sqlite3.Row:
         """One report row; KeyError when there is none."""

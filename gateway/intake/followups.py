@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ from vocabulary.drafts import MessageDraft
 log = logging.getLogger(__name__)
 
 
-def same_sender(adapter: Adapter, draft: MessageDraft, report: Report) -> bool:
+def same_sender(adapter: Adapter[Any], draft: MessageDraft, report: Report) -> bool:
     """Whether the draft comes from the citizen who made the report, on its channel."""
     sender = adapter.recipient_key(draft.reply_to)
     return bool(
@@ -34,7 +35,7 @@ def same_sender(adapter: Adapter, draft: MessageDraft, report: Report) -> bool:
     )
 
 
-def followup_target(session: Session, adapter: Adapter, draft: MessageDraft) -> Report | None:
+def followup_target(session: Session, adapter: Adapter[Any], draft: MessageDraft) -> Report | None:
     """The earlier report of the same sender this message continues, if any."""
     candidates: list[Report] = []
     if draft.in_reply_to:
@@ -83,7 +84,7 @@ def add_followup(target: Report, plan: Plan, inbound_id: str, rows: BatchRows) -
 def answer_query(
     session: Session,
     replies: ReplyQueue | None,
-    adapter: Adapter,
+    adapter: Adapter[Any],
     draft: MessageDraft,
     inbound_id: str,
 ) -> str | None:

@@ -113,7 +113,7 @@ class Planner:
 
     def __init__(
         self,
-        settings_for: Callable[[Adapter], NormalizerSettings],
+        settings_for: Callable[[Adapter[Any]], NormalizerSettings],
         attachments: AttachmentStore,
         links: FileLinks | None = None,
         router: Router | None = None,
@@ -125,7 +125,7 @@ class Planner:
 
     def plan(
         self,
-        adapter: Adapter,
+        adapter: Adapter[Any],
         message: RawMessage,
         *,
         fingerprint: str | None = None,
@@ -162,7 +162,9 @@ class Planner:
         )
 
 
-def decide_route(router: Router, adapter: Adapter, normalized: NormalizedMessage) -> RouteDecision:
+def decide_route(
+    router: Router, adapter: Adapter[Any], normalized: NormalizedMessage
+) -> RouteDecision:
     """The routing of a new report (a learned rule's model runs here, before the writer)."""
     return router.decide(
         RoutingFacts(

@@ -42,6 +42,7 @@ from store.jsonsafe import restored, storable
 from store.metrics import Metrics
 from store.models import InboundMessage, Report, utcnow
 from store.states import ForwardAction, InboundState, ReportState
+from store.status_tokens import new_status_token
 from store.timeline import record_event
 from vocabulary.drafts import RawMessage
 from vocabulary.errors import PayloadInvalid
@@ -63,7 +64,7 @@ class Intake:
         self,
         sessions: sessionmaker[Session],
         router: Router,
-        settings_for: Callable[[Adapter], NormalizerSettings],
+        settings_for: Callable[[Adapter[Any]], NormalizerSettings],
         attachments: AttachmentStore,
         metrics: Metrics | None = None,
         replies: ReplyQueue | None = None,
@@ -84,7 +85,7 @@ class Intake:
 
     def accept(
         self,
-        adapter: Adapter,
+        adapter: Adapter[Any],
         messages: Sequence[RawMessage],
         *,
         cursor: tuple[str, str] | None = None,
@@ -152,7 +153,7 @@ class Intake:
         )
         return inbound_id
 
-    def release(self, session: Session, inbound_id: str, adapter: Adapter) -> str:
+    def release(self, session: Session, inbound_id: str, adapter: Adapter[Any]) -> str:
         """Turn a quarantined message into a report (an admin decided it is real)."""
         row = session.get(InboundMessage, inbound_id)
         if row is None or row.state != InboundState.QUARANTINED or row.draft is None:
@@ -173,7 +174,7 @@ class Intake:
         rows.write(session)
         return report_id
 
-    def reprocess(self, inbound_id: str, adapter: Adapter) -> list[StoredOutcome]:
+    def reprocess(self, inbound_id: str, adapter: Adapter[Any]) -> list[StoredOutcome]:
         """Read rejected input again (after an admin fixed the config) and store it.
 
         In one transaction the rejected row becomes `reprocessed` (its key freed for the new
@@ -193,7 +194,7 @@ class Intake:
             raise
 
     def _reprocess(
-        self, session: Session, inbound_id: str, adapter: Adapter
+        self, session: Session, inbound_id: str, adapter: Adapter[Any]
     ) -> list[StoredOutcome]:
         row = session.get(InboundMessage, inbound_id, with_for_update=True)
         if row is None or row.state != InboundState.REJECTED:
@@ -273,7 +274,7 @@ class Intake:
     def _store_plan(
         self,
         session: Session,
-        adapter: Adapter,
+        adapter: Adapter[Any],
         plan: Plan,
         existing: dict[tuple[str, str], tuple[StoredOutcome, str | None]],
         rows: BatchRows,
@@ -308,7 +309,7 @@ class Intake:
     def _apply(
         self,
         session: Session,
-        adapter: Adapter,
+        adapter: Adapter[Any],
         plan: Plan,
         inbound: dict[str, Any],
         rows: BatchRows,
@@ -361,7 +362,7 @@ class Intake:
         return outcome(report_id, "queued")
 
     def _conversation(
-        self, session: Session, adapter: Adapter, plan: Plan, inbound_id: str, rows: BatchRows
+        self, session: Session, adapter: Adapter[Any], plan: Plan, inbound_id: str, rows: BatchRows
     ) -> Conversed | None:
         """The guided conversation's hook (gateway.conversation): None when not taken."""
         if self.chat_flow is None:
@@ -380,7 +381,9 @@ class Intake:
         )
         return Conversed(report_id=self._add_report(adapter, done, inbound_id, rows))
 
-    def _add_report(self, adapter: Adapter, plan: Plan, inbound_id: str, rows: BatchRows) -> str:
+    def _add_report(
+        self, adapter: Adapter[Any], plan: Plan, inbound_id: str, rows: BatchRows
+    ) -> str:
         normalized = plan.normalized
         assert normalized is not None
         message = plan.message
@@ -410,6 +413,7 @@ class Intake:
                 "payload": canonical.to_wire(),
                 "reply_to": dict(message.draft.reply_to),
                 "state": ReportState.QUEUED,
+                "status_token": new_status_token(),
                 "created_at": now,
                 "updated_at": now,
             }

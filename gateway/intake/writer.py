@@ -40,7 +40,7 @@ _RETRY_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serializa
 class WriteJob:
     """One caller's planned messages waiting for the writer."""
 
-    adapter: Adapter
+    adapter: Adapter[Any]
     plans: Sequence[Plan]
     cursor: tuple[str, str] | None = None
     done: threading.Event = field(default_factory=threading.Event)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, Response, current_app, request
 
 from gateway.web.errors import json_error
@@ -34,7 +36,6 @@ def download(sha256: str) -> tuple[Response, int] | Response:
 
 
 def _attachment(name: str) -> str:
-    from urllib.parse import quote  # noqa: PLC0415
 
     ascii_name = name.encode("ascii", "replace").decode().replace('"', "'")
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
@@ -51,7 +52,7 @@ def fingerprint_of(inbound: InboundRequest) -> str:
     return digest.hexdigest()
 
 
-def _parse(adapter: Adapter, inbound: InboundRequest) -> InboundResult:
+def _parse(adapter: Adapter[Any], inbound: InboundRequest) -> InboundResult:
     """The request's messages; any failure to read it is the input's fault (400, kept).
 
     An adapter raises PayloadInvalid for what it recognises as malformed; anything else a
@@ -117,7 +118,7 @@ def inbound(name: str) -> tuple[Response, int] | Response:
 
 
 def _store(
-    runtime: Runtime, adapter: Adapter, inbound: InboundRequest
+    runtime: Runtime, adapter: Adapter[Any], inbound: InboundRequest
 ) -> tuple[Response, int] | Response:
     name = adapter.name
     try:
@@ -145,7 +146,7 @@ def _store(
 
 
 def _conflict(
-    runtime: Runtime, adapter: Adapter, inbound: InboundRequest, outcomes: list[StoredOutcome]
+    runtime: Runtime, adapter: Adapter[Any], inbound: InboundRequest, outcomes: list[StoredOutcome]
 ) -> tuple[Response, int]:
     """A stored key came again with another body: keep it, reveal nothing of the first."""
     error = PayloadInvalid(

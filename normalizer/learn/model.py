@@ -134,11 +134,13 @@ class TextModel:
             weights=self.w_value[positions] * scale,
             minlength=len(self.labels),
         )
-        return (scores + self.intercept).astype(np.float32)
+        result: FloatArray = (scores + self.intercept).astype(np.float32)
+        return result
 
     def probabilities(self, text: str) -> FloatArray:
         """Calibrated probabilities per label (they sum to one)."""
-        return calibrate(self.decision(text)[None, :], self.temperature)[0]
+        row: FloatArray = calibrate(self.decision(text)[None, :], self.temperature)[0]
+        return row
 
     def predict(self, text: str, top: int = 3) -> list[Prediction]:
         """The `top` most likely labels, most likely first."""
@@ -170,7 +172,8 @@ def calibrate(scores: npt.NDArray[Any], temperature: float) -> FloatArray:
     scaled = scores / temperature
     scaled = scaled - scaled.max(axis=1, keepdims=True)
     exp = np.exp(scaled)
-    return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+    probs: FloatArray = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+    return probs
 
 
 # --- the file ------------------------------------------------------------------------------

@@ -63,7 +63,14 @@ def test_webform_report_reaches_the_central_once(gateway: Any) -> None:
     other = gateway.post("web", {"body": "lagi", "external_id": "w-1"})
     assert other.status_code == 409 and report_id not in other.get_data(as_text=True)
     assert gateway.drain() == 0
-    status = gateway.client.get(f"/status/{report.tracking_id}").get_json()
+    json_accept = {"Accept": "application/json"}
+    coarse = gateway.client.get(f"/status/{report.tracking_id}", headers=json_accept).get_json()
+    assert coarse == {
+        "tracking_id": report.tracking_id,
+        "status": "diterima",
+        "status_label": "Laporan sudah diterima dan menunggu tindak lanjut.",
+    }
+    status = gateway.client.get(f"/s/{report.status_token}", headers=json_accept).get_json()
     assert status["id"] == report_id and status["agency"] == "upt-jalan"
     assert [e["event"] for e in status["timeline"]] == ["received", "routed", "forwarded"]
     assert "081234567890" not in str(status) and "Budi" not in str(status)

@@ -12,7 +12,7 @@ import concurrent.futures
 import datetime as dt
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import pytest
 
@@ -25,13 +25,19 @@ from vocabulary.drafts import MessageDraft, RawMessage
 from vocabulary.errors import PayloadInvalid
 
 
-class PhoneAdapter(Adapter):
+class PhoneOptions(ChannelOptions):
+    """A test channel's options."""
+
+    type: Literal["test_phone"] = "test_phone"
+
+
+class PhoneAdapter(Adapter[PhoneOptions]):
     """A channel whose citizens are phone numbers; sent replies are kept in `sent`."""
 
     type: ClassVar[str] = "test_phone"
     kind: ClassVar[str] = "sms"
     modes: ClassVar[frozenset[Mode]] = frozenset({"manual"})
-    Options: ClassVar[builtins.type[ChannelOptions]] = ChannelOptions
+    Options: ClassVar[builtins.type[ChannelOptions]] = PhoneOptions
 
     def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
         super().__init__(options, public_url=public_url)
@@ -69,7 +75,7 @@ def message(ext: str, body: str, phone: str = "+6281200000001", **draft: Any) ->
 
 @pytest.fixture
 def phone(gateway: GatewayHarness) -> Iterator[PhoneAdapter]:
-    adapter = PhoneAdapter(ChannelOptions(name="hp", type="test_phone"))
+    adapter = PhoneAdapter(PhoneOptions(name="hp", type="test_phone"))
     gateway.runtime.adapters["hp"] = adapter
     gateway.runtime.replies.channel_kinds["hp"] = adapter.kind
     yield adapter
@@ -182,7 +188,7 @@ def test_followup_before_submission_waits_for_the_tracking_id(
         time.sleep(0.05)
     assert [f["body"] for f in central["followups"]] == ["Masih keruh."]
     (item,) = [i for i in gateway.rows(ForwardItem) if i.action == "followup"]
-    assert item.state == "done" and item.attempts == 0
+    assert item.state == "done" and item.attempts == 1  # waiting spent none; the call did
 
 
 def test_status_query_answers_without_a_report(

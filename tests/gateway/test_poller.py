@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from gateway.poller import Poller, advisory_key
-from gateway.runner import Jobs
+from gateway.runner import ScheduledJobs
 from gateway.runtime import Runtime, build_runtime
 from store.cursors import cursor_key, load_cursor
 from store.models import InboundMessage, Report, SyncState
@@ -163,7 +163,7 @@ def test_an_unreachable_source_is_counted_and_tried_again(
 def test_the_scheduler_polls_and_forwards(runtime: Runtime, site: Site, sandbox: Any) -> None:
     import requests
 
-    jobs = Jobs(runtime)
+    jobs = ScheduledJobs(runtime)
     jobs.start()
     try:
         site.add("Jembatan gantung rusak.")

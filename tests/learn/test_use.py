@@ -274,3 +274,18 @@ def test_intake_records_the_models_opinion_on_the_timeline(
         assert routed.detail["models"][0]["top3"][0]["agency"] == "upt-jalan"
     finally:
         runtime.close()
+
+
+def test_an_admin_changing_the_agency_in_the_console_records_a_training_row(
+    intake_gateway: Any,
+) -> None:
+    from gateway.console.actions import edit_report
+
+    intake_gateway.post("web", {"body": "Lampu jalan mati di gang kami", "external_id": "c-1"})
+    with intake_gateway.runtime.sessions.begin() as session:
+        report = session.scalars(select(Report)).one()
+        changed = edit_report(session, report, {"agency": "dinas-pupr"}, "admin1", set(PARENTS))
+        assert changed == ["agency"]
+    (row,) = intake_gateway.rows(TrainingRow)
+    assert (row.agency, row.previous_agency, row.source) == ("dinas-pupr", "nasional", "admin")
+    assert "Lampu jalan mati" in row.text

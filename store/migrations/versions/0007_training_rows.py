@@ -1,7 +1,7 @@
 """Training rows: agency corrections (reroutes, the central's moves, admins) kept for retraining.
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0004
 Create Date: 2026-11-30 16:00:00
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0007'
-down_revision = '0006'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from config.loader import ConfigError, parse_config
+from config.errors import ConfigError
+from config.loader import parse_config
 from tests.helpers import WEB_SECRET, config_text
 
-ENV = {"WEB_SECRET": WEB_SECRET, "CENTRAL_TOKEN": "t", "S": "secret-value"}
+ENV = {
+    "WEB_SECRET": WEB_SECRET,
+    "CENTRAL_TOKEN": "central-token-0123",
+    "S": "secret-value-0123456789",
+}
 META = 'app_secret: "${S}", verify_token: "${S}", access_token: "${S}"'
 GOOD = {
     "telegram": '{name: c, type: telegram, token: "${S}", secret_token: "${S}"}',

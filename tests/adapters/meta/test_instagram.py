@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.adapters.harness import InboundCase, PushChannel, inbound_tests
+from tests.adapters.harness import InboundCase, PushChannel, PushChannelTests, gateway_fixture
 from tests.adapters.meta.fake_graph import (
     ACCESS_TOKEN,
     APP_SECRET,
@@ -78,6 +78,13 @@ INBOUND_CASES = [
     InboundCase("not JSON", b"[", content_type=JSON, status=400, reports=0),
 ]
 
-globals().update(
-    inbound_tests(CHANNEL, INBOUND_CASES, happy="direct message", malformed="not JSON")
-)
+channel_gateway = gateway_fixture(CHANNEL)
+
+
+class TestInstagramWebhook(PushChannelTests):
+    """The channel's webhook: its labelled table and the cases every push channel passes."""
+
+    channel = CHANNEL
+    cases = INBOUND_CASES
+    happy = "direct message"
+    malformed = "not JSON"

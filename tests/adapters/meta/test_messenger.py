@@ -14,7 +14,13 @@ import pytest
 from adapters.base import OutgoingReply
 from adapters.meta.messenger import MessengerAdapter, MessengerOptions
 from store.models import ReplyItem, Report
-from tests.adapters.harness import InboundCase, PushChannel, inbound_tests, send
+from tests.adapters.harness import (
+    InboundCase,
+    PushChannel,
+    PushChannelTests,
+    gateway_fixture,
+    send,
+)
 from tests.adapters.meta.fake_graph import (
     ACCESS_TOKEN,
     APP_SECRET,
@@ -101,7 +107,16 @@ INBOUND_CASES = [
     InboundCase("not JSON", b"{", content_type=JSON, status=400, reports=0),
 ]
 
-globals().update(inbound_tests(CHANNEL, INBOUND_CASES, happy="text message", malformed="not JSON"))
+channel_gateway = gateway_fixture(CHANNEL)
+
+
+class TestMessengerWebhook(PushChannelTests):
+    """The channel's webhook: its labelled table and the cases every push channel passes."""
+
+    channel = CHANNEL
+    cases = INBOUND_CASES
+    happy = "text message"
+    malformed = "not JSON"
 
 
 def test_image_is_downloaded_without_the_token(channel_gateway: Any) -> None:

@@ -16,7 +16,13 @@ from hypothesis import strategies as st
 from adapters.base import CaseInsensitiveDict, InboundRequest, OutgoingReply
 from adapters.meta.whatsapp import WhatsAppCloudAdapter, WhatsAppOptions
 from store.models import ReplyItem, Report, TimelineEvent
-from tests.adapters.harness import InboundCase, PushChannel, inbound_tests, send
+from tests.adapters.harness import (
+    InboundCase,
+    PushChannel,
+    PushChannelTests,
+    gateway_fixture,
+    send,
+)
 from tests.adapters.meta.fake_graph import (
     ACCESS_TOKEN,
     APP_SECRET,
@@ -139,7 +145,16 @@ INBOUND_CASES = [
     InboundCase("not JSON", b"object=whatsapp", content_type=JSON, status=400, reports=0),
 ]
 
-globals().update(inbound_tests(CHANNEL, INBOUND_CASES, happy="text message", malformed="not JSON"))
+channel_gateway = gateway_fixture(CHANNEL)
+
+
+class TestWhatsAppWebhook(PushChannelTests):
+    """The channel's webhook: its labelled table and the cases every push channel passes."""
+
+    channel = CHANNEL
+    cases = INBOUND_CASES
+    happy = "text message"
+    malformed = "not JSON"
 
 
 def _post(gateway: Any, body: bytes | str) -> Any:

@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from adapters.base import CaseInsensitiveDict, InboundRequest, OutgoingReply
 from adapters.sms.kannel_sms import KannelOptions, KannelSmsAdapter
-from tests.adapters.harness import InboundCase, PushChannel, WireRequest, inbound_tests
+from tests.adapters.harness import (
+    InboundCase,
+    PushChannel,
+    PushChannelTests,
+    WireRequest,
+    gateway_fixture,
+)
 from tests.adapters.sms.fakes import FakeServer, Seen
 from vocabulary.errors import PayloadInvalid, SendError
 
@@ -147,11 +153,16 @@ INBOUND_CASES = [
     ),
 ]
 
-globals().update(
-    inbound_tests(
-        CHANNEL, INBOUND_CASES, happy="get-url from the user guide", malformed="missing sender"
-    )
-)
+channel_gateway = gateway_fixture(CHANNEL)
+
+
+class TestKannelWebhook(PushChannelTests):
+    """The channel's webhook: its labelled table and the cases every push channel passes."""
+
+    channel = CHANNEL
+    cases = INBOUND_CASES
+    happy = "get-url from the user guide"
+    malformed = "missing sender"
 
 
 def test_get_is_405_on_post_only_channels(channel_gateway: Any) -> None:

@@ -14,13 +14,28 @@ LONG_AGENCY = (
 )
 
 
+@pytest.mark.parametrize(
+    "status_url",
+    [
+        "",
+        "http://127.0.0.1:8000/s/AbCdEfGhIjKlMnOpQrStUv",
+        "https://pengaduan.kabupaten-kepulauan-contoh-selatan.go.id/s/AbCdEfGhIjKlMnOpQrStUv",
+    ],
+)
 @pytest.mark.parametrize("agency", ["Dinas PUPR", LONG_AGENCY, "Dinas \u201cKhusus\u201d"])
-def test_ack_fits_one_gsm7_sms(agency: str) -> None:
+def test_ack_fits_one_gsm7_sms(agency: str, status_url: str) -> None:
     text = ReplyTemplates().render(
-        "ack", "sms", tracking_id="LPR1234567", agency="x", agency_name=agency, kind="pengaduan"
+        "ack",
+        "sms",
+        tracking_id="LPR1234567",
+        agency="x",
+        agency_name=agency,
+        kind="pengaduan",
+        status_url=status_url,
     )
     sent = sms_reply_text(text, 1)
     assert "LPR1234567" in sent
+    assert status_url in sent  # the private link is never cut
     assert is_gsm7(sent)
     assert length_in_units(sent) <= 160, sent
     assert sent == text.replace("\u201c", '"').replace("\u201d", '"')  # nothing was cut

@@ -24,8 +24,9 @@ from store.models import Report, TimelineEvent
 from tests.adapters.harness import (
     InboundCase,
     PushChannel,
+    PushChannelTests,
     WireRequest,
-    inbound_tests,
+    gateway_fixture,
     make_gateway,
     send,
 )
@@ -189,9 +190,16 @@ INBOUND_CASES = [
     ),
 ]
 
-globals().update(
-    inbound_tests(CHANNEL, INBOUND_CASES, happy="sms from the docs", malformed="missing From")
-)
+channel_gateway = gateway_fixture(CHANNEL)
+
+
+class TestTwilioWebhook(PushChannelTests):
+    """The channel's webhook: its labelled table and the cases every push channel passes."""
+
+    channel = CHANNEL
+    cases = INBOUND_CASES
+    happy = "sms from the docs"
+    malformed = "missing From"
 
 
 def test_repeat_of_the_same_message_sid_is_one_report(channel_gateway: Any) -> None:

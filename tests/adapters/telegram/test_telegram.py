@@ -23,8 +23,9 @@ from store.models import InboundMessage, ReplyItem, Report, TimelineEvent
 from tests.adapters.harness import (
     InboundCase,
     PushChannel,
+    PushChannelTests,
     WireRequest,
-    inbound_tests,
+    gateway_fixture,
     make_gateway,
     send,
 )
@@ -124,9 +125,16 @@ INBOUND_CASES = [
     InboundCase("no update_id", b'{"message": {}}', content_type=JSON, status=400, reports=0),
 ]
 
-globals().update(
-    inbound_tests(CHANNEL, INBOUND_CASES, happy="text message", malformed="no update_id")
-)
+channel_gateway = gateway_fixture(CHANNEL)
+
+
+class TestTelegramWebhook(PushChannelTests):
+    """The channel's webhook: its labelled table and the cases every push channel passes."""
+
+    channel = CHANNEL
+    cases = INBOUND_CASES
+    happy = "text message"
+    malformed = "no update_id"
 
 
 def test_photo_and_document_become_attachments(channel_gateway: Any) -> None:

@@ -13,7 +13,13 @@ import hmac
 import json
 from pathlib import Path
 
-from tests.adapters.harness import InboundCase, PushChannel, WireRequest, inbound_tests
+from tests.adapters.harness import (
+    InboundCase,
+    PushChannel,
+    PushChannelTests,
+    WireRequest,
+    gateway_fixture,
+)
 from tests.adapters.twitter.conftest import X_ENV
 from tests.adapters.twitter.fake_x import ACCOUNT_ID
 
@@ -106,11 +112,13 @@ CASES = [
     InboundCase("not json", b"{not json", content_type=JSON, status=400, reports=0),
 ]
 
-globals().update(
-    inbound_tests(
-        CHANNEL,
-        CASES,
-        happy="mention with photo and place (own reply in the same batch ignored)",
-        malformed="not json",
-    )
-)
+channel_gateway = gateway_fixture(CHANNEL)
+
+
+class TestXWebhook(PushChannelTests):
+    """The channel's webhook: its labelled table and the cases every push channel passes."""
+
+    channel = CHANNEL
+    cases = CASES
+    happy = "mention with photo and place (own reply in the same batch ignored)"
+    malformed = "not json"

@@ -10,12 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import pytest
-
 from store.models import ForwardItem, InboundMessage, Report
+from tests.adapters.harness import InboundCase, PushChannel, PushChannelTests, WireRequest
 from tests.helpers import WEB_SECRET
 
 
@@ -23,19 +22,35 @@ def sign(body: bytes, secret: str = WEB_SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-@dataclass
-class Case:
-    label: str
-    channel: str
-    body: bytes
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-    signed: bool = False
-    status: int = 201
-    error_field: str | None = None
-    reports: int = 1  # reports made
-    inbound: int = 1  # inbound rows kept (accepted or rejected)
-    expect: dict[str, Any] = field(default_factory=dict)  # fields of the stored payload
+SITE_OPEN = PushChannel(
+    name="site-open",
+    yaml="  - {name: site-open, type: webform}\n",
+    env={},
+    secrets=[],
+    payload_dir=Path(__file__).parent / "payloads",
+    sign=lambda wire: wire,
+    forge=lambda wire: wire,
+)
+
+
+def _sign(wire: WireRequest, secret: str = WEB_SECRET) -> WireRequest:
+    wire.headers["X-Signature-256"] = sign(wire.body, secret)
+    return wire
+
+
+SITE_SIGNED = PushChannel(
+    name="site-signed",
+    yaml=(
+        '  - {name: site-signed, type: webform, secret: "${WEB_SECRET}",\n'
+        "     fields: {body: isi_aduan, name: nama, phone: no_hp, email: surel,\n"
+        '              "external id": nomor, location: lokasi}}\n'
+    ),
+    env={"WEB_SECRET": WEB_SECRET},
+    secrets=[WEB_SECRET],
+    payload_dir=Path(__file__).parent / "payloads",
+    sign=_sign,
+    forge=lambda wire: _sign(wire, "another-sites-secret-000"),
+)
 
 
 def js(obj: Any) -> bytes:
@@ -44,10 +59,9 @@ def js(obj: Any) -> bytes:
 
 BIG = js({"body": "x" * (1024 * 1024 + 10)})
 
-INBOUND_CASES = [
-    Case(
+OPEN_CASES = [
+    InboundCase(
         "json with schema names",
-        "web",
         js(
             {
                 "body": "Jalan rusak di depan SD Negeri 3, mohon diperbaiki.",
@@ -57,6 +71,8 @@ INBOUND_CASES = [
                 "external_id": "f-1",
             }
         ),
+        content_type="application/json",
+        status=201,
         expect={
             "external_id": "f-1",
             "kind": "pengaduan",
@@ -65,27 +81,27 @@ INBOUND_CASES = [
             "title": "Jalan rusak di depan SD Negeri 3, mohon diperbaiki",
         },
     ),
-    Case(
+    InboundCase(
         "form-encoded with location and flags",
-        "web",
         b"body=Lampu+jalan+mati&location_text=Jl.+Merdeka&lat=-7.25&lon=112.75"
         b"&anonymous=ya&external_id=f-2",
         content_type="application/x-www-form-urlencoded",
+        status=201,
         expect={"privacy.anonymous": True, "location.text": "Jl. Merdeka", "location.lat": -7.25},
     ),
-    Case(
+    InboundCase(
         "whistleblowing keyword forces confidential",
-        "web",
         js({"body": "Ada pungli di kantor kelurahan saat mengurus KTP", "external_id": "f-3"}),
+        content_type="application/json",
+        status=201,
         expect={
             "kind": "whistleblowing",
             "privacy.confidential": True,
             "routing.agency": "inspektorat",
         },
     ),
-    Case(
+    InboundCase(
         "explicit kind wins over keywords",
-        "web",
         js(
             {
                 "body": "Saran: bagaimana cara melapor korupsi?",
@@ -93,28 +109,110 @@ INBOUND_CASES = [
                 "external_id": "f-4",
             }
         ),
+        content_type="application/json",
+        status=201,
         expect={"kind": "aspirasi"},
     ),
-    Case(
+    InboundCase(
         "html body becomes text",
-        "web",
         js(
             {
                 "body": "<p>Sampah <b>menumpuk</b> di pasar</p><p>Sudah 3 hari.</p>",
                 "external_id": "f-5",
             }
         ),
+        content_type="application/json",
+        status=201,
         expect={"body": "Sampah menumpuk di pasar\n\nSudah 3 hari."},
     ),
-    Case(
+    InboundCase(
         "no external id: keyed by content",
-        "web",
         js({"body": "Air PDAM mati"}),
+        content_type="application/json",
+        status=201,
         expect={"title": "Air PDAM mati"},
     ),
-    Case(
+    InboundCase(
+        "non-Latin text is kept",
+        js({"body": "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ jalan rusak 🚧", "external_id": "f-6"}),
+        content_type="application/json",
+        status=201,
+        expect={"body": "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ jalan rusak 🚧"},
+    ),
+    InboundCase(
+        "oversize body",
+        BIG,
+        content_type="application/json",
+        status=413,
+        reports=0,
+        inbound=0,
+    ),
+    InboundCase(
+        "malformed json",
+        b'{"body": "tanpa penutup"',
+        content_type="application/json",
+        status=400,
+        reports=0,
+    ),
+    InboundCase(
+        "json that is not an object",
+        b'["body"]',
+        content_type="application/json",
+        status=400,
+        reports=0,
+    ),
+    InboundCase(
+        "missing body field",
+        js({"name": "Budi"}),
+        content_type="application/json",
+        status=400,
+        error_field="body",
+        reports=0,
+    ),
+    InboundCase(
+        "empty body after cleaning",
+        js({"body": "<p> </p>"}),
+        content_type="application/json",
+        status=400,
+        error_field="body",
+        reports=0,
+    ),
+    InboundCase(
+        "bad coordinate",
+        js({"body": "x", "lat": "utara"}),
+        content_type="application/json",
+        status=400,
+        error_field="lat",
+        reports=0,
+    ),
+    InboundCase(
+        "bad NIK",
+        js({"body": "x", "identity_number": "123"}),
+        content_type="application/json",
+        status=400,
+        error_field="identity_number",
+        reports=0,
+    ),
+    InboundCase(
+        "unsupported content type",
+        b"body=x",
+        content_type="text/plain",
+        status=400,
+        error_field="Content-Type",
+        reports=0,
+    ),
+    InboundCase(
+        "invalid utf-8 in json",
+        b'{"body": "\xff\xfe"}',
+        content_type="application/json",
+        status=400,
+        reports=0,
+    ),
+]
+
+SIGNED_CASES = [
+    InboundCase(
         "mapped site fields, signed",
-        "web-signed",
         js(
             {
                 "isi_aduan": "Jembatan retak",
@@ -125,7 +223,8 @@ INBOUND_CASES = [
                 "lokasi": "Desa Suka",
             }
         ),
-        signed=True,
+        content_type="application/json",
+        status=201,
         expect={
             "external_id": "A-77",
             "reporter.name": "Sari",
@@ -134,125 +233,65 @@ INBOUND_CASES = [
             "routing.agency": "upt-jalan",
         },
     ),
-    Case(
-        "non-Latin text is kept",
-        "web",
-        js({"body": "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ jalan rusak 🚧", "external_id": "f-6"}),
-        expect={"body": "ꦗꦭꦤ꧀ ꦫꦸꦱꦏ꧀ jalan rusak 🚧"},
-    ),
-    # Bad input: a clear JSON error; nothing made that must not be, raw kept where it must.
-    Case(
+    InboundCase(
         "wrong signature",
-        "web-signed",
         js({"isi_aduan": "x"}),
+        content_type="application/json",
+        status=403,
+        signed=False,
         headers={"X-Signature-256": "sha256=" + "0" * 64},
-        status=403,
         reports=0,
         inbound=0,
     ),
-    Case(
-        "missing signature", "web-signed", js({"isi_aduan": "x"}), status=403, reports=0, inbound=0
-    ),
-    Case(
-        "signature by another secret",
-        "web-signed",
+    InboundCase(
+        "missing signature",
         js({"isi_aduan": "x"}),
-        headers={"X-Signature-256": sign(js({"isi_aduan": "x"}), "other")},
+        content_type="application/json",
         status=403,
+        signed=False,
         reports=0,
         inbound=0,
     ),
-    Case("oversize body", "web", BIG, status=413, reports=0, inbound=0),
-    Case("malformed json", "web", b'{"body": "tanpa penutup"', status=400, reports=0),
-    Case("json that is not an object", "web", b'["body"]', status=400, reports=0),
-    Case(
-        "missing body field", "web", js({"name": "Budi"}), status=400, error_field="body", reports=0
+    InboundCase(
+        "signature by another secret",
+        js({"isi_aduan": "x"}),
+        content_type="application/json",
+        status=403,
+        signed=False,
+        headers={"X-Signature-256": sign(js({"isi_aduan": "x"}), "other")},
+        reports=0,
+        inbound=0,
     ),
-    Case(
+    InboundCase(
         "missing mapped body field names the site's field",
-        "web-signed",
         js({"nama": "Sari"}),
-        signed=True,
+        content_type="application/json",
         status=400,
         error_field="isi_aduan",
         reports=0,
     ),
-    Case(
-        "empty body after cleaning",
-        "web",
-        js({"body": "<p> </p>"}),
-        status=400,
-        error_field="body",
-        reports=0,
-    ),
-    Case(
-        "bad coordinate",
-        "web",
-        js({"body": "x", "lat": "utara"}),
-        status=400,
-        error_field="lat",
-        reports=0,
-    ),
-    Case(
-        "bad NIK",
-        "web",
-        js({"body": "x", "identity_number": "123"}),
-        status=400,
-        error_field="identity_number",
-        reports=0,
-    ),
-    Case(
-        "unsupported content type",
-        "web",
-        b"body=x",
-        content_type="text/plain",
-        status=400,
-        error_field="Content-Type",
-        reports=0,
-    ),
-    Case("invalid utf-8 in json", "web", b'{"body": "\xff\xfe"}', status=400, reports=0),
-    Case("unknown channel", "nope", js({"body": "x"}), status=404, reports=0, inbound=0),
 ]
 
 
-def _get(payload: dict[str, Any], dotted: str) -> Any:
-    node: Any = payload
-    for part in dotted.split("."):
-        node = node[part]
-    return node
+class TestOpenWebform(PushChannelTests):
+    """A site that cannot sign: the report's own field names, JSON or a form."""
+
+    channel = SITE_OPEN
+    cases = OPEN_CASES
+    happy, malformed = "json with schema names", "malformed json"
+    # Nothing to forge on a channel without a secret.
+    shared_cases = ["unknown channel", "secret not stored nor logged"]
 
 
-@pytest.mark.parametrize("case", INBOUND_CASES, ids=[c.label for c in INBOUND_CASES])
-def test_inbound_case(intake_gateway: Any, case: Case) -> None:
-    headers = dict(case.headers)
-    if case.signed:
-        headers["X-Signature-256"] = sign(case.body)
-    response = intake_gateway.post(
-        case.channel, data=case.body, headers=headers, content_type=case.content_type
+class TestSignedWebform(PushChannelTests):
+    """A site that signs its posts and names its own fields."""
+
+    channel = SITE_SIGNED
+    cases = SIGNED_CASES
+    happy, malformed = (
+        "mapped site fields, signed",
+        "missing mapped body field names the site's field",
     )
-    assert response.status_code == case.status, response.get_data(as_text=True)
-    answer = response.get_json()
-    assert answer is not None, "every answer is JSON"
-    reports = intake_gateway.rows(Report)
-    inbound = intake_gateway.rows(InboundMessage)
-    assert len(reports) == case.reports
-    assert len(intake_gateway.rows(ForwardItem)) == case.reports
-    assert len(inbound) == case.inbound
-    if case.status in (200, 201):
-        assert answer["id"] == reports[0].id
-        assert answer["status"] == "queued"
-        payload = reports[0].payload
-        for key, value in case.expect.items():
-            assert _get(payload, key) == value, key
-    else:
-        assert answer["error"]["message"]
-        if case.error_field:
-            assert answer["error"]["field"] == case.error_field
-        if case.inbound:
-            # Rejected input is kept, raw, for an admin to fix and replay.
-            assert inbound[0].state == "rejected"
-            assert inbound[0].error
-            assert answer["error"]["inbound_id"] == inbound[0].id
 
 
 def test_repeat_answers_200_with_the_same_id(intake_gateway: Any) -> None:
