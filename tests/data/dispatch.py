@@ -72,7 +72,8 @@ CENTRAL_AGENCIES: dict[str, tuple[str, list[str], list[str]]] = {
         "kartu BPJS nonaktif", "iuran BPJS naik", "pindah faskes BPJS", "denda BPJS",
         "peserta PBI dicoret"]),
     "disdik": ("Dinas Pendidikan", ["DISDIK", "Dinas Pendidikan Kota"], [
-        "PPDB zonasi curang", "guru honorer belum digaji", "dana BOS", "seragam sekolah dijual mahal",
+        "PPDB zonasi curang", "guru honorer belum digaji", "dana BOS",
+        "seragam sekolah dijual mahal",
         "sekolah minta sumbangan", "gedung sekolah rusak", "ijazah ditahan sekolah"]),
     "dinsos": ("Dinas Sosial", ["DINSOS"], [
         "bansos tidak tepat sasaran", "PKH dicoret", "BLT belum cair", "tidak masuk DTKS",
@@ -84,7 +85,8 @@ CENTRAL_AGENCIES: dict[str, tuple[str, list[str], list[str]]] = {
         "izin usaha lama keluar", "PBG belum terbit", "NIB lewat OSS error", "izin reklame",
         "izin mendirikan bangunan"]),
     "bapenda": ("Badan Pendapatan Daerah", ["BAPENDA"], [
-        "tagihan PBB naik", "NJOP tidak wajar", "BPHTB", "pajak restoran", "SPPT PBB belum datang"]),
+        "tagihan PBB naik", "NJOP tidak wajar", "BPHTB", "pajak restoran",
+        "SPPT PBB belum datang"]),
     "pdam": ("Perumda Air Minum", ["PDAM", "Perumda Tirta"], [
         "air PDAM mati", "air keruh", "tagihan air membengkak", "pipa PDAM bocor",
         "meteran air rusak", "air kecil sekali alirannya"]),
@@ -94,13 +96,15 @@ CENTRAL_AGENCIES: dict[str, tuple[str, list[str], list[str]]] = {
     "damkar": ("Dinas Pemadam Kebakaran", ["DAMKAR"], [
         "sarang tawon di rumah", "hidran tidak berfungsi", "kebakaran lahan", "ular masuk rumah"]),
     "bpbd": ("Badan Penanggulangan Bencana Daerah", ["BPBD"], [
-        "banjir setinggi lutut", "tanah longsor", "pohon tumbang", "rumah rusak angin puting beliung",
+        "banjir setinggi lutut", "tanah longsor", "pohon tumbang",
+        "rumah rusak angin puting beliung",
         "tebing rawan longsor"]),
     "disperindag": ("Dinas Perdagangan", ["DISDAG"], [
         "harga minyak goreng mahal", "timbangan pedagang curang", "pasar becek", "kios pasar",
         "gas elpiji langka"]),
     "diskominfo": ("Dinas Komunikasi dan Informatika", ["DISKOMINFO"], [
-        "website pemkot tidak bisa dibuka", "wifi publik mati", "menara BTS", "aplikasi layanan error"]),
+        "website pemkot tidak bisa dibuka", "wifi publik mati", "menara BTS",
+        "aplikasi layanan error"]),
     "kemenag": ("Kantor Kementerian Agama", ["Kemenag"], [
         "pendaftaran nikah di KUA", "biaya nikah", "antrean haji", "madrasah"]),
     "samsat": ("UPT Samsat", ["SAMSAT"], [
@@ -111,48 +115,141 @@ CENTRAL_AGENCIES: dict[str, tuple[str, list[str], list[str]]] = {
     "dispertan": ("Dinas Pertanian", ["DISPERTAN"], [
         "pupuk subsidi langka", "harga gabah anjlok", "irigasi sawah kering", "hama tikus"]),
     "disporapar": ("Dinas Pemuda Olahraga dan Pariwisata", ["DISPORAPAR"], [
-        "stadion tidak terawat", "tiket wisata mahal", "fasilitas GOR rusak", "objek wisata kotor"]),
+        "stadion tidak terawat", "tiket wisata mahal", "fasilitas GOR rusak",
+        "objek wisata kotor"]),
 }
 # fmt: on
 
 UNIT_TOPICS = {
-    "puskesmas": ("UPT Puskesmas", "dinkes", [
-        "antrean puskesmas", "dokter puskesmas tidak ada", "obat di puskesmas habis",
-        "pelayanan puskesmas", "bidan puskesmas", "ambulans puskesmas",
-    ]),
-    "kecamatan": ("Kecamatan", None, [
-        "pelayanan kantor kecamatan", "camat", "surat keterangan di kecamatan",
-        "rekomendasi kecamatan", "kegiatan musrenbang",
-    ]),
-    "kelurahan": ("Kelurahan", None, [
-        "surat pengantar kelurahan", "lurah jarang di kantor", "pelayanan kelurahan",
-        "ketua RT", "pos ronda", "kerja bakti kampung",
-    ]),
-    "pasar": ("UPT Pasar", "disperindag", [
-        "los pasar bocor", "retribusi pasar", "pasar kumuh", "parkir pasar semrawut",
-    ]),
-    "kua": ("KUA", "kemenag", [
-        "pendaftaran nikah", "penghulu terlambat", "buku nikah", "rujuk dan cerai",
-    ]),
-    "smpn": ("SMP Negeri", "disdik", [
-        "guru sering tidak masuk", "sekolah menahan rapor", "pungutan sekolah", "kantin sekolah",
-        "PPDB di sekolah", "perundungan murid",
-    ]),
+    "puskesmas": (
+        "UPT Puskesmas",
+        "dinkes",
+        [
+            "antrean puskesmas",
+            "dokter puskesmas tidak ada",
+            "obat di puskesmas habis",
+            "pelayanan puskesmas",
+            "bidan puskesmas",
+            "ambulans puskesmas",
+        ],
+    ),
+    "kecamatan": (
+        "Kecamatan",
+        None,
+        [
+            "pelayanan kantor kecamatan",
+            "camat",
+            "surat keterangan di kecamatan",
+            "rekomendasi kecamatan",
+            "kegiatan musrenbang",
+        ],
+    ),
+    "kelurahan": (
+        "Kelurahan",
+        None,
+        [
+            "surat pengantar kelurahan",
+            "lurah jarang di kantor",
+            "pelayanan kelurahan",
+            "ketua RT",
+            "pos ronda",
+            "kerja bakti kampung",
+        ],
+    ),
+    "pasar": (
+        "UPT Pasar",
+        "disperindag",
+        [
+            "los pasar bocor",
+            "retribusi pasar",
+            "pasar kumuh",
+            "parkir pasar semrawut",
+        ],
+    ),
+    "kua": (
+        "KUA",
+        "kemenag",
+        [
+            "pendaftaran nikah",
+            "penghulu terlambat",
+            "buku nikah",
+            "rujuk dan cerai",
+        ],
+    ),
+    "smpn": (
+        "SMP Negeri",
+        "disdik",
+        [
+            "guru sering tidak masuk",
+            "sekolah menahan rapor",
+            "pungutan sekolah",
+            "kantin sekolah",
+            "PPDB di sekolah",
+            "perundungan murid",
+        ],
+    ),
 }
 
-OPENERS = ["", "", "Selamat pagi admin, ", "Permisi min, ", "Assalamualaikum. ", "Yth. Bapak/Ibu, ",
-           "Lapor! ", "Mohon bantuannya, ", "Punten, ", "Nyuwun sewu, ", "Tolong ", "Halo, "]
-DETAILS = ["sudah lebih dari seminggu", "sudah berbulan-bulan", "sejak kemarin sore",
-           "sudah lapor ke RT tapi belum ada tindakan", "warga resah", "sangat mengganggu",
-           "banyak warga mengeluh", "mboten wonten tindak lanjut", "teu acan aya tindakan",
-           "kondisinya makin parah", "membahayakan anak-anak", "sampai sekarang belum beres"]
-CLOSERS = ["", "Mohon segera ditindaklanjuti.", "Terima kasih.", "Matur nuwun.", "Hatur nuhun.",
-           "Tolong diperhatikan.", "Kapan diperbaiki?", "Mohon solusinya."]
-CONTACTS = ["Hub saya di 0812-3456-7890", "WA 085712345678", "email saya warga.kita@contoh.id",
-            "no hp +6281398765432", "NIK saya 3273011201900001"]
-ABBREVIATIONS = {"yang": "yg", "dengan": "dgn", "tidak": "tdk", "sudah": "sdh", "belum": "blm",
-                 "tolong": "tlg", "karena": "krn", "sampai": "sampe", "sekali": "bgt",
-                 "jalan": "jln", "untuk": "utk", "sekarang": "skrg", "banyak": "byk"}
+OPENERS = [
+    "",
+    "",
+    "Selamat pagi admin, ",
+    "Permisi min, ",
+    "Assalamualaikum. ",
+    "Yth. Bapak/Ibu, ",
+    "Lapor! ",
+    "Mohon bantuannya, ",
+    "Punten, ",
+    "Nyuwun sewu, ",
+    "Tolong ",
+    "Halo, ",
+]
+DETAILS = [
+    "sudah lebih dari seminggu",
+    "sudah berbulan-bulan",
+    "sejak kemarin sore",
+    "sudah lapor ke RT tapi belum ada tindakan",
+    "warga resah",
+    "sangat mengganggu",
+    "banyak warga mengeluh",
+    "mboten wonten tindak lanjut",
+    "teu acan aya tindakan",
+    "kondisinya makin parah",
+    "membahayakan anak-anak",
+    "sampai sekarang belum beres",
+]
+CLOSERS = [
+    "",
+    "Mohon segera ditindaklanjuti.",
+    "Terima kasih.",
+    "Matur nuwun.",
+    "Hatur nuhun.",
+    "Tolong diperhatikan.",
+    "Kapan diperbaiki?",
+    "Mohon solusinya.",
+]
+CONTACTS = [
+    "Hub saya di 0812-3456-7890",
+    "WA 085712345678",
+    "email saya warga.kita@contoh.id",
+    "no hp +6281398765432",
+    "NIK saya 3273011201900001",
+]
+ABBREVIATIONS = {
+    "yang": "yg",
+    "dengan": "dgn",
+    "tidak": "tdk",
+    "sudah": "sdh",
+    "belum": "blm",
+    "tolong": "tlg",
+    "karena": "krn",
+    "sampai": "sampe",
+    "sekali": "bgt",
+    "jalan": "jln",
+    "untuk": "utk",
+    "sekarang": "skrg",
+    "banyak": "byk",
+}
 
 
 @dataclass(frozen=True)
@@ -204,17 +301,28 @@ def _typos(text: str, rng: random.Random) -> str:
 def complaint(agency: Agency, rng: random.Random) -> str:
     """One citizen's text about a topic of the agency."""
     topic = rng.choice(agency.topics)
-    if agency.place is None and agency.code in ("dinas-pupr", "dinkes", "disdik") and rng.random() < 0.3:
+    if (
+        agency.place is None
+        and agency.code in ("dinas-pupr", "dinkes", "disdik")
+        and rng.random() < 0.3
+    ):
         topic = f"{topic}, {rng.choice(agency.topics)}"
     district = agency.place or rng.choice(DISTRICTS)
-    where = rng.choice([
-        f"di Jl. {rng.choice(STREETS)} no {rng.randint(1, 200)}",
-        f"di kelurahan {district}" if agency.place is None else f"di {district}",
-        f"dekat pasar {district}", f"di RT 0{rng.randint(1, 9)}/RW 0{rng.randint(1, 9)}",
-        f"kecamatan {district}",
-    ])
+    where = rng.choice(
+        [
+            f"di Jl. {rng.choice(STREETS)} no {rng.randint(1, 200)}",
+            f"di kelurahan {district}" if agency.place is None else f"di {district}",
+            f"dekat pasar {district}",
+            f"di RT 0{rng.randint(1, 9)}/RW 0{rng.randint(1, 9)}",
+            f"kecamatan {district}",
+        ]
+    )
     if agency.place and rng.random() < 0.8:
-        where = f"{where} ({agency.name.split(' ', 1)[0]} {district})" if rng.random() < 0.5 else f"di {district}"
+        where = (
+            f"{where} ({agency.name.split(' ', 1)[0]} {district})"
+            if rng.random() < 0.5
+            else f"di {district}"
+        )
     parts = [rng.choice(OPENERS) + f"{topic} {where}", rng.choice(DETAILS)]
     if rng.random() < 0.3:
         parts.append(rng.choice(DETAILS))
@@ -227,7 +335,9 @@ def complaint(agency: Agency, rng: random.Random) -> str:
     return text.strip()
 
 
-def history(rows: int, seed: int, districts: int = 40, noise: float = 0.04) -> Iterator[tuple[str, str]]:
+def history(
+    rows: int, seed: int, districts: int = 40, noise: float = 0.04
+) -> Iterator[tuple[str, str]]:
     """(text, the centre's agency name) rows, with the centre's own mistakes and quirks."""
     rng = random.Random(seed)
     pool = agencies(districts)
@@ -273,11 +383,10 @@ def main() -> None:
     with args.out.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(["no", "tanggal", "keluhan", "instansi"])
-        for i, (text, label) in enumerate(history(args.rows, args.seed, args.districts), 1):
-            if seen and i % 97 == 0:
-                text, label = seen[-1]  # the centre's export repeats some rows
-            seen.append((text, label))
-            writer.writerow([i, f"2025-{(i % 12) + 1:02d}-{(i % 28) + 1:02d}", text, label])
+        for i, generated in enumerate(history(args.rows, args.seed, args.districts), 1):
+            row = seen[-1] if seen and i % 97 == 0 else generated  # the export repeats rows
+            seen.append(row)
+            writer.writerow([i, f"2025-{(i % 12) + 1:02d}-{(i % 28) + 1:02d}", *row])
     if args.mapping:
         lines = ["# The centre's agency names -> gateway config codes (generated)."]
         lines += [f'"{name}": {code}' for name, code in mapping(args.districts).items()]
