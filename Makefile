@@ -6,7 +6,7 @@ CONFIG ?= config/demo.yaml
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint bench clean lock audit
+.PHONY: run test lint bench confusables clean lock audit
 
 # Installs exactly the locked versions (hashes checked), then the project itself.
 $(BIN)/sp4n-gateway: setup.cfg pyproject.toml requirements.lock
@@ -31,6 +31,11 @@ lint: $(BIN)/sp4n-gateway
 
 bench: $(BIN)/sp4n-gateway
 	$(BIN)/python bench/intake.py
+
+# The look-alike table keyword matching uses (normalizer/confusables.py): rebuild it after
+# upgrading confusable-homoglyphs or Python; a test fails while it is stale.
+confusables: $(BIN)/sp4n-gateway
+	$(BIN)/python -m normalizer.confusables
 
 # Refresh requirements.lock from setup.cfg's lower bounds (newest versions that fit).
 lock: $(BIN)/sp4n-gateway

@@ -275,6 +275,14 @@ class Adapter(Generic[OptionsT]):
         """The public URL a provider posts this channel's webhooks to."""
         return self.inbound_url_for(self.public_url, self.name)
 
+    @property
+    def strict(self) -> bool:
+        """Whether unusable input is refused (HTTP 400) rather than dropped with a note.
+
+        Only the `webform` channel can be strict (`strict: true`).
+        """
+        return False
+
     def handshake(self, request: InboundRequest) -> HttpAnswer | None:
         """Answer a provider proving the webhook URL (Meta's `hub.challenge`, X's CRC) or None.
 

@@ -217,7 +217,18 @@ def parse_config(
         check_models(tree, model)
     if tree.issues or model is None:
         raise ConfigError(tree.issues)
+    channels = _default_time_zones(channels, model.gateway.timezone)
     return Config(model=model, channels=channels, source=filename, warnings=warnings)
+
+
+def _default_time_zones(channels: list[ChannelOptions], zone: str) -> list[ChannelOptions]:
+    """A channel with a `time_zone` option left unset (None) reads times in gateway.timezone."""
+    return [
+        options.model_copy(update={"time_zone": zone})
+        if "time_zone" in type(options).model_fields and vars(options)["time_zone"] is None
+        else options
+        for options in channels
+    ]
 
 
 def _remember_channel_names(tree: _Tree, raw_channels: Any) -> None:
@@ -310,8 +321,20 @@ def _check_references(tree: _Tree, data: dict[str, Any], channels: list[ChannelO
     agencies = [_section(Agency, a) for a in raw_agencies]
     if any(a is None for a in agencies):
         return
-    routing = _section(RoutingSection, data.get("routing"))
+    parents = _check_agency_tree(tree, agencies)
     central = _section(CentralSection, data.get("central"))
+    if central is not None and central.sandbox.return_agency not in (None, *parents):
+        tree.issue(
+            ("central", "sandbox", "return_agency"),
+            f"instansi {central.sandbox.return_agency!r} tidak dikenal",
+        )
+    routing = _section(RoutingSection, data.get("routing"))
+    if routing is not None:
+        _check_routing(tree, routing, parents, {c.name for c in channels})
+
+
+def _check_agency_tree(tree: _Tree, agencies: list[Agency]) -> dict[str, str | None]:
+    """Codes listed once, parents that exist, no cycle; returns code -> parent."""
     parents: dict[str, str | None] = {}
     for i, agency in enumerate(agencies):
         if agency.code in parents:
@@ -320,7 +343,6 @@ def _check_references(tree: _Tree, data: dict[str, Any], channels: list[ChannelO
     for i, agency in enumerate(agencies):
         if agency.parent is not None and agency.parent not in parents:
             tree.issue(("agencies", i, "parent"), f"instansi {agency.parent!r} tidak dikenal")
-    for i, agency in enumerate(agencies):
         seen = {agency.code}
         node = agency.parent
         while node is not None and node in parents:
@@ -329,24 +351,23 @@ def _check_references(tree: _Tree, data: dict[str, Any], channels: list[ChannelO
                 break
             seen.add(node)
             node = parents[node]
-    if central is not None and central.sandbox.return_agency not in (None, *parents):
-        tree.issue(
-            ("central", "sandbox", "return_agency"),
-            f"instansi {central.sandbox.return_agency!r} tidak dikenal",
-        )
-    if routing is None:
-        return
+    return parents
+
+
+def _check_routing(
+    tree: _Tree, routing: RoutingSection, parents: dict[str, str | None], channels: set[str]
+) -> None:
+    """The default and every rule name agencies and channels that exist."""
     if routing.default not in parents:
         tree.issue(
             ("routing", "default"),
             f"instansi {routing.default!r} tidak dikenal; instansi yang ada: " + ", ".join(parents),
         )
-    channel_names = {c.name for c in channels}
     for i, rule in enumerate(routing.rules):
         if rule.learned is None and rule.agency not in parents:
             tree.issue(("routing", "rules", i, "agency"), f"instansi {rule.agency!r} tidak dikenal")
         for name in rule.when.channel if rule.when else []:
-            if name not in channel_names:
+            if name not in channels:
                 tree.issue(
                     ("routing", "rules", i, "when", "channel"), f"kanal {name!r} tidak dikenal"
                 )

@@ -185,6 +185,7 @@ def build_runtime(
             kinds=model.normalizer.kinds,
             default_kind=adapter.options.kind,
             learned_kinds=kind_model,
+            strict=adapter.strict,
         )
 
     data_dir = Path(model.gateway.data_dir)

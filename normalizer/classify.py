@@ -2,9 +2,17 @@
 
 Keyword matching rules (shared with routing rules through `keyword_matches`):
 
-- text and keywords are folded the same way: case-folded, accents removed ("é" -> "e"), every
-  run of characters that is not a letter or digit turned into one space, so "Mark-Up" matches
-  the keyword "mark up" and "pungli!!" matches "pungli";
+- text and keywords are folded the same way: case-folded, accents removed ("é" -> "e"),
+  look-alike letters of other scripts read as the Latin ones they imitate and invisible
+  characters dropped (`normalizer.confusables`: "kоrupsi" with a Cyrillic "о" is "korupsi"),
+  every run of characters that is not a letter or digit turned into one space, so "Mark-Up"
+  matches the keyword "mark up" and "pungli!!" matches "pungli". Folding is for matching
+  only: the stored and forwarded text keeps every character;
+- "l", "1" and "i" fold to one letter, and "0" to "o": Unicode's confusables make "I", "l"
+  and "1" one shape and "0" and "O" another, and case folding makes "I" an "i", so "PUNGLI"
+  written with a Cyrillic "І", "pungӏi" with a palochka, "pungl1" and "k0rupsi" all match.
+  Keywords fold the same way, so "RT 01" still matches "rt 01"; no Indonesian keyword turns
+  into another word by these swaps;
 - a keyword, which may be a phrase of several words, matches whole words only: it must start at
   a word boundary and end at one, so "korupsi" does not match inside "antikorupsi" and "suap"
   does not match "suapi";
@@ -22,6 +30,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from normalizer.confusables import fold_table
 from vocabulary.kinds import Kind
 
 KINDS: Final[tuple[Kind, ...]] = tuple(Kind)
@@ -32,8 +41,9 @@ _KEYWORD_KINDS: Final[tuple[Kind, ...]] = (
     Kind.PERMINTAAN_INFORMASI,
 )
 
-_ENCLITICS = r"(?:nya|lah|kah|pun|ku|mu)?"
+_ENCLITICS = r"(?:nya|iah|kah|pun|ku|mu)?"  # folded: -lah is "iah"
 _NOT_WORD = re.compile(r"[\W_]+")
+_ONE_SHAPE = str.maketrans("l10", "iio")  # UTS #39: I, l, 1 look alike; so do O and 0
 
 # Word lists read better as paragraphs than one word a line.
 # fmt: off
@@ -75,16 +85,18 @@ class KindKeywords(BaseModel):
 
 
 def fold(text: str) -> str:
-    """Text as keyword matching sees it: case-folded, accents removed, words separated by one space.
+    """Text as keyword matching sees it (see the module rules): one space between words.
 
     >>> fold("  Pungutan-LIAR di Kantor Désa!! ")
-    'pungutan liar di kantor desa'
+    'pungutan iiar di kantor desa'
     """
-    bare = text.casefold()
-    if not bare.isascii():  # most messages are plain ASCII: skip the per-character walk
-        decomposed = unicodedata.normalize("NFKD", bare)
-        bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NOT_WORD.sub(" ", bare).strip()
+    if text.isascii():  # most messages: nothing to decompose or map
+        folded = text.lower()
+    else:  # look-alikes before case folding: to the eye, "Ν" is an N but "ν" a v
+        table = fold_table()  # before NFKD too, which would make "˛" a space and a mark
+        folded = unicodedata.normalize("NFKD", text.translate(table)).translate(table)
+        folded = folded.casefold()
+    return _NOT_WORD.sub(" ", folded.translate(_ONE_SHAPE)).strip()
 
 
 @lru_cache(maxsize=256)
@@ -115,7 +127,7 @@ def as_kind(value: str | None) -> Kind | None:
     """`value` as one of KINDS (ignoring case, spaces and dashes), or None when it is not one."""
     if value is None:
         return None
-    candidate = "_".join(fold(value).split())
+    candidate = "_".join(_NOT_WORD.sub(" ", value.casefold()).split())
     return Kind(candidate) if candidate in KINDS else None
 
 

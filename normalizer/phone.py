@@ -90,7 +90,9 @@ def normalize_address(raw: str, region: str = "ID") -> str:
     e164 = to_e164(raw, region)
     if e164 is not None:
         return e164
-    compact = _SEPARATORS.sub("", _strip_scheme(raw))
+    # NFC after the separators go: removing a space left by NFKC (an acute accent becomes
+    # space + combining mark) must not leave a form that normalizes again differently.
+    compact = unicodedata.normalize("NFC", _SEPARATORS.sub("", _strip_scheme(raw)))
     return compact or raw.strip()
 
 

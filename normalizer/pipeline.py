@@ -1,7 +1,12 @@
 """From an adapter's MessageDraft to the canonical Report: clean, check, classify, assemble.
 
 `normalize_draft` is pure and total: it raises only `PayloadInvalid` (a message with no text,
-or letter details that do not fit), and otherwise drops what it cannot use with a note.
+or letter details that do not fit), and otherwise drops what it cannot use with a note. On a
+strict channel (`NormalizerSettings.strict`) a value the sender gave that cannot be used is a
+`PayloadInvalid` naming the field instead: the sender is told, nothing is dropped.
+
+Notes land on the report's timeline, which admins read and logs may echo: a note names the
+field and why it was dropped, never its value (the value is kept with the raw message).
 Routing sits between the two steps: the caller routes the `NormalizedMessage`, then calls
 `build_report` with the result.
 
@@ -16,12 +21,12 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 from typing import Any
 
 from pydantic import ValidationError
 
 from normalizer.classify import KindKeywords, as_kind
+from normalizer.email_address import EmailRejected, parse_email
 from normalizer.learn.kinds import KindDecision, LearnedKinds, decide_kind
 from normalizer.phone import to_e164
 from normalizer.report import (
@@ -39,6 +44,7 @@ from normalizer.text import (
     clean_text,
     clip,
     derive_title,
+    html_to_line,
     html_to_text,
     looks_like_html,
 )
@@ -59,6 +65,7 @@ class NormalizerSettings:
     region: str = "ID"
     kinds: KindKeywords = field(default_factory=KindKeywords)
     default_kind: str | None = None  # the channel's configured kind; beats keywords
+    strict: bool = False  # refuse what would be dropped with a note (webform `strict: true`)
     learned_kinds: LearnedKinds | None = None  # the kind model backing up the keywords
 
 
@@ -84,6 +91,13 @@ def _line(value: str | None) -> str | None:
     return (clean_line(value) or None) if value is not None else None
 
 
+def _text_line(value: str | None) -> str | None:
+    """A one-line text field (title, name, address...): HTML reduced to text like the body."""
+    if value is not None and looks_like_html(value):
+        value = html_to_line(value)
+    return _line(value)
+
+
 def _body(draft: MessageDraft, notes: list[str]) -> str:
     text = draft.body or ""
     if draft.body_content_type.lower().startswith("text/html") or looks_like_html(text):
@@ -97,28 +111,30 @@ def _body(draft: MessageDraft, notes: list[str]) -> str:
     return body
 
 
-def _email(raw: str | None, notes: list[str]) -> str | None:
-    value = _line(raw)
-    if value is None:
-        return None
-    if value.lower().startswith("mailto:"):
-        value = value[len("mailto:") :]
-    value = parseaddr(value)[1] or value  # "Budi <budi@contoh.id>" -> the address
-    local, _, domain = value.rpartition("@")
-    labels = domain.split(".")
-    if not local or "@" in local or " " in value or len(labels) < 2 or not all(labels):
-        notes.append("email is not an address, kept out of reporter")
-        return None
-    return f"{local}@{domain.lower()}"
+def _drop(field: str, reason: str, settings: NormalizerSettings, notes: list[str]) -> None:
+    """A value the sender gave cannot be used: a note, or PayloadInvalid on a strict channel."""
+    if settings.strict:
+        raise PayloadInvalid(f"field {field!r} cannot be used: {reason}", field=field)
+    notes.append(f"{field} dropped: {reason}")
 
 
-def _nik(raw: str | None, notes: list[str]) -> str | None:
+def _email(raw: str | None, settings: NormalizerSettings, notes: list[str]) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return parse_email(raw)
+    except EmailRejected as exc:
+        _drop("email", f"not an email address, {exc}", settings, notes)
+        return None
+
+
+def _nik(raw: str | None, settings: NormalizerSettings, notes: list[str]) -> str | None:
     value = _line(raw)
     if value is None:
         return None
     digits = _NIK_SEPARATORS.sub("", value)
     if not _NIK.fullmatch(digits):
-        notes.append("identity_number is not 16 digits, kept out of reporter")
+        _drop("identity_number", "a NIK is 16 digits", settings, notes)
         return None
     return digits
 
@@ -126,18 +142,20 @@ def _nik(raw: str | None, notes: list[str]) -> str | None:
 def _reporter(draft: MessageDraft, settings: NormalizerSettings, notes: list[str]) -> Reporter:
     phone = to_e164(draft.phone, settings.region) if draft.phone else None
     if draft.phone and draft.phone.strip() and phone is None:
-        notes.append("phone not a valid number, kept out of reporter")
+        _drop("phone", "not a valid phone number", settings, notes)
     return Reporter(
-        name=_line(draft.name),
+        name=_text_line(draft.name),
         phone=phone,
-        email=_email(draft.email, notes),
+        email=_email(draft.email, settings, notes),
         handle=_line(draft.handle),
-        address=_line(draft.address),
-        identity_number=_nik(draft.identity_number, notes),
+        address=_text_line(draft.address),
+        identity_number=_nik(draft.identity_number, settings, notes),
     )
 
 
-def _coordinate(value: Any, limit: float, name: str, notes: list[str]) -> float | None:
+def _coordinate(
+    value: Any, limit: float, name: str, settings: NormalizerSettings, notes: list[str]
+) -> float | None:
     if value is None:
         return None
     try:
@@ -145,16 +163,18 @@ def _coordinate(value: Any, limit: float, name: str, notes: list[str]) -> float 
     except (TypeError, ValueError):
         number = math.nan
     if not math.isfinite(number) or abs(number) > limit:
-        notes.append(f"{name} {value!r} is not a coordinate, dropped")
+        _drop(name, f"not a number between -{limit:g} and {limit:g}", settings, notes)
         return None
     return number
 
 
-def _location(draft: MessageDraft, notes: list[str]) -> Location | None:
+def _location(
+    draft: MessageDraft, settings: NormalizerSettings, notes: list[str]
+) -> Location | None:
     location = Location(
-        text=_line(draft.location_text),
-        lat=_coordinate(draft.lat, 90, "lat", notes),
-        lon=_coordinate(draft.lon, 180, "lon", notes),
+        text=_text_line(draft.location_text),
+        lat=_coordinate(draft.lat, 90, "lat", settings, notes),
+        lon=_coordinate(draft.lon, 180, "lon", settings, notes),
         region_code=_line(draft.region_code),
     )
     return location if location.model_dump(exclude_none=True) else None
@@ -178,7 +198,7 @@ def _kind(
 ) -> KindDecision:
     explicit = as_kind(draft.kind)
     if draft.kind is not None and explicit is None:
-        notes.append(f"kind {draft.kind!r} unknown, classified instead")
+        _drop("kind", "not one of " + ", ".join(Kind), settings, notes)
     decision = decide_kind(
         text,
         settings.kinds,
@@ -194,7 +214,7 @@ def normalize_draft(draft: MessageDraft, settings: NormalizerSettings) -> Normal
     """Clean and check one draft; raise PayloadInvalid only when it carries no usable message."""
     notes: list[str] = list(draft.notes)
     body = _body(draft, notes)
-    given_title = _line(draft.title)
+    given_title = _text_line(draft.title)
     title = clip(given_title, MAX_TITLE) if given_title else derive_title(body, MAX_TITLE)
     decision = _kind(draft, settings, f"{title}\n{body}", notes)
     kind = decision.kind
@@ -205,13 +225,13 @@ def normalize_draft(draft: MessageDraft, settings: NormalizerSettings) -> Normal
         title=title,
         body=body,
         kind=kind,
-        category=_line(draft.category),
+        category=_text_line(draft.category),
         reporter=_reporter(draft, settings, notes),
         privacy=Privacy(
             anonymous=bool(draft.anonymous),
             confidential=bool(draft.confidential) or decision.whistleblowing_seen,
         ),
-        location=_location(draft, notes),
+        location=_location(draft, settings, notes),
         incident_date=incident_date,
         letter=_letter(draft.letter),
         in_reply_to=_line(draft.in_reply_to),

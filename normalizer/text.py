@@ -21,21 +21,32 @@ ELLIPSIS: Final = "…"
 _HTML_TAGS: Final = frozenset(
     ["a", "abbr", "b", "blockquote", "body", "br", "center", "div", "em", "font", "h1", "h2",
      "h3", "h4", "h5", "h6", "head", "hr", "html", "i", "img", "li", "meta", "ol", "p", "pre",
-     "small", "span", "strong", "style", "table", "tbody", "td", "th", "title", "tr", "u", "ul"]
+     "small", "span", "strong", "style", "table", "tbody", "td", "th", "title", "tr", "u", "ul",
+     "article", "caption", "dd", "dl", "dt", "embed", "iframe", "nav", "noscript", "script",
+     "section", "strike", "sub", "sup", "svg", "tfoot", "thead"]
 )
 # C0/C1 controls (tab and newline are handled before), lone surrogates, zero-width space, BOM.
 _INVISIBLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff\u200b\u2060\ufeff]")
 _SPACES = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?]+")
 _WORD = re.compile(r"\w+")
-# Words written with a full stop that does not end a sentence (Indonesian letters and SMS).
-_ABBREVIATIONS: Final = frozenset(
-    ["a.n", "an", "bp", "bpk", "br", "cv", "dg", "dll", "dr", "dra", "drs", "dsb", "dst", "ds",
-     "gg", "h", "hj", "hp", "ir", "jl", "jln", "kab", "kav", "kec", "kel", "kh", "kp",
-     "mr", "mrs", "ms", "no", "nn", "ny", "prof", "prov", "pt", "rp", "rt", "rw", "s.d",
-     "sd", "sdr", "sdri", "st", "tbk", "telp", "tgl", "tlp", "tn", "u.p", "up", "wb", "wr",
-     "yth"]
+_LAST_WORD = re.compile(r"[\w.]+$")
+_LOOK_BACK: Final = 40
+_LINE_MARK = re.compile(r"^[ \t]*(?:#{1,6}|[-*+])[ \t]+", re.MULTILINE)
+_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
+_DOTTED = re.compile(r"(?:[^\W\d_]{1,3}\.)+[^\W\d_]{1,4}")  # "a.n", "S.H", "S.Pd", "M.Kom"
+# Words written with a full stop that does not end a sentence (Indonesian letters, addresses
+# and SMS), compared in lower case.
+ABBREVIATIONS: Final = frozenset(
+    ["a.n", "an", "blk", "bln", "bp", "bpk", "br", "cv", "dg", "dkk", "dll", "dr", "dra", "drg",
+     "drs", "dsb", "dsn", "dst", "ds", "gg", "h", "hj", "hp", "ir", "jend", "jl", "jln", "kab",
+     "kav", "kec", "kel", "ket", "kh", "komp", "kp", "kpd", "lt", "mr", "mrs", "ms", "no", "nn",
+     "ny", "perum", "prof", "prov", "pt", "rp", "rt", "rw", "s.d", "sd", "sdr", "sdri", "st",
+     "tbk", "telp", "tgl", "thn", "tlp", "tn", "ttd", "u.p", "up", "wb", "wr", "yth"]
 )
+# Forms of address that are also ordinary words ("ibu" is a mother): an abbreviation only
+# when capitalised ("Ibu. Siti"), so "... anak dan ibu. Kami ..." still ends a sentence.
+HONORIFICS: Final = frozenset(["bapak", "bu", "ibu", "pak"])
 _TITLE_LEAD: Final = "#>*-•· "
 # Openings of a short sentence that only greets, as whole words.
 _GREETINGS: Final = (
@@ -103,6 +114,21 @@ def html_to_text(html: str) -> str:
         return _PlainText().handle(html.replace("<![", "&lt;!["))
 
 
+def html_to_line(html: str) -> str:
+    """One line of plain text from HTML in a one-line field (a title, a name).
+
+    Like the body, but links keep only their words and heading or list marks are dropped:
+    `<h1><a href="…">Budi</a></h1>` is "Budi".
+    """
+    converter = _PlainText()
+    converter.ignore_links = True
+    try:
+        text = converter.handle(html)
+    except AssertionError:
+        text = _PlainText().handle(html.replace("<![", "&lt;!["))
+    return clean_line(_LINE_MARK.sub("", text))
+
+
 def clean_line(text: str) -> str:
     """Clean `text` to one line: every line break and whitespace run becomes one space."""
     return _SPACES.sub(" ", clean_text(text)).strip()
@@ -145,17 +171,22 @@ def clip(text: str, max_len: int) -> str:
 def _ends_sentence(line: str, start: int, end: int) -> bool:
     """Whether the punctuation at line[start:end] ends a sentence rather than an abbreviation."""
     if end < len(line) and not line[end].isspace():
-        return False  # "contoh.go.id", "3.5", "Rp1.000"
+        return False  # "contoh.go.id", "3.5", "Rp1.000", "RT.03"
     if line[start:end] != ".":
         return True  # "!", "?", "..." end a sentence
-    word = line[:start].rsplit(" ", 1)[-1].lstrip("([\"'")
-    if not word:
+    # A bounded look back: no abbreviation is long, and a line of many full stops stays linear.
+    found = _LAST_WORD.search(line, max(0, start - _LOOK_BACK), start)
+    word = found.group(0) if found else ""
+    if not word.strip("."):
         return True
-    if word.lower() in _ABBREVIATIONS or "." in word:  # "Jl.", "S.H.", "a.n."
+    if _NUMBER.fullmatch(word):  # "Rp 1.500. Mohon" ends; "1. Jalan rusak" is a list item
+        return not (word.isdigit() and found is not None and found.start() == 0)
+    lower = word.lower()
+    if lower in ABBREVIATIONS or _DOTTED.fullmatch(word):  # "Jl.", "S.H.", "a.n."
         return False
-    if len(word) == 1 and word.isalpha():  # an initial: "A. Yani"
-        return False
-    return not (word.isdigit() and start == len(word))  # "1. Jalan rusak" is a list item
+    if lower in HONORIFICS:
+        return not word[0].isupper()
+    return not (len(word) == 1 and word.isalpha())  # an initial: "A. Yani"
 
 
 def _sentences(line: str) -> Iterator[str]:

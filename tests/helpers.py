@@ -7,7 +7,7 @@ import os
 import socket
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -18,7 +18,7 @@ SHARED = ROOT.parent / "shared"
 CONTRACTS = ROOT / "forwarder" / "sandbox"
 
 
-def need_service(name: str, why: str) -> None:
+def need_service(name: str, why: str) -> NoReturn:
     """Skip (laptop) or fail (CI, SP4N_REQUIRE_SERVICES=1) when a service is missing."""
     message = f"{name} is needed: {why}"
     if os.environ.get("SP4N_REQUIRE_SERVICES") == "1":
@@ -33,7 +33,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-AGENCIES = [
+AGENCIES: list[dict[str, Any]] = [
     {"code": "nasional", "name": "Admin Nasional LAPOR!", "parent": None},
     {"code": "pemkab", "name": "Pemerintah Kabupaten Contoh", "parent": "nasional"},
     {"code": "dinas-pupr", "name": "Dinas PUPR", "parent": "pemkab"},

@@ -26,6 +26,8 @@ from adapters.sms.gsm import fit_parts, prefer_gsm7
 from normalizer.phone import normalize_address, to_e164
 from vocabulary.drafts import MessageDraft
 
+EMPTY_SMS_BODY = "[SMS kosong]"
+
 
 class SmsFields(BaseModel):
     """YAML fields every SMS channel has (mixed into each adapter's Options)."""
@@ -83,7 +85,8 @@ def sms_draft(
     draft = MessageDraft(
         external_id=external_id,
         received_at=received_at,
-        body=parsed.body,
+        # A blank SMS is held; if an admin releases it, the report says it was empty.
+        body=parsed.body if parsed.body.strip() else EMPTY_SMS_BODY,
         phone=e164,
         status_query=parsed.status_query,
         in_reply_to=parsed.in_reply_to,

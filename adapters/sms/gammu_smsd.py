@@ -220,8 +220,8 @@ class GammuSmsdAdapter(SmsAdapter[GammuOptions]):
         text, hold = message.text(), None
         if all(r["Coding"] == "8bit" for r in rows):
             text, hold = "[SMS biner 8-bit tanpa teks]", "binary"
-        elif not text.strip():
-            text, hold = "[SMS kosong]", "empty"
+        elif self.grammar.is_empty(text):
+            hold = "empty"
         extra = {"phone_id": str(first["RecipientID"])} if first.get("RecipientID") else None
         draft = sms_draft(
             external_id=external_id,

@@ -6,7 +6,9 @@ No keyword is ever required (no wrong door): any text is a complaint. On top of 
 2. a channel template such as `ADUAN#nama#alamat#isi` fills report fields from the parts;
 3. a leading prefix word (`LAPOR`, `ADUAN`, ...) is stripped;
 4. a text that then starts with a tracking id continues that report (a follow-up); a tracking
-   id alone is a status question.
+   id alone is a status question;
+5. a text with no letter or digit, or nothing but a prefix word (`LAPOR`, `lapor:`), is empty:
+   the adapter holds it in quarantine (`empty`) instead of making a report of the keyword.
 
 Pure: no I/O, no clock.
 """
@@ -126,9 +128,13 @@ class Grammar:
                 return parsed
         rest, keyword = stripped, None
         prefix = self._prefix.match(stripped) if self.prefixes else None
-        if prefix and stripped[prefix.end() :].strip():
-            rest = stripped[prefix.end() :].strip()
+        if prefix:
             keyword = prefix.group(0).strip(" :#.,-").upper()
+            rest = stripped[prefix.end() :].strip()
+            if not _has_content(rest):
+                return ParsedSms(body=stripped, keyword=keyword, empty=True)
+        elif not _has_content(stripped):
+            return ParsedSms(body=stripped, empty=True)
         tracking = self._tracking.match(rest)
         if tracking:
             after = rest[tracking.end() :]
@@ -139,6 +145,10 @@ class Grammar:
                     return ParsedSms(body=stripped, status_query=tracking_id, keyword=keyword)
                 return ParsedSms(body=remainder, in_reply_to=tracking_id, keyword=keyword)
         return ParsedSms(body=rest, keyword=keyword)
+
+    def is_empty(self, text: str) -> bool:
+        """Whether the SMS says nothing: blank, punctuation only, or only a prefix word."""
+        return self.parse(text).empty
 
     def _template(self, template: Template, text: str) -> ParsedSms | None:
         head = template.keyword + template.separator
@@ -152,7 +162,8 @@ class Grammar:
         }
         body = values.pop("body", None)
         # Without an `isi` part the whole message is the complaint: nothing is lost.
-        return ParsedSms(body=body or text, fields=values, keyword=template.keyword)
+        empty = not values and not body and not _has_content(text[len(head) :])
+        return ParsedSms(body=body or text, fields=values, keyword=template.keyword, empty=empty)
 
 
 @dataclass(frozen=True)
@@ -164,3 +175,9 @@ class ParsedSms:
     status_query: str | None = None
     in_reply_to: str | None = None
     keyword: str | None = None
+    empty: bool = False  # nothing to report: hold it (the body keeps what was sent)
+
+
+def _has_content(text: str) -> bool:
+    """Whether `text` has a letter or digit (an emoji or "?" alone is not a complaint)."""
+    return any(ch.isalnum() for ch in text)

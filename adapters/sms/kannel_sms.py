@@ -208,7 +208,8 @@ class KannelSmsAdapter(SmsAdapter[KannelOptions]):
             reply_extra={"to": receiver} if receiver else None,
         )
         raw = self.raw_record(request)
-        return InboundResult([RawMessage(external_id, received_at, raw, draft)])
+        hold = "empty" if self.grammar.is_empty(text) else None
+        return InboundResult([RawMessage(external_id, received_at, raw, draft, hold=hold)])
 
     def _decode(self, data: bytes, params: Mapping[str, bytes]) -> str:
         p = self.options.params

@@ -157,10 +157,11 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
             ", ".join(form[k] for k in ("Label", "Address") if form.get(k))
             or f"{form.get('Latitude', '')}, {form.get('Longitude', '')}"
         )
-        if not body.strip() and media:
-            body = MEDIA_ONLY_BODY.format(n=len(media))
-        elif not body.strip() and form.get("Latitude") and form.get("Longitude"):
-            body = LOCATION_ONLY_BODY.format(place=place)
+        # A photo or a location with no words (or only "LAPOR") is still a complaint.
+        if self.grammar.is_empty(body) and media:
+            body = f"{body.strip()} {MEDIA_ONLY_BODY.format(n=len(media))}".lstrip()
+        elif self.grammar.is_empty(body) and form.get("Latitude") and form.get("Longitude"):
+            body = f"{body.strip()} {LOCATION_ONLY_BODY.format(place=place)}".lstrip()
         extra = {"to": form["To"]} if form.get("To") else {}
         draft = sms_draft(
             external_id=sid,
@@ -178,7 +179,7 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
             draft.name = form["ProfileName"]
         raw = self.raw_record(request)
         raw["media"] = media
-        hold = "empty" if not body.strip() else None
+        hold = "empty" if self.grammar.is_empty(body) else None
         return InboundResult([RawMessage(sid, request.received_at, raw, draft, hold=hold)])
 
     def fetch_media(self, message: RawMessage) -> None:

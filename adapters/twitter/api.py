@@ -126,13 +126,7 @@ class XApi:
             raise AdapterUnavailable(f"X unreachable ({type(exc).__name__})") from None
         if response.headers.get("x-rate-limit-remaining") == "0":
             self.waits[endpoint] = _reset_of(response, now) or now + DEFAULT_WAIT
-        try:
-            data = response.json()
-        except ValueError:
-            raise AdapterUnavailable(f"X answered {endpoint} with something not JSON") from None
-        if not isinstance(data, dict):
-            raise AdapterUnavailable(f"X answered {endpoint} with an unexpected shape")
-        return data
+        return _json_object(endpoint, response)
 
     def download(self, url: str, limit: int) -> tuple[bytes, str]:
         """A media file from an allowed host, signed like API calls (DM media need it)."""
@@ -207,3 +201,14 @@ def _reset_of(response: Any, now: float) -> float | None:
 
 def _utc(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _json_object(endpoint: str, response: Any) -> dict[str, Any]:
+    """The answer's JSON object; anything else is the API misbehaving (tried again later)."""
+    try:
+        data = response.json()
+    except ValueError:
+        raise AdapterUnavailable(f"X answered {endpoint} with something not JSON") from None
+    if not isinstance(data, dict):
+        raise AdapterUnavailable(f"X answered {endpoint} with an unexpected shape")
+    return data

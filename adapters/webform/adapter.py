@@ -1,9 +1,13 @@
 """`webform`: a pemda website posts each complaint as JSON or a form, optionally HMAC-signed.
 
 The site's own field names are mapped onto report fields by the YAML `fields:` entry; without
-one the report schema's names are expected. With `secret` set every request must carry
-`X-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>`. With `reply_url` set the
-citizen's acknowledgement and status changes are posted back to the site, signed the same way.
+one the report schema's names are expected. A field the site sends that no report field is
+read from (and that `ignore_fields:` does not list) is noted on the report by name, its value
+kept with the raw request; with `strict: true` it is refused instead (HTTP 400), as is any
+value the normalizer would drop (an email or phone number that is not one). With `secret` set
+every request must carry `X-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>`. With
+`reply_url` set the citizen's acknowledgement and status changes are posted back to the site,
+signed the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import hashlib
 import hmac
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl
 
@@ -29,6 +33,8 @@ from adapters.base import (
     Mode,
     OutgoingReply,
 )
+from normalizer.redact import redact_text
+from normalizer.text import clean_line
 from vocabulary.drafts import MessageDraft, RawMessage
 from vocabulary.errors import InvalidSignature, PayloadInvalid, SendError, is_retryable_status
 
@@ -70,6 +76,8 @@ KIND_ALIASES = {
     "whistleblowing": "whistleblowing",
     "wbs": "whistleblowing",
 }
+_NAME_LIMIT = 40
+_NAMES_SHOWN = 10
 TRUE_WORDS = {"1", "true", "ya", "y", "yes", "on"}
 FALSE_WORDS = {"0", "false", "tidak", "t", "no", "off", "n", ""}
 
@@ -83,6 +91,10 @@ class WebformOptions(ChannelOptions):
     fields: dict[str, str] = Field(default_factory=dict)
     reply_url: str | None = None
     reply_timeout: float = Field(default=10.0, gt=0, le=120)
+    # Refuse (400) what cannot be used instead of noting it on the report.
+    strict: bool = False
+    # The site's fields that carry nothing for a report (a CSRF token, the submit button).
+    ignore_fields: list[str] = Field(default_factory=list)
 
     @field_validator("fields")
     @classmethod
@@ -146,10 +158,28 @@ class WebformAdapter(Adapter[WebformOptions]):
         ):
             raise InvalidSignature(f"{self.options.signature_header} does not match the body")
 
+    @property
+    def strict(self) -> bool:
+        """The channel's `strict` option."""
+        return self.options.strict
+
     def parse_inbound(self, request: InboundRequest) -> InboundResult:
         """One submission -> one message, with the site's fields mapped onto the report's."""
         data = _decode_payload(request)
+        unused = unused_fields(data, self.options.fields, self.options.ignore_fields)
+        if unused and self.options.strict:
+            raise PayloadInvalid(
+                f"unknown field(s) {_field_list(unused)}: this channel is strict; send only"
+                " the fields its `fields:` entry maps (or list them in `ignore_fields:`)",
+                field=safe_field_name(unused[0]),
+            )
         external_id, draft = draft_from_fields(data, self.options.fields, request.received_at)
+        if unused:
+            draft.notes.append(
+                f"form field(s) {_field_list(unused)} not used: no report field is mapped from"
+                " them (value kept with the raw request; map them in `fields:` or list them"
+                " in `ignore_fields:`)"
+            )
         if self.options.reply_url:
             draft.reply_to = {"url": self.options.reply_url, "external_id": external_id}
         raw = self.raw_record(request)
@@ -196,11 +226,16 @@ class WebformAdapter(Adapter[WebformOptions]):
 
 
 def draft_from_fields(
-    data: Mapping[str, Any], fields: Mapping[str, str], received_at: dt.datetime
+    data: Mapping[str, Any],
+    fields: Mapping[str, str],
+    received_at: dt.datetime,
+    *,
+    local_zone: dt.tzinfo | None = None,
 ) -> tuple[str, MessageDraft]:
     """A site's record (JSON object, form, database row) as a draft, by a `fields:` mapping.
 
-    Raises PayloadInvalid naming the site's own field when a value is unusable.
+    Raises PayloadInvalid naming the site's own field when a value is unusable. A time
+    without a UTC offset is refused, unless `local_zone` says in which zone to read it.
     """
     mapping = {**{f: f for f in REPORT_FIELDS}, **fields}
     values = {target: _lookup(data, source) for target, source in mapping.items()}
@@ -218,7 +253,7 @@ def draft_from_fields(
         # double click, a retry) is still one report.
         canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
         external_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
-    when = _datetime(values["received_at"], source_of["received_at"]) or received_at
+    when = _datetime(values["received_at"], source_of["received_at"], local_zone) or received_at
     draft = MessageDraft(
         external_id=external_id,
         received_at=when,
@@ -241,6 +276,45 @@ def draft_from_fields(
         confidential=_bool(values["confidential"], source_of["confidential"]),
     )
     return external_id, draft
+
+
+def unused_fields(
+    data: Mapping[str, Any], fields: Mapping[str, str], ignore: Collection[str] = ()
+) -> list[str]:
+    """The site's fields (dotted paths into nested JSON) no report field is read from.
+
+    Fields with no value (None, "", an empty list or object) lose nothing and are not listed.
+    """
+    sources = set({**{f: f for f in REPORT_FIELDS}, **fields}.values())
+    unused: list[str] = []
+
+    def walk(node: Mapping[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            path = f"{prefix}{key}"
+            if path in sources or path in ignore or value in (None, "", [], {}):
+                continue
+            if isinstance(value, Mapping) and any(s.startswith(path + ".") for s in sources):
+                walk(value, path + ".")
+            else:
+                unused.append(path)
+
+    walk(data, "")
+    return unused
+
+
+def safe_field_name(name: str) -> str:
+    """A field name as it may be shown and logged: one short line, personal data masked.
+
+    The names come from the request, so they are the sender's text like any value.
+    """
+    line = clean_line(name)
+    return redact_text(line if len(line) <= _NAME_LIMIT else line[: _NAME_LIMIT - 1] + "…")
+
+
+def _field_list(names: list[str]) -> str:
+    shown = ", ".join(repr(safe_field_name(n)) for n in names[:_NAMES_SHOWN])
+    more = len(names) - _NAMES_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def _decode_payload(request: InboundRequest) -> dict[str, Any]:
@@ -361,7 +435,7 @@ def _date(value: Any, field: str) -> dt.date | None:
         raise PayloadInvalid(f"field {field!r} must be a date YYYY-MM-DD", field=field) from None
 
 
-def _datetime(value: Any, field: str) -> dt.datetime | None:
+def _datetime(value: Any, field: str, local_zone: dt.tzinfo | None) -> dt.datetime | None:
     text = _text(value, field)
     if text is None:
         return None
@@ -370,7 +444,9 @@ def _datetime(value: Any, field: str) -> dt.datetime | None:
     except ValueError:
         raise PayloadInvalid(f"field {field!r} must be an ISO 8601 time", field=field) from None
     if moment.tzinfo is None:
-        raise PayloadInvalid(f"field {field!r} needs a UTC offset", field=field)
+        if local_zone is None:
+            raise PayloadInvalid(f"field {field!r} needs a UTC offset", field=field)
+        moment = moment.replace(tzinfo=local_zone)
     try:
         return moment.astimezone(dt.UTC)
     except OverflowError:

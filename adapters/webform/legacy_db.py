@@ -5,6 +5,11 @@ changed to post webhooks. This channel reads new rows in the order of an increas
 column and maps the site's columns onto report fields with the same `fields:` entry as the
 `webform` channel. The site's database is never written: the cursor (the last id read) is
 the gateway's, stored with the messages in one transaction.
+
+Old sites store local time without a zone (MySQL `DATETIME`, or text such as
+`2026-11-20 08:00:00`): such a value is read in the channel's `time_zone`, which defaults to
+the gateway's (`gateway.timezone`, filled in by the config loader). A value with an offset
+keeps its offset. The raw row is kept as the database gave it (no offset invented).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from sqlalchemy import Engine, MetaData, Table, create_engine, select
@@ -23,6 +29,8 @@ from adapters.base import Adapter, ChannelOptions, Mode, PollOptions
 from adapters.webform.adapter import draft_from_fields, field_map
 from vocabulary.drafts import MessageDraft, RawMessage
 from vocabulary.errors import AdapterUnavailable, PayloadInvalid
+
+DEFAULT_TIME_ZONE = "Asia/Jakarta"  # as gateway.timezone, for options made without the loader
 
 
 class LegacyDbOptions(PollOptions):
@@ -34,11 +42,23 @@ class LegacyDbOptions(PollOptions):
     id_column: str = Field(default="id", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     fields: dict[str, str] = Field(default_factory=dict)
     start_after: str | None = None  # rows up to this id were handled before the gateway
+    # The zone of times stored without one; None: gateway.timezone (set by the config loader).
+    time_zone: str | None = None
 
     @field_validator("fields")
     @classmethod
     def _known_report_fields(cls, value: dict[str, str]) -> dict[str, str]:
         return field_map(value)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Jakarta)") from None
+        return value
 
 
 class LegacyDbAdapter(Adapter[LegacyDbOptions]):
@@ -55,6 +75,7 @@ class LegacyDbAdapter(Adapter[LegacyDbOptions]):
         super().__init__(options, public_url=public_url)
         self._engine: Engine | None = None
         self._table: Table | None = None
+        self.zone = ZoneInfo(self.options.time_zone or DEFAULT_TIME_ZONE)
 
     def _source(self) -> tuple[Engine, Table]:
         if self._engine is None or self._table is None:
@@ -101,7 +122,9 @@ class LegacyDbAdapter(Adapter[LegacyDbOptions]):
         row_key = f"{self.options.table}:{record[self.options.id_column]}"
         now = dt.datetime.now(dt.UTC)
         try:
-            external_id, draft = draft_from_fields(record, self.options.fields, now)
+            external_id, draft = draft_from_fields(
+                record, self.options.fields, now, local_zone=self.zone
+            )
             if "external_id" not in self.options.fields:
                 external_id = draft.external_id = row_key
         except PayloadInvalid as exc:
@@ -129,7 +152,7 @@ class LegacyDbAdapter(Adapter[LegacyDbOptions]):
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+        return value.isoformat()  # naive stays naive: read in the channel's zone
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, bytes):

@@ -40,6 +40,34 @@ def replay(session: Session, ident: str, actor: str) -> str:
     return report_id
 
 
+def _edit_field(
+    payload: dict[str, Any], key: str, value: str, report: Report, actor: str, agencies: set[str]
+) -> bool:
+    """Set one editable field in the payload; returns whether it changed."""
+    if key == "location_text":
+        location = dict(payload.get("location") or {})
+        if (location.get("text") or "") == value:
+            return False
+        location["text"] = value or None
+        payload["location"] = location
+        return True
+    if key == "agency":
+        if value not in agencies:
+            raise ActionRefused(f"instansi {value!r} tidak dikenal")
+        if value == report.agency:
+            return False
+        routing = dict(payload["routing"])
+        routing.update(agency=value, reason=f"diubah oleh admin {actor}")
+        payload["routing"] = routing
+        return True
+    if key == "kind" and value not in KIND_NAMES:
+        raise ActionRefused("jenis laporan tidak dikenal")
+    if (payload.get(key) or "") == value:
+        return False
+    payload[key] = value or None
+    return True
+
+
 def edit_report(
     session: Session, report: Report, changes: dict[str, str], actor: str, agencies: set[str]
 ) -> list[str]:
@@ -52,30 +80,12 @@ def edit_report(
     if report.tracking_id is not None:
         raise ActionRefused("laporan ini sudah diterima LAPOR! dan tidak dapat diubah lagi")
     payload = dict(report.payload)
-    changed = []
-    for key in EDITABLE:
-        if key not in changes:
-            continue
-        value = changes[key].strip()
-        if key == "location_text":
-            location = dict(payload.get("location") or {})
-            if (location.get("text") or "") != value:
-                location["text"] = value or None
-                payload["location"] = location
-                changed.append(key)
-        elif key == "agency":
-            if value not in agencies:
-                raise ActionRefused(f"instansi {value!r} tidak dikenal")
-            if value != report.agency:
-                routing = dict(payload["routing"])
-                routing.update(agency=value, reason=f"diubah oleh admin {actor}")
-                payload["routing"] = routing
-                changed.append(key)
-        elif key == "kind" and value not in KIND_NAMES:
-            raise ActionRefused("jenis laporan tidak dikenal")
-        elif (payload.get(key) or "") != value:
-            payload[key] = value or None
-            changed.append(key)
+    changed = [
+        key
+        for key in EDITABLE
+        if key in changes
+        and _edit_field(payload, key, changes[key].strip(), report, actor, agencies)
+    ]
     if not changed:
         return []
     try:

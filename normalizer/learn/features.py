@@ -9,7 +9,11 @@ drift apart:
 - e-mail addresses, NIKs and phone numbers become placeholder words before anything else
   (`normalizer.redact.replace_personal_data`), then every run of digits becomes "0": house
   numbers, amounts or plate numbers never reach a model's vocabulary;
-- the text is folded like keyword matching folds it (`normalizer.classify.fold`);
+- the text is folded by `fold_text` here: case-folded, accents removed, every run of
+  non-letters and non-digits one space. It is deliberately this module's own and not the
+  keyword matcher's (`normalizer.classify.fold`, which also maps look-alike letters and may
+  grow): a model file's vocabulary is only valid for the folding it was trained with, so
+  changing it means a new `FEATURES_VERSION`, which refuses older model files;
 - word features: single words and pairs of neighbouring words;
 - character features: 2- to 5-grams inside each word padded with a space on both sides
   (scikit-learn's `char_wb`), which carry typos ("jalan", "jaln", "jalannya") and regional
@@ -20,22 +24,33 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections import Counter
 from functools import lru_cache
 from typing import Final
 
-from normalizer.classify import fold
 from normalizer.redact import replace_personal_data
 
+FEATURES_VERSION: Final = 1  # recorded in model files; bump on any change to what follows
 MAX_CHARS: Final = 1500
 CHAR_SIZES: Final = (2, 3, 4, 5)
 _DIGITS = re.compile(r"[0-9]+")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def fold_text(text: str) -> str:
+    """Case-folded, accents removed, words separated by one space ("Désa-KU!" -> "desa ku")."""
+    bare = text.casefold()
+    if not bare.isascii():  # most messages are plain ASCII: skip the per-character walk
+        decomposed = unicodedata.normalize("NFKD", bare)
+        bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NOT_WORD.sub(" ", bare).strip()
 
 
 def prepare(text: str) -> str:
     """The folded, personal-data-free text both feature families read."""
     clean = replace_personal_data(text[:MAX_CHARS])
-    return _DIGITS.sub("0", fold(clean))
+    return _DIGITS.sub("0", fold_text(clean))
 
 
 def word_features(prepared: str) -> list[str]:

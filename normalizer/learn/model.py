@@ -3,9 +3,9 @@
 The file is a NumPy `.npz` archive read with `allow_pickle=False`, so loading it can never run
 code. It holds:
 
-- `header`: UTF-8 JSON: `format`, `format_version`, `labels`, the feature blocks (family and
-  size) and `meta` (task, training date, rows, scikit-learn version, cross-validated figures,
-  recommended threshold, how it was trained);
+- `header`: UTF-8 JSON: `format`, `format_version`, `features_version`, `labels`, the
+  feature blocks (family and size) and `meta` (task, training date, rows, scikit-learn
+  version, cross-validated figures, recommended threshold, how it was trained);
 - per feature block: `vocab_<family>` (the tokens joined by newlines, UTF-8) and `idf_<family>`;
 - the linear model, stored by feature (compressed sparse rows: `w_indptr`, `w_class`,
   `w_value`) and its `intercept`; the calibration `temperature` is in the header.
@@ -34,7 +34,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from normalizer.learn.features import FAMILIES, counted
+from normalizer.learn.features import FAMILIES, FEATURES_VERSION, counted
 from vocabulary.errors import GatewayError
 
 FORMAT: Final = "sp4n-text-model"
@@ -184,6 +184,7 @@ def save_model(model: TextModel, path: str | Path) -> None:
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "features_version": FEATURES_VERSION,
         "labels": model.labels,
         "blocks": [{"family": b.family, "size": len(b.tokens)} for b in model.blocks],
         "temperature": model.temperature,
@@ -256,6 +257,11 @@ def _header(arrays: dict[str, npt.NDArray[Any]], source: Path) -> dict[str, Any]
         raise ModelError(
             f"{source} memakai format model versi {header.get('format_version')}, gateway ini"
             f" membaca versi {FORMAT_VERSION}; latih ulang model dengan gateway ini"
+        )
+    if header.get("features_version", 1) != FEATURES_VERSION:
+        raise ModelError(
+            f"{source} dibuat dengan cara membaca teks versi {header.get('features_version')},"
+            f" gateway ini memakai versi {FEATURES_VERSION}; latih ulang model dengan gateway ini"
         )
     return header
 

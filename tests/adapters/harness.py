@@ -62,6 +62,7 @@ class InboundCase:
     reply_to: dict[str, str] | None = None  # the report's reply coordinates
     answer: bytes | None = None  # exact answer body
     error_field: str | None = None  # the field a 400 names
+    held: str | None = None  # the message is kept in quarantine with this reason
 
 
 @dataclass
@@ -153,7 +154,10 @@ def run_case(gateway: GatewayHarness, channel: PushChannel, case: InboundCase) -
     inbound = (
         case.inbound if case.inbound is not None else (1 if case.status == 400 else case.reports)
     )
-    assert len(gateway.rows(InboundMessage)) == inbound
+    kept = gateway.rows(InboundMessage)
+    assert len(kept) == inbound
+    if case.held is not None:
+        assert [(m.state, m.hold_reason) for m in kept] == [("quarantined", case.held)]
     if reports:
         payload = reports[0].payload
         for key, value in case.expect.items():

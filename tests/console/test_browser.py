@@ -186,13 +186,14 @@ def _post_web(stack: Stack, payload: dict[str, Any]) -> str:
 
 def _hold_a_message(stack: Stack) -> str:
     """A message held in quarantine (an auto-reply), stored by the intake on the same database."""
-    from adapters.letter.adapter import LetterEntry
+    from adapters.letter.adapter import LetterAdapter, LetterEntry
     from config.loader import load_config
     from gateway.runtime import build_runtime
 
     runtime = build_runtime(load_config(stack.config, stack.env), base_dir=stack.tmp)
     try:
         adapter = runtime.adapters["surat"]
+        assert isinstance(adapter, LetterAdapter)
         message = adapter.message_from_entry(
             LetterEntry(
                 body="Terima kasih, surat Anda sudah kami terima (balasan otomatis).",

@@ -14,6 +14,7 @@ from forwarder import outbox
 from store import migrate
 from store.db import make_engine, make_sessionmaker
 from store.models import ForwardItem, Report, utcnow
+from store.states import ReportState
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_replay_dead_and_one_report(sessions: sessionmaker[Session]) -> None:
             outbox.bury(item, "HTTP 401 unauthorized")
             report = s.get(Report, item.report_id)
             assert report is not None
-            report.state = "dead"
+            report.state = ReportState.DEAD
     with sessions.begin() as s:
         assert (
             outbox.requeue_report(s, "01TESTREPORT00000000000000") == "01TESTREPORT00000000000000"

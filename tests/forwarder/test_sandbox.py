@@ -147,7 +147,9 @@ def test_changes_feed_pages_with_a_cursor(central: Any) -> None:
     cursor = None
     pages = 0
     while True:
-        params = {"updated_since": since, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, Any] = {"updated_since": since, "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
         page = requests.get(
             f"{central.url}/api/v1/reports", params=params, headers=AUTH, timeout=5
         ).json()

@@ -14,7 +14,8 @@ from store.models import ForwardItem, ReplyItem, Report, TimelineEvent
 from tests.helpers import validate_reports
 
 
-def set_status(harness: Any, tracking_id: str, status: str, **extra: Any) -> None:
+def set_status(harness: Any, tracking_id: str | None, status: str, **extra: Any) -> None:
+    assert tracking_id is not None, "the report has no tracking id yet"
     response = requests.post(
         f"{harness.sandbox.url}/sandbox/reports/{tracking_id}/status",
         json={"status": status, **extra},

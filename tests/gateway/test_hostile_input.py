@@ -21,7 +21,7 @@ from tests.conftest import GatewayHarness
 
 DEEP = ("[" * 5000 + "]" * 5000).encode()
 
-HOSTILE = [
+HOSTILE: list[tuple[str, str | bytes, str | None]] = [
     (
         "external id over its column",
         json.dumps({"body": "Jalan rusak", "external_id": "x" * 300}),
@@ -74,7 +74,7 @@ def test_hostile_body_is_400_and_kept(
 
 def _mixed_requests(count: int) -> list[tuple[bytes, bool]]:
     """Well-formed posts with every eighth one hostile in turn."""
-    requests = []
+    requests: list[tuple[bytes, bool]] = []
     for i in range(count):
         if i % 8 == 7:
             _, body, _ = HOSTILE[(i // 8) % len(HOSTILE)]
@@ -138,7 +138,8 @@ def test_a_failing_batch_is_retried_job_by_job(sqlite_url: str, tmp_path: Any) -
     def run(name: str) -> None:
         started.wait()
         try:
-            results[name] = writer.run(WriteJob(adapter=None, plans=[name]))  # type: ignore[arg-type]
+            job = WriteJob(adapter=None, plans=[name])  # type: ignore[arg-type,list-item]
+            results[name] = writer.run(job)
         except Exception as exc:
             results[name] = exc
 

@@ -137,6 +137,7 @@ def test_followup_by_tracking_id_from_the_same_sender(
     gateway: GatewayHarness, phone: PhoneAdapter
 ) -> None:
     first = submitted(gateway, phone, "f-1", "Lampu jalan mati di Jl. Merdeka.")
+    assert first.tracking_id is not None
     outcome = accept(
         gateway,
         phone,
@@ -162,6 +163,7 @@ def test_followup_by_thread_reference_to_our_reply(
     gateway: GatewayHarness, phone: PhoneAdapter
 ) -> None:
     first = submitted(gateway, phone, "t-1", "Sampah menumpuk di pasar.")
+    assert first.tracking_id is not None
     send_replies(gateway)
     (ack,) = phone.sent
     assert first.tracking_id in ack.text
@@ -195,6 +197,7 @@ def test_status_query_answers_without_a_report(
     gateway: GatewayHarness, phone: PhoneAdapter
 ) -> None:
     first = submitted(gateway, phone, "s-1", "Jalan rusak di Desa Maju.")
+    assert first.tracking_id is not None
     set_status(gateway, first.tracking_id, "in_progress")
     import requests
 

@@ -244,6 +244,21 @@ def test_no_personal_data_in_logs_on_a_full_run(tmp_path: Path) -> None:
             headers={"Content-Type": "application/json"},
         )
         assert broken.status_code == 400
+        # A form, percent-encoded, with the NIK written in groups: refused (400) and logged.
+        form = requests.post(
+            f"{dep.url}/channels/web-open/inbound",
+            timeout=10,
+            data=(
+                "body=&phone=%2B62"
+                + phone[1:]
+                + "&email="
+                + email.replace("@", "%40")
+                + "&identity_number="
+                + " ".join([nik[:4], nik[4:8], nik[8:12], nik[12:]])
+            ),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert form.status_code == 400
         dep.assert_exactly_once(1)
         (tracking_id,) = [c["tracking_id"] for c in dep.central()]
         requests.post(
@@ -268,7 +283,10 @@ def test_no_personal_data_in_logs_on_a_full_run(tmp_path: Path) -> None:
         phone[1:],
         "+62" + phone[1:],
         email,
+        email.replace("@", "%40"),
         nik,
+        " ".join([nik[:4], nik[4:8], nik[8:12], nik[12:]]),
+        "%2B62" + phone[1:],
         secret_body,
         "Siti Pelapor",
         "proc-secret-0123456789",

@@ -21,12 +21,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from store.models import InboundMessage
-from tests.adapters.harness import WireRequest, send
+from tests.adapters.harness import PushChannel, WireRequest, send
+from tests.adapters.meta import test_instagram, test_messenger, test_whatsapp
 from tests.adapters.sms import test_kannel, test_twilio
+from tests.adapters.telegram import test_telegram
+from tests.adapters.twitter import test_webhook as test_x
 from tests.conftest import GatewayHarness
 from tests.helpers import WEB_SECRET, config_text, free_port, load_test_config
 
-SMS_CHANNELS = test_twilio.CHANNEL.yaml + test_kannel.CHANNEL.yaml
+# Every push channel type with a webhook, as its own tests configure and sign it.
+PUSH_CHANNELS: list[PushChannel] = [
+    test_twilio.CHANNEL,
+    test_kannel.CHANNEL,
+    test_telegram.CHANNEL,
+    test_whatsapp.CHANNEL,
+    test_messenger.CHANNEL,
+    test_instagram.CHANNEL,
+    test_x.CHANNEL,
+]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
@@ -60,6 +72,15 @@ KNOWN_KEYS = [
     "udh",
     "time",
     "smsc",
+    "update_id",
+    "message",
+    "object",
+    "entry",
+    "changes",
+    "messaging",
+    "for_user_id",
+    "tweet_create_events",
+    "direct_message_events",
 ]
 form_fields = st.dictionaries(
     st.sampled_from(KNOWN_KEYS) | st.text(max_size=10),
@@ -70,8 +91,11 @@ form_fields = st.dictionaries(
 
 @pytest.fixture
 def push_gateway(db_url: str, tmp_path: Path) -> Iterator[GatewayHarness]:
-    text = config_text(db_url, f"http://127.0.0.1:{free_port()}", channels=SMS_CHANNELS)
-    env = {**test_twilio.CHANNEL.env, **test_kannel.CHANNEL.env}
+    entries = "".join(channel.yaml for channel in PUSH_CHANNELS)
+    text = config_text(db_url, f"http://127.0.0.1:{free_port()}", channels=entries)
+    env: dict[str, str] = {}
+    for channel in PUSH_CHANNELS:
+        env.update(channel.env)
     from gateway.runtime import build_runtime
 
     runtime = build_runtime(load_test_config(text, **env), base_dir=tmp_path)
@@ -90,8 +114,7 @@ def _webform_signed(wire: WireRequest) -> WireRequest:
 SIGNERS: dict[str, Callable[[WireRequest], WireRequest]] = {
     "web": lambda wire: wire,
     "web-signed": _webform_signed,
-    "sms-twilio": test_twilio.CHANNEL.sign,
-    "sms-kannel": test_kannel.CHANNEL.sign,
+    **{channel.name: channel.sign for channel in PUSH_CHANNELS},
 }
 
 

@@ -94,7 +94,8 @@ def _session() -> requests.Session:
     local = _LOCAL.__dict__
     if "session" not in local:
         local["session"] = requests.Session()
-    return local["session"]  # type: ignore[no-any-return]
+    session: requests.Session = local["session"]
+    return session
 
 
 _LOCAL = threading.local()

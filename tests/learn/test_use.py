@@ -13,7 +13,7 @@ import requests
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from config.loader import ConfigError
+from config.errors import ConfigError
 from config.schema import RoutingSection
 from forwarder.routing import Router, RoutingFacts
 from gateway.cli import main

@@ -90,7 +90,50 @@ def test_keyword_matches(text: str, keywords: list[str], expected: bool) -> None
 
 
 def test_fold() -> None:
-    assert fold("  Pungutan-LIAR di Kantor Désa!! ") == "pungutan liar di kantor desa"
+    # "l" and "i" are one letter to matching (see the module rules).
+    assert fold("  Pungutan-LIAR di Kantor Désa!! ") == "pungutan iiar di kantor desa"
+
+
+# Keyword evasion (issue 8.11), written with escapes so the look-alikes can be told apart.
+EVASION_CASES = [
+    ("cyrillic-o", "Ada k\u043erupsi dana desa", "whistleblowing"),
+    ("cyrillic-capitals", "ADA \u041a\u041eRUPS\u0406 DANA DESA", "whistleblowing"),
+    ("greek-capital-nu", "\u039dEPOTISME di dinas", "whistleblowing"),
+    ("armenian", "Diminta p\u057dngli", "whistleblowing"),
+    ("palochka-for-l", "Ada pung\u04cfi di kelurahan", "whistleblowing"),
+    ("small-capitals", "\u1d18\u1d1c\u0274\u0262\u029f\u026a di kantor", "whistleblowing"),
+    ("full-width", "\uff53\uff55\uff41\uff50 di kantor camat", "whistleblowing"),
+    ("math-bold", "\U0001d42c\U0001d428\U0001d420\U0001d428\U0001d424 petugas", "whistleblowing"),
+    (
+        "math-bold-m",
+        "\U0001d429\U0001d41e\U0001d426\U0001d41e\U0001d42b\U0001d41a\U0001d42c\U0001d41a\U0001d427",
+        "whistleblowing",
+    ),
+    ("zero-width", "ada ko\u200brup\u200dsi", "whistleblowing"),
+    ("soft-hyphen", "ada ko\u00adrupsi", "whistleblowing"),
+    ("strike-through", "k\u0336o\u0336r\u0336u\u0336p\u0336s\u0336i\u0336", "whistleblowing"),
+    ("stroke-letters", "\u01a5\u0289ngli di pasar", "whistleblowing"),
+    ("cyrillic-pe-for-n", "\u043fepotisme", "whistleblowing"),
+    (
+        "russian-is-not-evasion",
+        "\u041a\u043e\u0440\u0440\u0443\u043f\u0446\u0438\u044f",
+        "pengaduan",
+    ),
+    ("soup-is-not-suap", "\u0421\u0443\u043f", "pengaduan"),
+    ("javanese-kept", "\ua997\ua9a0\ua9a4\ua9c0 rusak", "pengaduan"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [c[1:] for c in EVASION_CASES], ids=[c[0] for c in EVASION_CASES]
+)
+def test_look_alike_letters_do_not_evade_keywords(text: str, expected: str) -> None:
+    assert classify_kind(text, DEFAULTS) == expected
+
+
+def test_routing_keywords_fold_look_alikes_too() -> None:
+    assert keyword_matches("J\u0430l\u0430n rus\u0430k di RT 3", ["jalan rusak"])
+    assert keyword_matches("jalan rusak", ["J\u0430lan rusak"])  # a keyword typed oddly
 
 
 @pytest.mark.parametrize(

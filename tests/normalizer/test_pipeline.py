@@ -129,12 +129,15 @@ def test_long_body_and_title_are_clipped() -> None:
 
 
 NOTE_CASES = [
-    ("bad-phone", {"phone": "1708"}, "phone", "phone not a valid number"),
-    ("bad-email", {"email": "budi at contoh"}, "email", "email is not an address"),
-    ("bad-nik", {"identity_number": "12345"}, "identity_number", "not 16 digits"),
-    ("bad-lat", {"lat": 123.0}, "lat", "lat 123.0"),
-    ("nan-lon", {"lon": float("nan")}, "lon", "lon nan"),
-    ("unknown-kind", {"kind": "complaint"}, "kind", "kind 'complaint' unknown"),
+    ("bad-phone", {"phone": "1708"}, "phone", "phone dropped: not a valid phone number"),
+    ("bad-email", {"email": "budi at contoh"}, "email", "email dropped: not an email address"),
+    ("no-tld", {"email": "agus.salim@contoh"}, "email", "should have a period"),
+    ("email-crlf", {"email": "budi@contoh.id\r\nBcc: x@y.id"}, "email", "line break"),
+    ("email-space", {"email": "budi @contoh.id"}, "email", "contains spaces"),
+    ("bad-nik", {"identity_number": "12345"}, "identity_number", "a NIK is 16 digits"),
+    ("bad-lat", {"lat": 123.0}, "lat", "lat dropped: not a number between -90 and 90"),
+    ("nan-lon", {"lon": float("nan")}, "lon", "lon dropped: not a number between -180 and 180"),
+    ("unknown-kind", {"kind": "complaint"}, "kind", "kind dropped: not one of pengaduan"),
 ]
 
 
@@ -146,12 +149,46 @@ def test_unusable_fields_are_dropped_with_a_note(
 ) -> None:
     message = normalize_draft(draft(**fields), SETTINGS)
     assert any(note in n for n in message.notes), message.notes
+    # The note says which field and why, never the value (it is kept with the raw message).
+    for value in fields.values():
+        assert not any(str(value) in n for n in message.notes)
     if attribute in ("phone", "email", "identity_number"):
         assert getattr(message.reporter, attribute) is None
     elif attribute in ("lat", "lon"):
         assert message.location is None
     else:
         assert message.kind == "pengaduan"
+
+
+@pytest.mark.parametrize(
+    ("fields", "attribute"), [c[1:3] for c in NOTE_CASES], ids=[c[0] for c in NOTE_CASES]
+)
+def test_a_strict_channel_refuses_what_it_would_drop(
+    fields: dict[str, Any], attribute: str
+) -> None:
+    with pytest.raises(PayloadInvalid) as caught:
+        normalize_draft(draft(**fields), NormalizerSettings(strict=True))
+    assert caught.value.field == attribute
+
+
+EMAIL_CASES = [
+    ("plain", "budi@contoh.id", "budi@contoh.id"),
+    ("domain-lowered", "Budi@Contoh.GO.ID", "Budi@contoh.go.id"),
+    ("display-name", "Budi Santoso <budi@contoh.id>", "budi@contoh.id"),
+    ("mailto", " mailto:budi@contoh.id ", "budi@contoh.id"),
+    ("idn", "budi@xn--mnchen-3ya.de", "budi@münchen.de"),
+    ("header-injection", "budi@contoh.id\r\nBcc: x@evil.id", None),
+    ("space-inside", "budi@contoh .id", None),
+    ("two-addresses", "budi@contoh.id, ani@contoh.id", None),
+    ("dot-before-at", "budi.@contoh.id", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [c[1:] for c in EMAIL_CASES], ids=[c[0] for c in EMAIL_CASES]
+)
+def test_an_email_is_kept_only_when_it_is_one(given: str, expected: str | None) -> None:
+    assert normalize_draft(draft(email=given), SETTINGS).reporter.email == expected
 
 
 KIND_CASES = [
@@ -223,3 +260,33 @@ def test_naive_received_at_is_sent_as_utc() -> None:
     report = report_for(replace(draft(), received_at=dt.datetime(2024, 5, 1, 10, 0)))
     assert report.to_wire()["received_at"] == "2024-05-01T10:00:00Z"
     assert_valid_wire(report)
+
+
+def test_html_in_title_name_and_address_is_reduced_to_text() -> None:
+    message = normalize_draft(
+        draft(
+            title="<h1><b>Jalan</b> rusak</h1>",
+            name='<a href="https://x.id">Budi &amp; Ani</a>',
+            address="<p>Jl. Merdeka<br>No. 5</p>",
+            body="<p>Jalan rusak di depan pasar.</p>",
+        ),
+        SETTINGS,
+    )
+    assert message.title == "Jalan rusak"
+    assert message.reporter.name == "Budi & Ani"
+    assert message.reporter.address == "Jl. Merdeka No. 5"
+    assert message.body == "Jalan rusak di depan pasar."
+
+
+def test_a_title_of_only_markup_is_derived_from_the_body() -> None:
+    assert normalize_draft(draft(title="<b></b>"), SETTINGS).title == "Jalan rusak di depan pasar"
+
+
+def test_evasion_is_whistleblowing_and_the_text_keeps_its_letters() -> None:
+    body = "Ada k\u043erupsi dana desa di kantor kepala desa."  # Cyrillic "о"
+    message = normalize_draft(draft(body=body, title="K\u043erupsi"), SETTINGS)
+    assert message.kind == "whistleblowing"
+    assert message.privacy.confidential is True
+    # Folding is for matching only: what is stored and forwarded is what the citizen wrote.
+    assert message.body == body
+    assert message.title == "K\u043erupsi"

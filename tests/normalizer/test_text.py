@@ -9,6 +9,7 @@ from normalizer.text import (
     clean_text,
     clip,
     derive_title,
+    html_to_line,
     html_to_text,
     looks_like_html,
 )
@@ -104,6 +105,22 @@ def test_clean_text(raw: str, expected: str) -> None:
     assert clean_text(raw) == expected
 
 
+HTML_LINE_CASES = [
+    ("bold", "<b>Jalan</b> rusak", "Jalan rusak"),
+    ("heading-link", '<h2><a href="http://x.id">Budi</a></h2>', "Budi"),
+    ("entities", "<p>Budi &amp; Ani</p>", "Budi & Ani"),
+    ("list", "<ul><li>Jalan</li><li>rusak</li></ul>", "Jalan rusak"),
+    ("script", "<script>alert(1)</script><i>Siti</i>", "Siti"),
+]
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"), [c[1:] for c in HTML_LINE_CASES], ids=[c[0] for c in HTML_LINE_CASES]
+)
+def test_html_to_line(html: str, expected: str) -> None:
+    assert html_to_line(html) == expected
+
+
 def test_clean_line_joins_lines() -> None:
     assert clean_line(" Jl. Merdeka\r\nNo. 5 \n\n RT 01 ") == "Jl. Merdeka No. 5 RT 01"
 
@@ -158,6 +175,28 @@ TITLE_CASES = [
     ("leading-blank-lines", "\n\n   \n  Jembatan putus  ", "Jembatan putus"),
     ("markdown-heading", "# Laporan banjir\nair setinggi lutut", "Laporan banjir"),
     ("punctuation-only", "...", "..."),
+    (
+        "address-abbreviations",
+        "Lampu mati di RT. 03 RW. 05 Kel. Sukamaju Kec. Cibinong Kab. Bogor Prov. Jawa Barat."
+        " Tolong.",
+        "Lampu mati di RT. 03 RW. 05 Kel. Sukamaju Kec. Cibinong Kab. Bogor Prov. Jawa Barat",
+    ),
+    ("honorific", "Ibu. Siti ditarik biaya. Tolong.", "Ibu. Siti ditarik biaya"),
+    ("mother-ends", "Saya tinggal dengan ibu. Rumah kami kebanjiran.", "Saya tinggal dengan ibu"),
+    ("doctor", "Pelayanan dr. Budi buruk sekali. Saya kecewa.", "Pelayanan dr. Budi buruk sekali"),
+    ("village", "Ds. Sukamaju banjir. Tolong.", "Ds. Sukamaju banjir"),
+    (
+        "after-slash",
+        "Jalan di RW 05/Kel. Sukamaju rusak. Tolong.",
+        "Jalan di RW 05/Kel. Sukamaju rusak",
+    ),
+    ("amount-ends", "Diminta bayar Rp 1.500. Ini pungli.", "Diminta bayar Rp 1.500"),
+    ("domain-ends", "Situs desa.contoh.id. Tidak bisa dibuka.", "Situs desa.contoh.id"),
+    (
+        "degree",
+        "Surat dari Budi, S.Pd. kepada camat hilang. Tolong.",
+        "Surat dari Budi, S.Pd. kepada camat hilang",
+    ),
 ]
 
 

@@ -163,6 +163,7 @@ def gammu_smsd(
         phoneid = {phone_id}
         """)
     )
+    assert GAMMU_SMSD is not None
     process = _start([GAMMU_SMSD, "-c", str(config)], tmp / "smsd.stdout")
     try:
         wait_for(

@@ -180,8 +180,10 @@ def test_kannel_fakesmsc_to_central_and_reply_back(tmp_path: Path, kannel_gatewa
         (reply,) = _replies(runtime)
         assert reply.state == "sent", reply.last_error
         (report,) = _reports(runtime)
+        tracking = report.tracking_id
+        assert tracking is not None
         wait_for(
-            lambda: any(report.tracking_id in line for line in gw.delivered()),
+            lambda: any(tracking in line for line in gw.delivered()),
             30,
             "fakesmsc to receive the acknowledgement",
         )

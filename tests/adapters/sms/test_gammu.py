@@ -106,6 +106,18 @@ def test_single_sms_is_polled_then_confirmed(adapter: GammuSmsdAdapter, gammu: G
     assert _drain(adapter, cursor)[0] == []
 
 
+def test_a_prefix_word_alone_or_nothing_is_held_as_empty(
+    adapter: GammuSmsdAdapter, gammu: GammuDb
+) -> None:
+    gammu.insert_inbox(_sms("LAPOR"), _sms(""), _sms("LAPOR lampu mati"))
+    messages, _ = _drain(adapter)
+    assert [(m.hold, m.draft.body) for m in messages] == [
+        ("empty", "LAPOR"),
+        ("empty", "[SMS kosong]"),
+        (None, "lampu mati"),
+    ]
+
+
 @pytest.mark.parametrize("bits", [8, 16])
 def test_multipart_out_of_order_is_reassembled(
     adapter: GammuSmsdAdapter, gammu: GammuDb, bits: int
@@ -308,6 +320,7 @@ def test_a_retried_reply_is_queued_once(adapter: GammuSmsdAdapter, gammu: GammuD
         conn.execute(sa.insert(sent).from_select(names, sa.select(*values)))
         conn.execute(sa.delete(outbox))
     engine.dispose()
+    assert first is not None
     assert adapter.send_reply(reply) == first.replace("outbox:", "sent:")
     assert gammu.rows("outbox", "ID") == []
 

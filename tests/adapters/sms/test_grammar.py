@@ -20,6 +20,7 @@ class G:
     status_query: str | None = None
     in_reply_to: str | None = None
     keyword: str | None = None
+    empty: bool = False
 
 
 GRAMMAR = Grammar(
@@ -35,7 +36,13 @@ CASES = [
         keyword="LAPOR",
     ),
     G("prefix with colon, lower case", "lapor: lampu mati", "lampu mati", keyword="LAPOR"),
-    G("prefix alone is kept as text", "LAPOR", "LAPOR"),
+    G("prefix alone is empty, kept as text", "LAPOR", "LAPOR", keyword="LAPOR", empty=True),
+    G("prefix and punctuation is empty", " lapor: ... ", "lapor: ...", keyword="LAPOR", empty=True),
+    G("blank is empty", " \n ", "", empty=True),
+    G("punctuation only is empty", "?!", "?!", empty=True),
+    G("an emoji alone is empty", "👍", "👍", empty=True),
+    G("template with nothing in it is empty", "ADUAN###", "ADUAN###", keyword="ADUAN", empty=True),
+    G("a digit is content", "LAPOR 3", "3", keyword="LAPOR"),
     G(
         "a word that starts like a prefix is not one",
         "LAPORAN saya belum dijawab",
@@ -132,7 +139,8 @@ def test_grammar(case: G) -> None:
         parsed.status_query,
         parsed.in_reply_to,
         parsed.keyword,
-    ) == (case.body, case.fields, case.status_query, case.in_reply_to, case.keyword)
+        parsed.empty,
+    ) == (case.body, case.fields, case.status_query, case.in_reply_to, case.keyword, case.empty)
 
 
 def test_configured_tracking_pattern_and_keywords() -> None:
@@ -166,3 +174,8 @@ def test_any_text_is_a_complaint_or_a_question(text: str) -> None:
             assert parsed.body.strip()
     else:
         assert parsed.status_query.startswith("LPR") and len(parsed.status_query) == 10
+    # Empty means nothing to report: no letter or digit beyond a prefix or template keyword.
+    if parsed.empty:
+        assert parsed.status_query is None and parsed.in_reply_to is None
+        words = [w for w in text.split() if any(ch.isalnum() for ch in w)]
+        assert len(words) <= 1

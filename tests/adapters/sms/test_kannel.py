@@ -132,6 +132,22 @@ INBOUND_CASES = [
         method="GET",
         expect={"received_at": "2025-11-22T03:04:05Z"},
     ),
+    InboundCase(
+        "a prefix word alone is held as empty",
+        _get(id="empty-1", text="LAPOR"),
+        method="GET",
+        reports=0,
+        inbound=1,
+        held="empty",
+    ),
+    InboundCase(
+        "an empty text is held, not refused",
+        _get(id="empty-2", text=""),
+        method="GET",
+        reports=0,
+        inbound=1,
+        held="empty",
+    ),
     InboundCase("missing sender", _get(id="x1", sender=""), method="GET", status=400, reports=0),
     InboundCase(
         "missing text",

@@ -164,6 +164,30 @@ INBOUND_CASES = [
         expect={"reporter.phone": None},
         reply_to={"phone": "1708", "to": "+621708"},
     ),
+    InboundCase(
+        "a prefix word alone is held as empty",
+        {
+            "MessageSid": "SM0000000000000000000000000000001a",
+            "From": "+6281200000001",
+            "To": "+621708",
+            "Body": "LAPOR",
+        },
+        reports=0,
+        inbound=1,
+        held="empty",
+    ),
+    InboundCase(
+        "an empty body is held as empty",
+        {
+            "MessageSid": "SM0000000000000000000000000000001b",
+            "From": "+6281200000001",
+            "To": "+621708",
+            "Body": "",
+        },
+        reports=0,
+        inbound=1,
+        held="empty",
+    ),
     InboundCase("status callback is ignored", "twilio_status_callback.form", reports=0),
     InboundCase(
         "missing MessageSid", {"From": "+6281200000001", "Body": "x"}, status=400, reports=0
@@ -249,6 +273,14 @@ def test_status_query_and_follow_up_reach_the_draft(
     )
     assert message.draft.status_query == status_query
     assert message.draft.in_reply_to == in_reply_to
+
+
+def test_a_prefix_word_with_a_photo_is_a_complaint() -> None:
+    body = (PAYLOADS / "twilio_mms_received.form").read_text()
+    form = {k: v[-1] for k, v in parse_qs(body).items()} | {"Body": "LAPOR"}
+    (message,) = _adapter().parse_inbound(_request(form)).messages
+    assert message.hold is None
+    assert message.draft.body == "[Pesan tanpa teks, berisi 2 lampiran media]"
 
 
 def test_media_urls_are_kept_raw() -> None:

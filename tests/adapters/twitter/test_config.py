@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from config.loader import ConfigError, parse_config
+from config.errors import ConfigError
+from config.loader import parse_config
 from tests.adapters.twitter.conftest import X_ENV
 from tests.helpers import WEB_SECRET, config_text
 

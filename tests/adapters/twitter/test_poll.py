@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from adapters.twitter.adapter import TwitterAdapter
 from adapters.twitter.cursor import Cursor
 from gateway.poller import Poller
 from store.cursors import cursor_key, load_cursor
@@ -102,6 +103,7 @@ def test_a_rate_limit_mid_walk_waits_without_sleeping_and_resumes_at_its_token(
         fake_x.add_mention(f"@LAPOR1708 sampah menumpuk di pasar blok {i}")
     fake_x.add_dm("Saya ingin melapor pungli di terminal.")
     adapter = poller(runtime).adapter
+    assert isinstance(adapter, TwitterAdapter)
     real = adapter.api.client.get_users_mentions
     calls = {"n": 0}
 

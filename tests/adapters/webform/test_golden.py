@@ -34,6 +34,7 @@ CASES = [
         None,
     ),
     ("form-urlencoded.txt", "application/x-www-form-urlencoded", None, None),
+    ("schema-names-extra.json", "application/json", None, None),
 ]
 
 
