@@ -41,7 +41,7 @@ confusables: $(BIN)/sp4n-gateway
 lock: $(BIN)/sp4n-gateway
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
-		--no-emit-index-url --no-emit-find-links --extra postgres --extra test \
+		--no-emit-index-url --no-emit-find-links --extra postgres --extra test --extra learn \
 		--output-file requirements.lock setup.cfg
 
 # Known vulnerabilities in the locked versions; exit 2 when it could not look (offline).

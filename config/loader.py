@@ -20,6 +20,7 @@ from adapters.base import Adapter, ChannelOptions
 from adapters.registry import known_types, load_adapter_class
 from config.errors import ConfigError, ConfigIssue
 from config.messages import pydantic_message, yaml_message
+from config.models import check_models, resolve_model_paths
 from config.schema import Agency, CentralSection, ConfigModel, RoutingSection
 from config.secrets import ENV_REF, SecretRules
 from vocabulary.errors import AdapterUnavailable
@@ -162,11 +163,15 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         ) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError([ConfigIssue("", "berkas bukan teks UTF-8", str(file), None)]) from exc
-    return parse_config(text, file.name, os.environ if env is None else env)
+    return parse_config(
+        text, file.name, os.environ if env is None else env, base_dir=file.resolve().parent
+    )
 
 
-def parse_config(text: str, filename: str, env: Mapping[str, str]) -> Config:
-    """Check config text (see load_config)."""
+def parse_config(
+    text: str, filename: str, env: Mapping[str, str], base_dir: Path | None = None
+) -> Config:
+    """Check config text (see load_config); model paths are relative to `base_dir`."""
     tree = _Tree(filename, env)
     loader: yaml.SafeLoader | None = None
     try:
@@ -207,6 +212,9 @@ def parse_config(text: str, filename: str, env: Mapping[str, str]) -> Config:
         secrets.check_database_url(("gateway", "database"), model.gateway.database)
     channels = _check_channels(tree, data.get("channels"), secrets)
     _check_references(tree, data, channels)
+    if model is not None:
+        model = resolve_model_paths(model, base_dir or Path.cwd())
+        check_models(tree, model)
     if tree.issues or model is None:
         raise ConfigError(tree.issues)
     channels = _default_time_zones(channels, model.gateway.timezone)
@@ -356,9 +364,9 @@ def _check_routing(
             f"instansi {routing.default!r} tidak dikenal; instansi yang ada: " + ", ".join(parents),
         )
     for i, rule in enumerate(routing.rules):
-        if rule.agency not in parents:
+        if rule.learned is None and rule.agency not in parents:
             tree.issue(("routing", "rules", i, "agency"), f"instansi {rule.agency!r} tidak dikenal")
-        for name in rule.when.channel:
+        for name in rule.when.channel if rule.when else []:
             if name not in channels:
                 tree.issue(
                     ("routing", "rules", i, "when", "channel"), f"kanal {name!r} tidak dikenal"

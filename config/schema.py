@@ -146,12 +146,42 @@ class RuleCondition(_Section):
         return self
 
 
-class RoutingRule(_Section):
-    """When the condition holds, the report goes to `agency`."""
+FROM_MODEL = "from_model"
 
-    when: RuleCondition
+
+class LearnedCondition(_Section):
+    """A routing model trained on the pemda's history (`sp4n-gateway routing train`).
+
+    `model` is a path, relative to the config file's directory; `min_confidence` defaults to
+    the threshold recommended at training (95% precision on held-out training data).
+    """
+
+    model: str
+    min_confidence: float | None = Field(default=None, gt=0, le=1)
+
+
+class RoutingRule(_Section):
+    """When the condition holds, the report goes to `agency`.
+
+    A `learned` rule sends the report to the model's agency (`agency: from_model`) when the
+    model is at least `min_confidence` sure; otherwise the next rules are tried. With `when`
+    as well, the model is asked only when that condition holds.
+    """
+
+    when: RuleCondition | None = None
+    learned: LearnedCondition | None = None
     agency: str
     name: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> RoutingRule:
+        if self.learned is None and self.when is None:
+            raise ValueError("a rule needs `when` (conditions) or `learned` (a routing model)")
+        if self.learned is not None and self.agency != FROM_MODEL:
+            raise ValueError(f"a learned rule takes `agency: {FROM_MODEL}`")
+        if self.learned is None and self.agency == FROM_MODEL:
+            raise ValueError(f"`agency: {FROM_MODEL}` needs `learned: {{model: ...}}`")
+        return self
 
 
 class RoutingSection(_Section):
@@ -161,11 +191,30 @@ class RoutingSection(_Section):
     rules: list[RoutingRule] = Field(default_factory=list)
 
 
+DEFAULT_KIND_MODEL = "default"
+
+
+class KindModelSection(_Section):
+    """The learned kind classifier that backs up the keyword lists.
+
+    `model: default` is the model shipped with the gateway; a path (relative to the config
+    file's directory) is a pemda's own (`sp4n-gateway kinds train`). `whistleblowing_min`
+    (low: a missed whistleblowing report exposes its reporter) and `min_confidence` (for
+    aspirasi and permintaan_informasi) default to the thresholds recorded at training.
+    """
+
+    enabled: bool = True
+    model: str = DEFAULT_KIND_MODEL
+    whistleblowing_min: float | None = Field(default=None, gt=0, le=1)
+    min_confidence: float | None = Field(default=None, gt=0, le=1)
+
+
 class NormalizerSection(_Section):
     """How messages are cleaned and classified."""
 
     region: str = Field(default="ID", pattern=r"^[A-Z]{2}$")
     kinds: KindKeywords = Field(default_factory=KindKeywords)
+    kind_model: KindModelSection = Field(default_factory=KindModelSection)
 
 
 class RepliesSection(_Section):

@@ -2,7 +2,9 @@
 
 Every new status and every agency response lands on the report's timeline and queues one
 citizen notification. A `returned` status sends the report one level up the agency tree
-through the contract's `reroute` call, so the tracking id stays the same.
+through the contract's `reroute` call, so the tracking id stays the same. Both a reroute and
+the central moving a report to another configured agency are recorded as training rows
+(store.training), so the routing model can learn from them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from normalizer.report import Routing
 from store.models import ForwardItem, Report, SyncState, TimelineEvent, utcnow
 from store.states import ForwardAction
 from store.timeline import record_event
+from store.training import record_correction
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +130,8 @@ class StatusSync:
             )
             if status == "returned":
                 self._reroute(session, report, item.get("agency"))
+            else:
+                self._note_central_move(session, report, item.get("agency"))
         for response in item.get("responses") or []:
             if self._new_response(session, report.id, str(response["id"])):
                 changed = True
@@ -148,6 +153,11 @@ class StatusSync:
                     str(response["text"]),
                 )
         return changed
+
+    def _note_central_move(self, session: Session, report: Report, agency: str | None) -> None:
+        """The central handed the report to another configured agency: a training row."""
+        if agency and agency != report.agency and agency in self.router.parents:
+            record_correction(session, report, agency, source="central")
 
     @staticmethod
     def _latest_note(item: dict[str, Any], status: str) -> str | None:
@@ -174,6 +184,7 @@ class StatusSync:
             record_event(session, report.id, "reroute_impossible", reason=str(exc))
             log.error("report %s returned at the top of the agency tree: %s", report.id, exc)
             return
+        record_correction(session, report, routing.agency, source="reroute")
         apply_routing(report, routing)
         record_event(
             session,

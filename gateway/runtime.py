@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.base import Adapter, DeliveryReceipt
 from adapters.registry import load_adapter_class
 from config.loader import Config
+from config.models import learned_kinds
 from forwarder.replies import ReplyQueue, ReplyTemplates
 from forwarder.reply_sender import ReplySender
 from forwarder.routing import Router
@@ -176,11 +177,14 @@ def build_runtime(
         public_url=model.gateway.public_url,
     )
 
+    kind_model = learned_kinds(model.normalizer.kind_model)
+
     def settings_for(adapter: Adapter[Any]) -> NormalizerSettings:
         return NormalizerSettings(
             region=model.normalizer.region,
             kinds=model.normalizer.kinds,
             default_kind=adapter.options.kind,
+            learned_kinds=kind_model,
             strict=adapter.strict,
         )
 

@@ -117,6 +117,12 @@ def keyword_matches(text: str, keywords: list[str] | tuple[str, ...]) -> bool:
     return pattern is not None and pattern.search(fold(text)) is not None
 
 
+def folded_matches(folded_text: str, keywords: list[str] | tuple[str, ...]) -> bool:
+    """`keyword_matches` for text already folded with `fold` (saves folding it again)."""
+    pattern = _pattern(tuple(keywords))
+    return pattern is not None and pattern.search(folded_text) is not None
+
+
 def as_kind(value: str | None) -> Kind | None:
     """`value` as one of KINDS (ignoring case, spaces and dashes), or None when it is not one."""
     if value is None:

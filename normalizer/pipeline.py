@@ -25,8 +25,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from normalizer.classify import KindKeywords, as_kind, classify_kind
+from normalizer.classify import KindKeywords, as_kind
 from normalizer.email_address import EmailRejected, parse_email
+from normalizer.learn.kinds import KindDecision, LearnedKinds, decide_kind
 from normalizer.phone import to_e164
 from normalizer.report import (
     Attachment,
@@ -65,6 +66,7 @@ class NormalizerSettings:
     kinds: KindKeywords = field(default_factory=KindKeywords)
     default_kind: str | None = None  # the channel's configured kind; beats keywords
     strict: bool = False  # refuse what would be dropped with a note (webform `strict: true`)
+    learned_kinds: LearnedKinds | None = None  # the kind model backing up the keywords
 
 
 @dataclass
@@ -191,11 +193,21 @@ def _letter(raw: dict[str, Any] | None) -> LetterInfo | None:
         raise PayloadInvalid(f"letter details invalid: {problems}", field="letter") from None
 
 
-def _kind(draft: MessageDraft, settings: NormalizerSettings, text: str, notes: list[str]) -> Kind:
+def _kind(
+    draft: MessageDraft, settings: NormalizerSettings, text: str, notes: list[str]
+) -> KindDecision:
     explicit = as_kind(draft.kind)
     if draft.kind is not None and explicit is None:
         _drop("kind", "not one of " + ", ".join(Kind), settings, notes)
-    return classify_kind(text, settings.kinds, explicit=explicit or settings.default_kind)
+    decision = decide_kind(
+        text,
+        settings.kinds,
+        explicit=explicit or settings.default_kind,
+        learned=settings.learned_kinds,
+    )
+    if decision.note:
+        notes.append(decision.note)
+    return decision
 
 
 def normalize_draft(draft: MessageDraft, settings: NormalizerSettings) -> NormalizedMessage:
@@ -204,7 +216,8 @@ def normalize_draft(draft: MessageDraft, settings: NormalizerSettings) -> Normal
     body = _body(draft, notes)
     given_title = _text_line(draft.title)
     title = clip(given_title, MAX_TITLE) if given_title else derive_title(body, MAX_TITLE)
-    kind = _kind(draft, settings, f"{title}\n{body}", notes)
+    decision = _kind(draft, settings, f"{title}\n{body}", notes)
+    kind = decision.kind
     incident_date = draft.incident_date
     if isinstance(incident_date, dt.datetime):
         incident_date = incident_date.date()
@@ -216,7 +229,7 @@ def normalize_draft(draft: MessageDraft, settings: NormalizerSettings) -> Normal
         reporter=_reporter(draft, settings, notes),
         privacy=Privacy(
             anonymous=bool(draft.anonymous),
-            confidential=bool(draft.confidential) or kind == "whistleblowing",
+            confidential=bool(draft.confidential) or decision.whistleblowing_seen,
         ),
         location=_location(draft, settings, notes),
         incident_date=incident_date,

@@ -69,3 +69,33 @@ def redact_text(text: str) -> str:
     if "%" in text:
         text = _PERCENT_RUN.sub(_percent_run, text)
     return _plain(text)
+
+
+# Words that stand in for personal data in text a classifier learns from: the model must
+# never see, nor keep in its vocabulary, even the unmasked digits of a masked number.
+EMAIL_WORD = "xsurelx"
+NIK_WORD = "xnikx"
+PHONE_WORD = "xteleponx"
+
+
+def _phone_word(match: re.Match[str]) -> str:
+    return f" {PHONE_WORD} " if _phone(match) != match.group(0) else match.group(0)
+
+
+def _decoded_if_personal(match: re.Match[str]) -> str:
+    decoded = unquote_plus(match.group(0))
+    return decoded if _plain(decoded) != decoded else match.group(0)
+
+
+def replace_personal_data(text: str) -> str:
+    """`text` with whole e-mail addresses, NIKs and phone numbers replaced by placeholder words.
+
+    Unlike `redact_text` nothing of the original value stays (no first or last digits): this
+    is what the learned classifiers see, and their vocabulary is written into model files.
+    """
+    if "%" in text:  # percent-encoded personal data is decoded first, as redact_text does
+        text = _PERCENT_RUN.sub(_decoded_if_personal, text)
+    text = _EMAIL.sub(f" {EMAIL_WORD} ", text)
+    text = _NIK.sub(f" {NIK_WORD} ", text)
+    text = _NIK_LOOSE.sub(f" {NIK_WORD} ", text)
+    return _PHONE.sub(_phone_word, text)

@@ -266,6 +266,29 @@ class Conversation(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class TrainingRow(Base):
+    """A report whose right agency is known from a correction: one row for retraining routing.
+
+    Written when the central returns a report and it is rerouted, when the central itself
+    moves it to another agency, or when an admin corrects the agency; a later correction of
+    the same report replaces the earlier one. `text` has personal data removed.
+    """
+
+    __tablename__ = "training_rows"
+    __table_args__ = (UniqueConstraint("report_id", name="uq_training_report"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id"))
+    text: Mapped[str] = mapped_column(Text)
+    agency: Mapped[str] = mapped_column(String(64))
+    previous_agency: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))  # reroute | central | admin
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    report: Mapped[Report] = relationship(lazy="raise")  # flush order only
+
+
 # --- admin console (issue 11) -----------------------------------------------------------------
 
 # The reports list filters by these and orders by time: each filter has an index that

@@ -19,6 +19,7 @@ from normalizer.report import Report as CanonicalReport
 from store.models import ForwardItem, InboundMessage, ReplyItem, Report, utcnow
 from store.states import ReplyState
 from store.timeline import record_event
+from store.training import record_correction
 from vocabulary.kinds import KIND_NAMES
 
 EDITABLE = ("title", "body", "kind", "category", "location_text", "agency")
@@ -94,6 +95,8 @@ def edit_report(
         where = ".".join(str(p) for p in first["loc"])
         raise ActionRefused(f"isian {where} tidak sah: {first['msg']}") from None
     report.payload = checked.to_wire()
+    if "agency" in changed:  # a training row for the routing model (issue 13)
+        record_correction(session, report, checked.routing.agency, source="admin")
     report.kind = checked.kind
     report.agency = checked.routing.agency
     report.updated_at = utcnow()

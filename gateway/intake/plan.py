@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from adapters.base import Adapter
+from forwarder.routing import RouteDecision, Router, RoutingFacts
 from gateway.links import FileLinks
 from normalizer.pipeline import NormalizedMessage, NormalizerSettings, normalize_draft
 from normalizer.report import Attachment
@@ -51,6 +52,7 @@ class Plan:
     fingerprint: str | None = None
     normalized: NormalizedMessage | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    route: RouteDecision | None = None  # decided here, outside the transaction (models)
 
 
 def check_storable(message: RawMessage) -> None:
@@ -114,10 +116,12 @@ class Planner:
         settings_for: Callable[[Adapter[Any]], NormalizerSettings],
         attachments: AttachmentStore,
         links: FileLinks | None = None,
+        router: Router | None = None,
     ) -> None:
         self.settings_for = settings_for
         self.attachments = attachments
         self.links = links
+        self.router = router
 
     def plan(
         self,
@@ -140,6 +144,8 @@ class Planner:
             action = Action.FOLLOWUP if (draft.in_reply_to or draft.thread_refs) else Action.REPORT
             normalized = normalize_draft(draft, self.settings_for(adapter))
             plan = Plan(message, action, fingerprint, normalized)
+            if self.router is not None:
+                plan.route = decide_route(self.router, adapter, normalized)
         plan.attachments = [self.keep_attachment(a) for a in draft.attachments]
         return plan
 
@@ -154,3 +160,18 @@ class Planner:
             sha256=sha256,
             url=url,
         )
+
+
+def decide_route(
+    router: Router, adapter: Adapter[Any], normalized: NormalizedMessage
+) -> RouteDecision:
+    """The routing of a new report (a learned rule's model runs here, before the writer)."""
+    return router.decide(
+        RoutingFacts(
+            text=f"{normalized.title}\n{normalized.body}",
+            kind=normalized.kind,
+            channel=adapter.name,
+            category=normalized.category,
+            region=normalized.location.region_code if normalized.location else None,
+        )
+    )

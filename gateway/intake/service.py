@@ -26,10 +26,10 @@ from ulid import ULID
 
 from adapters.base import Adapter, StoredOutcome
 from forwarder.replies import ReplyQueue, recipient_hash
-from forwarder.routing import Router, RoutingFacts
+from forwarder.routing import Router
 from gateway.conversation import ChatFlow
 from gateway.intake import followups
-from gateway.intake.plan import Action, Plan, Planner
+from gateway.intake.plan import Action, Plan, Planner, decide_route
 from gateway.intake.records import draft_from_record, draft_to_record
 from gateway.intake.rows import BatchRows
 from gateway.intake.writer import GroupCommitWriter, WriteJob
@@ -76,7 +76,7 @@ class Intake:
         self.attachments = attachments
         self.metrics = metrics
         self.replies = replies
-        self.planner = Planner(settings_for, attachments, links)
+        self.planner = Planner(settings_for, attachments, links, router)
         self.writer = GroupCommitWriter(sessions, self._store_jobs, max_batch=max_batch)
         # The guided conversation of chat channels (set by the runtime; None: no hook).
         self.chat_flow: ChatFlow | None = None
@@ -396,15 +396,8 @@ class Intake:
         normalized = plan.normalized
         assert normalized is not None
         message = plan.message
-        routing = self.router.route(
-            RoutingFacts(
-                text=f"{normalized.title}\n{normalized.body}",
-                kind=normalized.kind,
-                channel=adapter.name,
-                category=normalized.category,
-                region=normalized.location.region_code if normalized.location else None,
-            )
-        )
+        decision = plan.route or decide_route(self.router, adapter, normalized)
+        routing = decision.routing
         report_id = new_id()
         canonical = build_report(
             normalized,
@@ -436,7 +429,7 @@ class Intake:
         )
         rows.outbox(report_id, ForwardAction.SUBMIT)
         rows.event(report_id, "received", channel=adapter.name, kind=canonical.kind)
-        rows.event(report_id, "routed", agency=routing.agency, reason=routing.reason)
+        rows.event(report_id, "routed", **decision.detail())
         for note in normalized.notes:
             rows.event(report_id, "normalizer_note", note=note)
         return report_id

@@ -1,0 +1,236 @@
+"""Learned routing and kinds: training cost, accuracy against a baseline, prediction, intake.
+
+Run by hand (never part of `make test`); record the printed figures in bench/RESULTS.md.
+
+1. Training on N rows (default 50,000) of the synthetic dispatch history (tests/data/
+   dispatch.py, ~200 agencies): wall time and peak memory (resident set) of
+   `train_text_model`, in a child process so the memory figure is its own.
+2. On a separate test history: top-1, top-3, coverage and precision at the recommended
+   threshold, next to an off-the-shelf baseline (word TF-IDF + LinearSVC calibrated with
+   scikit-learn's CalibratedClassifierCV, threshold chosen on held-out training data too).
+3. Prediction time per report (mean, p50, p99) with numpy alone (the core install's path).
+4. Web-form intake throughput, closed loop, without and with the models on (a learned
+   routing rule plus the kind model), side by side, using bench/intake.py's servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def _history(rows: int, seed: int) -> tuple[list[str], list[str]]:
+    from tests.data import dispatch
+
+    mapping = {k.casefold(): v for k, v in dispatch.mapping().items()}
+    texts, labels, seen = [], [], set()
+    for text, label in dispatch.history(rows, seed):
+        code = mapping.get(label.casefold())
+        if text.strip() and code and text not in seen:
+            seen.add(text)
+            texts.append(text)
+            labels.append(code)
+    return texts, labels
+
+
+def _train_child(rows: int, out: str, queue: Any) -> None:
+    from normalizer.learn.model import save_model
+    from normalizer.learn.train import train_text_model
+
+    texts, labels = _history(rows, 1)
+    start = time.perf_counter()
+    model = train_text_model(texts, labels, task="routing")
+    seconds = time.perf_counter() - start
+    save_model(model, out)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put(
+        {
+            "rows": len(texts),
+            "labels": len(model.labels),
+            "seconds": seconds,
+            "peak_mib": peak_mib,
+            "threshold": model.threshold,
+            "cv": model.meta["cv"],
+        }
+    )
+
+
+def train(rows: int, out: Path) -> dict[str, Any]:
+    """Train in a child process; its wall time and peak memory."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_train_child, args=(rows, str(out), queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return dict(result)
+
+
+def _at(probs: Any, truth: Any, threshold: float | None) -> dict[str, float]:
+    import numpy as np
+
+    best, conf = probs.argmax(axis=1), probs.max(axis=1)
+    acted = conf >= (threshold if threshold is not None else 2.0)
+    return {
+        "top1": float((best == truth).mean()),
+        "top3": float((np.argsort(-probs, axis=1)[:, :3] == truth[:, None]).any(axis=1).mean()),
+        "threshold": threshold or float("nan"),
+        "coverage": float(acted.mean()),
+        "precision": float((best == truth)[acted].mean()) if acted.any() else float("nan"),
+    }
+
+
+def baseline(train_rows: int, texts: list[str], labels: list[str]) -> dict[str, float]:
+    """Off-the-shelf: word TF-IDF, LinearSVC, CalibratedClassifierCV (sigmoid, 3 folds)."""
+    import numpy as np
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.model_selection import train_test_split
+    from sklearn.svm import LinearSVC
+
+    from normalizer.learn.metrics import threshold_for_precision
+
+    tr_texts, tr_labels = _history(train_rows, 1)
+    fit_x, hold_x, fit_y, hold_y = train_test_split(
+        tr_texts, tr_labels, test_size=0.2, random_state=0
+    )
+    counts = Counter(fit_y)  # CalibratedClassifierCV needs 3 rows of every label
+    fit_x = [x for x, y in zip(fit_x, fit_y, strict=True) if counts[y] >= 3]
+    fit_y = [y for y in fit_y if counts[y] >= 3]
+    pipe_vec = TfidfVectorizer(sublinear_tf=True, min_df=2)
+    clf = CalibratedClassifierCV(LinearSVC(C=1.0), cv=3).fit(pipe_vec.fit_transform(fit_x), fit_y)
+    hold = clf.predict_proba(pipe_vec.transform(hold_x))
+    hold_truth = np.array(
+        [list(clf.classes_).index(y) if y in clf.classes_ else -1 for y in hold_y]
+    )
+    threshold = threshold_for_precision(hold.max(axis=1), hold.argmax(axis=1) == hold_truth, 0.95)
+    probs = clf.predict_proba(pipe_vec.transform(texts))
+    truth = np.array([list(clf.classes_).index(y) if y in clf.classes_ else -1 for y in labels])
+    return _at(probs, truth, threshold)
+
+
+def evaluate(model_path: Path, texts: list[str], labels: list[str]) -> dict[str, float]:
+    """The trained model on the test history, and its prediction time per report."""
+    import numpy as np
+
+    from normalizer.learn.model import load_model
+
+    model = load_model(model_path)
+    model.probabilities(texts[0])  # warm-up: the first call pays numpy's one-off costs
+    timings, rows = [], []
+    for text in texts:
+        start = time.perf_counter()
+        rows.append(model.probabilities(text))
+        timings.append(time.perf_counter() - start)
+    index = {label: i for i, label in enumerate(model.labels)}
+    truth = np.array([index.get(label, -1) for label in labels])
+    figures = _at(np.array(rows), truth, model.threshold)
+    timings.sort()
+    figures.update(
+        predict_mean_ms=statistics.fmean(timings) * 1000,
+        predict_p50_ms=timings[len(timings) // 2] * 1000,
+        predict_p99_ms=timings[int(len(timings) * 0.99)] * 1000,
+    )
+    return figures
+
+
+def intake(model_path: Path, requests_total: int, concurrency: int, threads: int) -> dict[str, Any]:
+    """Closed-loop web-form intake without and with the models."""
+    import intake as bench_intake  # bench/intake.py
+
+    from normalizer.learn.model import load_model
+
+    out: dict[str, Any] = {}
+    os.environ.setdefault("CENTRAL_TOKEN", "bench-token-not-a-secret")  # the servers inherit it
+    tmp = Path(tempfile.mkdtemp(prefix="sp4n-learn-"))
+    agencies = "".join(
+        f"  - {{code: {code}, name: {code}, parent: nasional}}\n"
+        for code in load_model(model_path).labels
+    )
+    for name, rule, kinds in (
+        ("without models", "    - {when: {keywords: [jalan]}, agency: nasional}\n", "false"),
+        (
+            "with models",
+            f"    - {{learned: {{model: {model_path}}}, agency: from_model}}\n",
+            "true",
+        ),
+    ):
+        folder = tmp / name.replace(" ", "-")
+        folder.mkdir()
+        config = folder / "gateway.yaml"
+        config.write_text(
+            f'gateway: {{database: "sqlite:///{folder}/g.db", data_dir: "{folder}",'
+            " log_level: WARNING}\n"
+            f'central: {{url: "http://127.0.0.1:9", token: "${{CENTRAL_TOKEN}}"}}\n'
+            f"agencies:\n  - {{code: nasional, name: Nasional}}\n{agencies}"
+            f"routing:\n  default: nasional\n  rules:\n{rule}"
+            f"normalizer: {{kind_model: {{enabled: {kinds}}}}}\n"
+            "channels:\n  - {name: web, type: webform}\n",
+            encoding="utf-8",
+        )
+        proc, url = bench_intake._start("gateway", str(config), threads)
+        try:
+            bench_intake.closed_loop(url, 200, concurrency, f"warm-{name}")
+            out[name] = bench_intake.closed_loop(
+                url, requests_total, concurrency, name.replace(" ", "-")
+            )
+        finally:
+            proc.terminate()
+            proc.join()
+    return out
+
+
+def main() -> None:
+    """Run the stages and print their figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train-rows", type=int, default=50_000)
+    parser.add_argument("--test-rows", type=int, default=2_500)
+    parser.add_argument("--baseline-rows", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--intake-only", type=Path, help="only stage 4, with this model file")
+    args = parser.parse_args()
+    if args.intake_only:
+        for name, figures in intake(
+            args.intake_only, args.requests, args.concurrency, args.threads
+        ).items():
+            print(f"intake {name}: {figures}")
+        return
+    out = Path(tempfile.mkdtemp(prefix="sp4n-learn-")) / "routing.npz"
+    result = train(args.train_rows, out)
+    print(
+        f"training: {result['rows']} rows, {result['labels']} agencies:"
+        f" {result['seconds']:.1f} s, peak {result['peak_mib']:.0f} MiB resident,"
+        f" model file {out.stat().st_size / 2**20:.1f} MiB"
+    )
+    print(
+        f"  cross-validated: top-1 {result['cv']['top1']:.3f}, top-3 {result['cv']['top3']:.3f},"
+        f" recommended threshold {result['threshold']}"
+    )
+    texts, labels = _history(args.test_rows, 2)
+    ours = evaluate(out, texts, labels)
+    print(f"ours on {len(texts)} test rows: {ours}")
+    if not args.skip_baseline:
+        figures = baseline(args.baseline_rows, texts, labels)
+        print(f"baseline ({args.baseline_rows} training rows): {figures}")
+    for name, figures in intake(out, args.requests, args.concurrency, args.threads).items():
+        print(f"intake {name}: {figures}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""What a learned classifier sees of a message: no personal data, word and character n-grams.
+
+One function per feature family, used alike by training (scikit-learn's vectorizer calls them)
+and by prediction (the model file's vocabulary maps them to columns), so the two can never
+drift apart:
+
+- the text is cut to its first `MAX_CHARS` characters (title and opening carry the topic; a
+  bounded length bounds prediction time);
+- e-mail addresses, NIKs and phone numbers become placeholder words before anything else
+  (`normalizer.redact.replace_personal_data`), then every run of digits becomes "0": house
+  numbers, amounts or plate numbers never reach a model's vocabulary;
+- the text is folded by `fold_text` here: case-folded, accents removed, every run of
+  non-letters and non-digits one space. It is deliberately this module's own and not the
+  keyword matcher's (`normalizer.classify.fold`, which also maps look-alike letters and may
+  grow): a model file's vocabulary is only valid for the folding it was trained with, so
+  changing it means a new `FEATURES_VERSION`, which refuses older model files;
+- word features: single words and pairs of neighbouring words;
+- character features: 2- to 5-grams inside each word padded with a space on both sides
+  (scikit-learn's `char_wb`), which carry typos ("jalan", "jaln", "jalannya") and regional
+  spellings to shared pieces.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+from typing import Final
+
+from normalizer.redact import replace_personal_data
+
+FEATURES_VERSION: Final = 1  # recorded in model files; bump on any change to what follows
+MAX_CHARS: Final = 1500
+CHAR_SIZES: Final = (2, 3, 4, 5)
+_DIGITS = re.compile(r"[0-9]+")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def fold_text(text: str) -> str:
+    """Case-folded, accents removed, words separated by one space ("Désa-KU!" -> "desa ku")."""
+    bare = text.casefold()
+    if not bare.isascii():  # most messages are plain ASCII: skip the per-character walk
+        decomposed = unicodedata.normalize("NFKD", bare)
+        bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NOT_WORD.sub(" ", bare).strip()
+
+
+def prepare(text: str) -> str:
+    """The folded, personal-data-free text both feature families read."""
+    clean = replace_personal_data(text[:MAX_CHARS])
+    return _DIGITS.sub("0", fold_text(clean))
+
+
+def word_features(prepared: str) -> list[str]:
+    """Words (two characters or more) and pairs of neighbouring words of prepared text."""
+    words = [w for w in prepared.split() if len(w) > 1]
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+def char_features(prepared: str) -> list[str]:
+    """Character 2- to 5-grams of each space-padded word of prepared text."""
+    grams: list[str] = []
+    for word in prepared.split():
+        padded = f" {word} "
+        size = len(padded)
+        for n in CHAR_SIZES:
+            if n > size:
+                break
+            grams.extend(padded[i : i + n] for i in range(size - n + 1))
+    return grams
+
+
+FAMILIES: Final = {"word": word_features, "char": char_features}
+
+
+@lru_cache(maxsize=1024)
+def counted(text: str) -> dict[str, Counter[str]]:
+    """Each family's token counts for a raw text (read-only; shared by every model).
+
+    Cached: the kind model and a routing model read the same message one after the other,
+    and the tokens, not the arithmetic, are what costs time in pure Python.
+    """
+    prepared = prepare(text)
+    return {family: Counter(tokens(prepared)) for family, tokens in FAMILIES.items()}
