@@ -10,7 +10,8 @@ Run by hand (never part of `make test`); record the printed figures in bench/RES
    scikit-learn's CalibratedClassifierCV, threshold chosen on held-out training data too).
 3. Prediction time per report (mean, p50, p99) with numpy alone (the core install's path).
 4. Web-form intake throughput, closed loop, without and with the models on (a learned
-   routing rule plus the kind model), side by side, using bench/intake.py's servers.
+   routing rule plus the kind model), side by side, using bench/intake.py's servers, and
+   the server process's CPU milliseconds per request (robust to other load on the machine).
 """
 
 from __future__ import annotations
@@ -147,6 +148,12 @@ def evaluate(model_path: Path, texts: list[str], labels: list[str]) -> dict[str,
     return figures
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def intake(model_path: Path, requests_total: int, concurrency: int, threads: int) -> dict[str, Any]:
     """Closed-loop web-form intake without and with the models."""
     import intake as bench_intake  # bench/intake.py
@@ -184,9 +191,18 @@ def intake(model_path: Path, requests_total: int, concurrency: int, threads: int
         proc, url = bench_intake._start("gateway", str(config), threads)
         try:
             bench_intake.closed_loop(url, 200, concurrency, f"warm-{name}")
-            out[name] = bench_intake.closed_loop(
+            assert proc.pid is not None
+            cpu_before = _cpu_seconds(proc.pid)
+            figures = bench_intake.closed_loop(
                 url, requests_total, concurrency, name.replace(" ", "-")
             )
+            # CPU the server process spent per request (all its threads, the writer included):
+            # unlike requests/s it hardly moves with what else runs on the machine, and on a
+            # CPU-bound gateway throughput is its inverse.
+            figures["server_cpu_ms_per_request"] = round(
+                (_cpu_seconds(proc.pid) - cpu_before) * 1000 / requests_total, 3
+            )
+            out[name] = figures
         finally:
             proc.terminate()
             proc.join()

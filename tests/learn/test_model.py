@@ -126,6 +126,27 @@ def test_model_file_round_trip_without_pickle(dispatch_model: tuple[TextModel, P
     assert loaded.predict(texts[0])[0].label == "bpjn"
 
 
+def test_dense_and_sparse_scoring_agree(
+    dispatch_model: tuple[TextModel, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dense fast path scores exactly like the sparse walk it replaces for small models."""
+    _, path = dispatch_model
+    dense = load_model(path)
+    assert dense._dense is not None  # built on first use, before the limit changes
+    monkeypatch.setattr("normalizer.learn.model.DENSE_LIMIT", 0)
+    sparse = load_model(path)
+    assert sparse._dense is None
+    texts = ["Jalan nasional berlubang di jalur bypass", "air PDAM mati", "zzz qqq", ""]
+    for text in texts:
+        assert np.allclose(dense.decision(text), sparse.decision(text), atol=1e-5)
+    assert char_features(prepare("jalan rusak")) == [
+        " j", "ja", "al", "la", "an", "n ", " ja", "jal", "ala", "lan", "an ",
+        " jal", "jala", "alan", "lan ", " jala", "jalan", "alan ",
+        " r", "ru", "us", "sa", "ak", "k ", " ru", "rus", "usa", "sak", "ak ",
+        " rus", "rusa", "usak", "sak ", " rusa", "rusak", "usak ",
+    ]  # fmt: skip
+
+
 def test_a_model_from_another_scikit_learn_is_refused_for_evaluation(
     dispatch_model: tuple[TextModel, Path], tmp_path: Path
 ) -> None:
