@@ -319,6 +319,15 @@ class ImapAdapter(Adapter[ImapOptions]):
         address = reply_to.get("email", "").strip().lower()
         return address or None
 
+    def sender_key(self, reply_to: Mapping[str, str]) -> str | None:
+        """The From address, lower-cased: a Reply-To says where answers go, not who wrote.
+
+        Reports stored before the From was kept apart have only the delivery address.
+        """
+        if "from" in reply_to:
+            return reply_to["from"].strip().lower() or None
+        return self.recipient_key(reply_to)
+
     def can_reply(self, reply_to: Mapping[str, str]) -> bool:
         """Only with an address to write to and an SMTP server to write through."""
         return bool(

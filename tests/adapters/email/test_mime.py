@@ -180,6 +180,7 @@ def test_raw_bytes_are_kept_and_reply_coordinates_set() -> None:
     assert message.raw["message_id"] == "<CAPlain0001@mail.example.org>"
     assert message.draft.reply_to == {
         "email": "budi.santoso@example.org",
+        "from": "budi.santoso@example.org",
         "message_id": "<CAPlain0001@mail.example.org>",
         "subject": "Jalan rusak di Jl. Merdeka",
     }
@@ -225,6 +226,59 @@ def test_reply_to_header_is_where_answers_go() -> None:
     draft = parse_email(raw, AT, LIMITS).draft
     assert draft.email == "budi@example.org"
     assert draft.reply_to["email"] == "kantor@example.com"
+    assert draft.reply_to["from"] == "budi@example.org"  # who wrote: the follow-up check
+
+
+ADDRESS_HEADERS = {
+    # The case: an encoded word smuggling "\r\nBcc: evil@..." into the display name.
+    "CR/LF in an encoded display name": (
+        b"=?utf-8?q?Budi=0D=0ABcc=3A_evil=40example=2Eorg?= <budi@example.org>",
+        "Budi Bcc: evil@example.org",
+        "budi@example.org",
+    ),
+    "encoded word naming another address": (
+        b"=?utf-8?b?ZXZpbEBleGFtcGxlLm9yZw==?= <budi@example.org>",
+        "evil@example.org",
+        "budi@example.org",
+    ),
+    "quoted display name with an @": (
+        b'"evil@example.org" <budi@example.org>',
+        "evil@example.org",
+        "budi@example.org",
+    ),
+    "comment after a bare address": (
+        b"budi@example.org (evil@example.org)",
+        None,
+        "budi@example.org",
+    ),
+    "folded over two lines": (b"Budi\r\n <budi@example.org>", "Budi", "budi@example.org"),
+    "group with no address": (b"undisclosed-recipients:;", None, None),
+    "no domain": (b"Budi <budi>", "Budi", None),
+}
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "address"), list(ADDRESS_HEADERS.values()), ids=list(ADDRESS_HEADERS)
+)
+def test_addresses_come_from_parsed_address_objects(
+    value: bytes, name: str | None, address: str | None
+) -> None:
+    raw = b"From: " + value + b"\r\nSubject: Banjir\r\n\r\nBanjir di pasar.\r\n"
+    draft = parse_email(raw, AT, LIMITS).draft
+    assert (draft.name, draft.email) == (name, address)
+    assert draft.reply_to.get("email") == address
+    assert draft.reply_to.get("from", None if address is None else "") == address
+
+
+def test_reply_to_is_read_the_same_way() -> None:
+    raw = (
+        b"From: Budi <budi@example.org>\r\n"
+        b"Reply-To: =?utf-8?q?Kantor=0D=0ABcc=3A_evil=40example=2Eorg?= <kantor@example.com>\r\n"
+        b"Subject: Banjir\r\n\r\nBanjir di pasar.\r\n"
+    )
+    draft = parse_email(raw, AT, LIMITS).draft
+    assert draft.reply_to["email"] == "kantor@example.com"
+    assert draft.reply_to["from"] == "budi@example.org"
 
 
 # --- CPython's own email test corpus: messages nobody here wrote -------------------------
