@@ -27,7 +27,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from adapters.base import Adapter, ChannelOptions, Mode, OutgoingReply, PollOptions
 from adapters.email.mime import DEFAULT_FORBIDDEN, MimeLimits, parse_email
-from adapters.email.smtp import SmtpSettings, SmtpTls, build_reply, new_message_id, send
+from adapters.email.smtp import SmtpSettings, SmtpTls, build_reply, reply_message_id, send
 from vocabulary.drafts import RawMessage
 from vocabulary.durations import Duration
 from vocabulary.errors import AdapterUnavailable, SendError
@@ -335,7 +335,7 @@ class ImapAdapter(Adapter[ImapOptions]):
         )
 
     def send_reply(self, reply: OutgoingReply) -> str | None:
-        """Send the reply in the citizen's thread; return our Message-ID."""
+        """Send the reply in the citizen's thread; return its Message-ID (stable per reply)."""
         settings = self.smtp_settings()
         if settings is None or not self.can_reply(reply.reply_to):
             raise SendError(
@@ -343,7 +343,7 @@ class ImapAdapter(Adapter[ImapOptions]):
                 retryable=False,
                 code="no_route",
             )
-        message_id = new_message_id(settings)
+        message_id = reply_message_id(settings, reply.reply_id)
         send(
             settings,
             build_reply(settings, reply, message_id=message_id, now=dt.datetime.now(dt.UTC)),

@@ -15,6 +15,7 @@ from adapters.email.imap import ImapAdapter
 from config.loader import parse_config
 from gateway.runtime import build_runtime
 from store.models import InboundMessage, ReplyItem, Report
+from store.states import ReplyState
 from tests.adapters.email.dovecot import IMAP_PASSWORD, IMAP_USER, Dovecot
 from tests.adapters.email.smtp_server import SMTP_PASSWORD, SMTP_USER, Recorder
 from tests.helpers import config_text
@@ -116,6 +117,15 @@ def test_email_in_acknowledgement_out_answer_threaded(
         with runtime.sessions() as session:
             item = session.scalars(select(ReplyItem)).one()
             assert item.state == "sent" and item.provider_id == ack["Message-ID"]
+        # A crash between the server taking the reply and the gateway recording it: the row
+        # is still pending after the restart, the reply goes again, with the same Message-ID.
+        with runtime.sessions.begin() as session:
+            row = session.get(ReplyItem, item.id)
+            assert row is not None
+            row.state, row.provider_id, row.sent_at = ReplyState.PENDING, None, None
+        runtime.reply_sender().run_once()
+        repeat = handler.received.pop()
+        assert repeat["Message-ID"] == ack["Message-ID"] and len(handler.received) == 1
 
         # The citizen answers the acknowledgement: the draft names our Message-ID and the
         # tracking id, which the gateway's intake matches to the report.
