@@ -26,6 +26,7 @@ from imapclient.exceptions import IMAPClientError
 from pydantic import Field, SecretStr, model_validator
 
 from adapters.base import Adapter, ChannelOptions, Mode, OutgoingReply, PollOptions
+from adapters.email.loops import is_machine_address
 from adapters.email.mime import DEFAULT_FORBIDDEN, MimeLimits, parse_email
 from adapters.email.smtp import SmtpSettings, SmtpTls, build_reply, reply_message_id, send
 from vocabulary.drafts import RawMessage
@@ -329,9 +330,17 @@ class ImapAdapter(Adapter[ImapOptions]):
         return self.recipient_key(reply_to)
 
     def can_reply(self, reply_to: Mapping[str, str]) -> bool:
-        """Only with an address to write to and an SMTP server to write through."""
+        """Only with a person's address to write to and an SMTP server to write through.
+
+        Never to MAILER-DAEMON, postmaster or a no-reply address, whatever let the message
+        through (an admin releasing a held bounce, a Reply-To naming one).
+        """
+        address = reply_to.get("email", "")
         return bool(
-            self.options.replies and self.smtp_settings() and "@" in reply_to.get("email", "")
+            self.options.replies
+            and self.smtp_settings()
+            and "@" in address
+            and not is_machine_address(address)
         )
 
     def send_reply(self, reply: OutgoingReply) -> str | None:
@@ -339,7 +348,7 @@ class ImapAdapter(Adapter[ImapOptions]):
         settings = self.smtp_settings()
         if settings is None or not self.can_reply(reply.reply_to):
             raise SendError(
-                "channel has no SMTP server or the report no email address",
+                "channel has no SMTP server or the report no address a person reads",
                 retryable=False,
                 code="no_route",
             )

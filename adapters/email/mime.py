@@ -426,7 +426,7 @@ def _parse(
         notes.append("HTML body converted to text")
 
     title = clean_text(_REPLY_PREFIX.sub("", subject)).replace("\n", " ") or None
-    hold = hold_reason(message, headers.get, address, subject)
+    hold = hold_reason(message, headers.get, address, subject, name)
     if not body and hold is None:
         if title:
             body = title

@@ -3,7 +3,10 @@
 The raw message keeps everything; this only decides what becomes the report's text. Rules,
 in order:
 
-1. a reply header ("On ... wrote:", "Pada ... menulis:", possibly wrapped over two lines)
+1. a reply header ("On ... wrote:", "Pada ... menulis:", "Am ... schrieb ...:", Android's
+   "<date> пользователь ... написал:", any line naming an address and a time that ends in a
+   colon after "wrote" in one of many languages or right after the address; possibly wrapped
+   over two lines)
    followed by "> " lines is dropped with those lines (bottom or inline posting keeps the
    citizen's text below); followed by plain text it cuts everything from there (top posting);
 2. "-----Original Message-----", "-----Pesan Asli-----" and an Outlook header block
@@ -26,6 +29,20 @@ _REPLY_HEADER = re.compile(
     re.IGNORECASE,
 )
 _REPLY_HEADER_START = re.compile(r"^\s*(on|pada|le)\s", re.IGNORECASE)
+# Reply headers of other clients and languages ("Am ... schrieb Budi <budi@...>:", Android's
+# "<date> пользователь "Budi" <budi@...> написал:", "El ... escribió:", Gmail's Russian and
+# Japanese "<date> Budi <budi@...>:"): a line naming an address and a time that ends in a
+# colon, with a "wrote" verb anywhere or the address just before that colon.
+_WROTE = re.compile(
+    r"(wrote|menulis|schrieb|a\s+[ée]crit|написал[аи]?|escribi[óo]|escreveu|ha\s+scritto"
+    r"|schreef|napisa[łl]a?|skrev|kirjoitti|yazd[\u0131i]|napsal[a]?|írta|写道|のメッセージ)",
+    re.IGNORECASE,
+)
+_HEADER_ADDRESS = re.compile(r"[^\s<>()\"]+@[^\s<>()\"]+\.[^\s<>()\"]+")
+_HEADER_TIME = re.compile(r"\d{1,2}[:.]\d{2}|\d{4}")
+_ENDS_AT_ADDRESS = re.compile(r"(>|\))\s*[:\uff1a]\s*$")
+_MAX_HEADER_CHARS = 400
+_COLONS = (":", "\uff1a")  # and the full-width colon of Chinese and Japanese clients
 _ORIGINAL_MESSAGE = re.compile(
     r"^\s*-{2,}\s*(original message|pesan asli|pesan awal|forwarded message|pesan yang"
     r" diteruskan|pesan terusan)\s*-{2,}\s*$",
@@ -53,16 +70,27 @@ class StrippedBody:
     notes: list[str] = field(default_factory=list)
 
 
+def _is_any_language_header(text: str) -> bool:
+    """A reply header in another client's or language's words (see `_WROTE`)."""
+    text = text.strip()
+    if len(text) > _MAX_HEADER_CHARS or not text.endswith(_COLONS):
+        return False
+    if not (_HEADER_ADDRESS.search(text) and _HEADER_TIME.search(text)):
+        return False
+    return bool(_WROTE.search(text) or _ENDS_AT_ADDRESS.search(text))
+
+
 def _is_reply_header(lines: list[str], index: int) -> int:
     """How many lines (1 or 2) the reply header at `index` spans; 0 when there is none."""
     line = lines[index]
-    if _REPLY_HEADER.match(line):
+    if _REPLY_HEADER.match(line) or _is_any_language_header(line):
         return 1
-    if (
-        _REPLY_HEADER_START.match(line)
-        and index + 1 < len(lines)
-        and _REPLY_HEADER.match(f"{line} {lines[index + 1]}")
-    ):
+    if index + 1 >= len(lines) or not line.strip():
+        return 0
+    joined = f"{line} {lines[index + 1]}"
+    if _REPLY_HEADER_START.match(line) and _REPLY_HEADER.match(joined):
+        return 2
+    if not line.rstrip().endswith(_COLONS) and _is_any_language_header(joined):
         return 2
     return 0
 

@@ -122,6 +122,32 @@ def test_the_same_reply_sent_twice_has_the_same_message_id(
     assert odd is not None and " " not in odd and odd.count("<") == 1 and odd.count("@") == 1
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "MAILER-DAEMON@mx.example.org",
+        "mailer_daemon@mx.example.org",
+        "Postmaster@example.org",
+        "post_master@example.org",
+        "Mail.Delivery.System@mx.example.org",
+        "MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@example.org",
+        "no-reply@example.org",
+        "noreply+aduan@example.org",
+        "bounces+budi=example.org@lists.example.org",
+    ],
+)
+def test_no_answer_ever_goes_to_a_mail_system(
+    smtp_server: tuple[Recorder, int], certificate: tuple[Path, Path], address: str
+) -> None:
+    handler, port = smtp_server
+    adapter = adapter_for(port, certificate[0])
+    assert adapter.can_reply({"email": CITIZEN}) and not adapter.can_reply({"email": address})
+    with pytest.raises(SendError) as caught:
+        adapter.send_reply(reply(email=address))
+    assert not caught.value.retryable and caught.value.code == "no_route"
+    assert handler.received == []
+
+
 def test_our_own_reply_coming_back_is_held(
     smtp_server: tuple[Recorder, int], certificate: tuple[Path, Path]
 ) -> None:
