@@ -80,6 +80,18 @@ CASES = {
         False,
         "还没修好。",
     ),
+    "a citizen's own line saying they wrote stays": (
+        "Saya sudah menulis ke dinas@example.go.id pada 12.01.2026 pukul 10.15:\n"
+        "jalan berlubang di depan pasar, tetapi belum dijawab.",
+        False,
+        "Saya sudah menulis ke dinas@example.go.id pada 12.01.2026 pukul 10.15:\n"
+        "jalan berlubang di depan pasar, tetapi belum dijawab.",
+    ),
+    "a citizen's contact line ending at an address stays": (
+        "Hubungi saya 0812-0000-0000 atau <budi@example.org>:\nsetiap hari kerja.",
+        False,
+        "Hubungi saya 0812-0000-0000 atau <budi@example.org>:\nsetiap hari kerja.",
+    ),
     "a citizen's own line with an address and a colon stays": (
         "Saya sudah mengirim surat pada 30.11.2026 ke dinas@example.go.id, isinya:\n"
         "jalan berlubang di depan pasar.",
