@@ -1,6 +1,7 @@
 """End to end on real parts: Dovecot -> the poll runner -> intake -> sandbox central -> the
 acknowledgement by SMTP (aiosmtpd) in the citizen's thread -> the citizen's answer becomes a
-follow-up on the same report at the central; an auto-reply waits in quarantine, unanswered."""
+follow-up on the same report at the central; an auto-reply and a real bounce wait in
+quarantine, unanswered."""
 
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ def certificate(dovecot: Dovecot) -> tuple[Path, Path]:
     return Path(dovecot.ca_file), dovecot.root / "key.pem"
 
 
+# A real Microsoft 365 non-delivery report (sisimai's set of emails, see bounces/README.md).
+BOUNCE = (Path(__file__).parent / "bounces" / "rhost-outlook-01.eml").read_bytes()
 AUTO_REPLY = (
     b"From: Kantor Camat <camat@example.org>\r\n"
     b"To: aduan@kab-contoh.example.com\r\n"
@@ -94,14 +97,15 @@ def test_email_in_acknowledgement_out_answer_threaded(
     assert isinstance(adapter, ImapAdapter)
     (poller,) = runtime.pollers()  # the runner's own poll loop, as `run` schedules it
     try:
-        dovecot.append("INBOX", CITIZEN_MAIL, AUTO_REPLY)
-        assert poller.run_once() == 2
+        dovecot.append("INBOX", CITIZEN_MAIL, AUTO_REPLY, BOUNCE)
+        assert poller.run_once() == 3
         assert forwarder.drain(30.0) >= 1  # submitted to the sandbox central
         with runtime.sessions() as session:
             held = session.scalars(
                 select(InboundMessage).where(InboundMessage.state == "quarantined")
-            ).one()
-            assert held.hold_reason == "auto_reply" and held.report_id is None
+            ).all()
+            assert sorted(str(h.hold_reason) for h in held) == ["auto_reply", "bounce"]
+            assert all(h.report_id is None for h in held)
         with runtime.sessions() as session:
             report = session.scalars(select(Report)).one()
             tracking_id = report.tracking_id
@@ -152,7 +156,7 @@ def test_email_in_acknowledgement_out_answer_threaded(
             assert inbound.report_id == report.id
         (central,) = requests.get(f"{sandbox.url}/sandbox/reports.json", timeout=5).json()
         assert [f["body"] for f in central["followups"]] == ["Sudah seminggu belum diperbaiki."]
-        assert len(handler.received) == 1  # the auto-reply was never answered
+        assert len(handler.received) == 1  # the auto-reply and the bounce were never answered
     finally:
         adapter.close()
         forwarder.close()

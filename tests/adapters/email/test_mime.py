@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import sysconfig
@@ -268,6 +269,28 @@ def test_addresses_come_from_parsed_address_objects(
     assert (draft.name, draft.email) == (name, address)
     assert draft.reply_to.get("email") == address
     assert draft.reply_to.get("from", None if address is None else "") == address
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(max_size=60), encoding=st.sampled_from(["b", "q"]))
+def test_no_display_name_changes_the_address(name: str, encoding: str) -> None:
+    """Whatever an encoded display name holds (CR, LF, other addresses, brackets), the
+    address is the one in angle brackets and the name stays one line."""
+    data = name.encode("utf-8", "surrogatepass")
+    if encoding == "b":
+        word = base64.b64encode(data).decode("ascii")
+    else:
+        word = "".join(chr(b) if chr(b).isalnum() and b < 128 else f"={b:02X}" for b in data)
+    raw = (
+        f"From: =?utf-8?{encoding}?{word}?= <budi@example.org>\r\n"
+        "Reply-To: =?utf-8?b?" + base64.b64encode(data).decode("ascii") + "?= <kantor@example.org>"
+        "\r\nSubject: Banjir\r\n\r\nBanjir di pasar.\r\n"
+    ).encode("ascii")
+    draft = parse_email(raw, AT, LIMITS).draft
+    assert draft.email == "budi@example.org"
+    assert draft.reply_to["from"] == "budi@example.org"
+    assert draft.reply_to["email"] == "kantor@example.org"
+    assert draft.name is None or not any(c in draft.name for c in "\r\n\x00")
 
 
 def test_reply_to_is_read_the_same_way() -> None:
