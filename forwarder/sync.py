@@ -1,7 +1,10 @@
 """Status sync: reads the central's changes feed and brings each report's timeline up to date.
 
-Every new status and every agency response lands on the report's timeline and queues one
-citizen notification. A `returned` status sends the report one level up the agency tree
+Every entry of a report's `history` in the feed (status, `at`, agency, note) lands on its
+timeline once, in order, at the central's own time, so SLA clocks measure what the agencies
+did and when; a status that came and went between two passes is recorded too. The citizen
+is told once per pass that changed the report's status (its newest status), and once per
+agency response. A `returned` status sends the report one level up the agency tree
 through the contract's `reroute` call, so the tracking id stays the same. Both a reroute and
 the central moving a report to another configured agency are recorded as training rows
 (store.training), so the routing model can learn from them.
@@ -23,7 +26,7 @@ from forwarder.worker import apply_routing
 from normalizer.report import Routing
 from store.models import ForwardItem, Report, SyncState, TimelineEvent, utcnow
 from store.states import ForwardAction
-from store.timeline import record_event
+from store.timeline import central_key, record_central_status, record_event
 from store.training import record_correction
 
 log = logging.getLogger(__name__)
@@ -112,9 +115,9 @@ class StatusSync:
             return False  # submitted by someone else, or not ours
         if report.tracking_id is None:
             return None
-        changed = False
         updated_at = _parse_time(str(item["updated_at"]))
         status = str(item["status"])
+        changed = self._record_history(session, report, item)
         if status != report.central_status and (
             report.central_updated_at is None or updated_at >= report.central_updated_at
         ):
@@ -122,9 +125,6 @@ class StatusSync:
             note = self._latest_note(item, status)
             report.central_status = status
             report.central_updated_at = updated_at
-            record_event(
-                session, report.id, "status", status=status, agency=item.get("agency"), note=note
-            )
             self.replies.status_changed(
                 session, report, status, _iso(updated_at), item.get("agency"), note
             )
@@ -153,6 +153,46 @@ class StatusSync:
                     str(response["text"]),
                 )
         return changed
+
+    @staticmethod
+    def _record_history(session: Session, report: Report, item: dict[str, Any]) -> bool:
+        """Record each history entry not recorded yet, in order; whether any was new.
+
+        A feed item without a history counts as one entry: its status at `updated_at`.
+        Status events recorded before entries carried their key (by the sync of an older
+        version, stamped with the time it saw them) cover everything up to the report's
+        `central_updated_at`: entries up to then are not recorded a second time.
+        """
+        history = item.get("history") or [
+            {"status": item["status"], "at": item["updated_at"], "agency": item.get("agency")}
+        ]
+        details = session.scalars(
+            select(TimelineEvent.detail).where(
+                TimelineEvent.report_id == report.id, TimelineEvent.event == "status"
+            )
+        ).all()
+        seen = {str(d["central"]) for d in details if d.get("central")}
+        legacy_until = (
+            report.central_updated_at if any(not d.get("central") for d in details) else None
+        )
+        new = False
+        for entry in history:
+            status, at = str(entry["status"]), _parse_time(str(entry["at"]))
+            key = central_key(status, at)
+            if key in seen or (legacy_until is not None and at <= legacy_until):
+                continue
+            seen.add(key)
+            note = entry.get("note")
+            record_central_status(
+                session,
+                report.id,
+                status=status,
+                at=at,
+                agency=entry.get("agency"),
+                note=str(note) if note is not None else None,
+            )
+            new = True
+        return new
 
     def _note_central_move(self, session: Session, report: Report, agency: str | None) -> None:
         """The central handed the report to another configured agency: a training row."""
