@@ -55,6 +55,9 @@ class WorkingCalendar:
         self._ordinals: list[int] = []
         self._first_year = 0
         self._last_year = -1
+        # Memos: many reports share their start and due days.
+        self._ends: dict[dt.date, dt.datetime] = {}
+        self._added: dict[tuple[dt.date, int], dt.date] = {}
 
     # --- days -----------------------------------------------------------------------------
 
@@ -99,8 +102,11 @@ class WorkingCalendar:
 
     def end_of_day(self, day: dt.date) -> dt.datetime:
         """The moment a local day ends (the next local midnight), in UTC."""
-        midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), self.zone)
-        return midnight.astimezone(dt.UTC)
+        found = self._ends.get(day)
+        if found is None:
+            midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), self.zone)
+            found = self._ends[day] = midnight.astimezone(dt.UTC)
+        return found
 
     # --- counting -------------------------------------------------------------------------
 
@@ -124,6 +130,9 @@ class WorkingCalendar:
         """The `days`-th working day after `start` (`start` itself never counts)."""
         if days < 1:
             raise ValueError("days must be at least 1")
+        found = self._added.get((start, days))
+        if found is not None:
+            return found
         # Enough years ahead for the longest stretch a config allows (365 working days).
         need = start.year + 2 + days // 200
         self._cover(start.year, need)
@@ -131,7 +140,8 @@ class WorkingCalendar:
         while index >= len(self._ordinals):
             self._cover(self._first_year, self._last_year + 1)
             index = bisect.bisect_right(self._ordinals, start.toordinal()) + days - 1
-        return dt.date.fromordinal(self._ordinals[index])
+        found = self._added[(start, days)] = dt.date.fromordinal(self._ordinals[index])
+        return found
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Working days after `start` up to and including `end` (0 when end <= start)."""

@@ -120,7 +120,16 @@ class SlaRules:
 
     def limit(self, stage: Stage) -> int:
         """The stage's limit (days)."""
-        return int(getattr(self, stage.value))
+        return self.limits[stage]
+
+    @property
+    def limits(self) -> dict[Stage, int]:
+        """Every stage's limit (days)."""
+        found: dict[Stage, int] | None = self.__dict__.get("_limits")
+        if found is None:
+            found = {stage: int(getattr(self, stage.value)) for stage in Stage}
+            object.__setattr__(self, "_limits", found)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
