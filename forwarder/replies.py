@@ -96,9 +96,17 @@ class ReplyTemplates:
             "text": "contoh",
             "status_url": "https://aduan.contoh.go.id/s/AbCdEfGhIjKlMnOpQrStUv",
         }
-        for name in ("ack", "status", "response", "status_query"):
+        late = {
+            "stage": "first_response",
+            "stage_label": "respon awal",
+            "allowed": 3,
+            "working_days": True,
+            "due_day": "Rabu, 02 Des 2026",
+            "started_day": "Jumat, 27 Nov 2026",
+        }
+        for name in ("ack", "status", "response", "status_query", "sla_overdue"):
             for variant in (None, "sms", "email", "telegram", "twitter", "webform", "letter"):
-                self.render(name, variant, **sample, found=True, include_response=True)
+                self.render(name, variant, **sample, **late, found=True, include_response=True)
 
 
 class ReplyQueue:
