@@ -104,7 +104,7 @@ class ReplyTemplates:
             "due_day": "Rabu, 02 Des 2026",
             "started_day": "Jumat, 27 Nov 2026",
         }
-        for name in ("ack", "status", "response", "status_query", "sla_overdue"):
+        for name in ("ack", "status", "response", "status_query", "sla_overdue", "completion"):
             for variant in (None, "sms", "email", "telegram", "twitter", "webform", "letter"):
                 self.render(name, variant, **sample, **late, found=True, include_response=True)
 
@@ -305,6 +305,31 @@ class ReplyQueue:
             status=status,
             status_label=STATUS_LABELS.get(status, status),
             agency=agency,
+            note=note,
+        )
+
+    def completed(
+        self,
+        session: Session,
+        report: Report,
+        response_id: str,
+        agency: str | None,
+        text: str,
+        note: str | None,
+    ) -> ReplyItem | None:
+        """The report is completed, told together with the agency's response to it.
+
+        Keyed by the response: that response is never told a second time on its own.
+        """
+        return self.queue(
+            session,
+            report,
+            f"completion:{response_id}",
+            "completion",
+            status="completed",
+            status_label=STATUS_LABELS["completed"],
+            agency=agency,
+            text=text,
             note=note,
         )
 
