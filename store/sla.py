@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import DateTime, and_, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from store.models import Report, SyncState, TimelineEvent
@@ -48,6 +48,10 @@ class ReportTimeline:
     statuses: tuple[StatusEvent, ...]
 
 
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
 def iter_timelines(
     session: Session,
     *,
@@ -66,15 +70,20 @@ def iter_timelines(
     """
     status = TimelineEvent.detail["status"].as_string()
     event_agency = TimelineEvent.detail["agency"].as_string()
+    # The driver's datetimes as they come (aware on PostgreSQL, naive UTC on SQLite), made
+    # aware below only where needed: UTCDateTime's per-value conversion is a third of the
+    # time over 100,000 reports.
+    created = type_coerce(Report.created_at, DateTime(timezone=True))
+    event_at = type_coerce(TimelineEvent.at, DateTime(timezone=True))
     stmt = (
         select(
             Report.id,
             Report.tracking_id,
             Report.channel,
             Report.agency,
-            Report.created_at,
+            created,
             TimelineEvent.event,
-            TimelineEvent.at,
+            event_at,
             status,
             event_agency,
         )
@@ -97,22 +106,23 @@ def iter_timelines(
         else None,
     ]
     stmt = stmt.where(*(c for c in conditions if c is not None))
-    # Core rows, streamed: no ORM identity work per row (100,000 reports in seconds).
-    result = session.connection().execute(stmt.execution_options(stream_results=True))
-    rows = (row for chunk in result.partitions(batch) for row in chunk)
+    # Core rows, streamed `batch` at a time (a server-side cursor on PostgreSQL): no ORM
+    # identity work per row.
+    result = session.connection().execute(stmt.execution_options(yield_per=batch))
+    rows = (row for chunk in result.partitions() for row in chunk)
     current: tuple[str, str | None, str, str, dt.datetime] | None = None
     forwarded: dt.datetime | None = None
     statuses: list[StatusEvent] = []
-    for rid, tracking_id, chan, agency_now, created, event, at, status_value, ev_agency in rows:
+    for rid, tracking_id, chan, agency_now, made, event, at, status_value, ev_agency in rows:
         if current is None or rid != current[0]:
             if current is not None:
                 yield ReportTimeline(*current, forwarded, tuple(statuses))
-            current = (rid, tracking_id, chan, agency_now, created)
+            current = (rid, tracking_id, chan, agency_now, _aware(made))
             forwarded, statuses = None, []
         if event == "forwarded":
-            forwarded = forwarded or at
+            forwarded = forwarded or _aware(at)
         elif event == "status" and status_value:
-            statuses.append(StatusEvent(at, status_value, ev_agency))
+            statuses.append(StatusEvent(_aware(at), status_value, ev_agency))
     if current is not None:
         yield ReportTimeline(*current, forwarded, tuple(statuses))
 

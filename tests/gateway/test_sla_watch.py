@@ -204,3 +204,16 @@ def test_report_command(tmp_path: Path, sandbox: Any, smtp: tuple[Recorder, int]
     assert "Tidak ada laporan" in run("--agency", "nasional")
     bad = runner.invoke(main, ["sla", "report", "--config", str(path), "--agency", "x"], env=ENV)
     assert bad.exit_code != 0 and "tidak ada di konfigurasi" in bad.output
+
+
+def test_the_runner_schedules_the_watch(harness: GatewayHarness) -> None:
+    from gateway.runner import ScheduledJobs
+
+    jobs = ScheduledJobs(harness.runtime)
+    jobs.start()
+    try:
+        job = jobs.scheduler.get_job("sla")
+        assert job is not None
+        assert job.trigger.interval.total_seconds() == 900  # sla.watch_interval default
+    finally:
+        jobs.stop()
