@@ -50,16 +50,21 @@ LOCAL_LABELS = {
 }
 
 
+def template_loader(override_dir: str | Path | None) -> jinja2.BaseLoader:
+    """The admin's template directory (`replies.templates_dir`) first, the defaults after."""
+    loaders: list[jinja2.BaseLoader] = []
+    if override_dir:
+        loaders.append(jinja2.FileSystemLoader(str(override_dir)))
+    loaders.append(jinja2.FileSystemLoader(str(DEFAULT_TEMPLATES)))
+    return jinja2.ChoiceLoader(loaders)
+
+
 class ReplyTemplates:
     """Jinja2 text templates: the admin's directory first, the packaged defaults after."""
 
     def __init__(self, override_dir: str | Path | None = None) -> None:
-        loaders: list[jinja2.BaseLoader] = []
-        if override_dir:
-            loaders.append(jinja2.FileSystemLoader(str(override_dir)))
-        loaders.append(jinja2.FileSystemLoader(str(DEFAULT_TEMPLATES)))
         self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(loaders),
+            loader=template_loader(override_dir),
             undefined=jinja2.StrictUndefined,
             # A missing value is left out, never printed as "None" to a citizen.
             finalize=lambda value: "" if value is None else value,

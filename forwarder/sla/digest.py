@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.email import smtp
 from config.schema import ConfigModel
-from forwarder.replies import DEFAULT_TEMPLATES
+from forwarder.replies import template_loader
 from forwarder.sla.calendar import format_day
 from forwarder.sla.clocks import STAGE_LABELS, ClockState, SlaRules, Stage
 from forwarder.sla.watch import WatchItem, WatchResult
@@ -70,12 +70,8 @@ class DigestTemplates:
     """The digest template: the admin's directory first, the packaged default after."""
 
     def __init__(self, override_dir: str | Path | None = None) -> None:
-        loaders: list[jinja2.BaseLoader] = []
-        if override_dir:
-            loaders.append(jinja2.FileSystemLoader(str(override_dir)))
-        loaders.append(jinja2.FileSystemLoader(str(DEFAULT_TEMPLATES)))
         self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(loaders),
+            loader=template_loader(override_dir),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,

@@ -217,3 +217,30 @@ def test_the_runner_schedules_the_watch(harness: GatewayHarness) -> None:
         assert job.trigger.interval.total_seconds() == 900  # sla.watch_interval default
     finally:
         jobs.stop()
+
+
+def test_digest_template_is_editable(tmp_path: Path) -> None:
+    from forwarder.sla.digest import DigestTemplates
+
+    (tmp_path / "sla_digest.email.txt").write_text(
+        "Tenggat {{ agency_name }}: {{ overdue|length }}\nIsi buatan admin.\n", encoding="utf-8"
+    )
+    context: dict[str, Any] = {"agency_name": "Dinas PUPR", "overdue": [1, 2]}
+    assert DigestTemplates(tmp_path).render(**context) == (
+        "Tenggat Dinas PUPR: 2",
+        "Isi buatan admin.\n",
+    )
+    subject, body = DigestTemplates().render(
+        agency="dinas-pupr",
+        agency_name="Dinas PUPR",
+        day="Senin, 30 Nov 2026",
+        computed_at="Senin, 30 Nov 2026 07:00 WIB",
+        zone="Asia/Jakarta",
+        overdue=[],
+        due_soon=[],
+        limits={"verification": 3, "first_response": 3, "follow_up": 5, "resolution": 60},
+    )
+    assert (
+        subject == "Ringkasan SLA Dinas PUPR: 0 terlambat, 0 mendekati tenggat (Senin, 30 Nov 2026)"
+    )
+    assert "respon awal 3 hari kerja" in body
