@@ -207,8 +207,13 @@ def parse_config(
     demo = isinstance(data.get("gateway"), dict) and data["gateway"].get("demo") is True
     secrets = SecretRules(tree, warnings, demo=demo)
     secrets.check_source(("central", "token"))
+    secrets.check_source(("sla", "digest", "smtp_password"))
     if model is not None:
         secrets.check_value(("central", "token"), model.central.token, inbound=False)
+        if model.sla.digest is not None:
+            secrets.check_value(
+                ("sla", "digest", "smtp_password"), model.sla.digest.smtp_password, inbound=False
+            )
         secrets.check_database_url(("gateway", "database"), model.gateway.database)
     channels = _check_channels(tree, data.get("channels"), secrets)
     _check_references(tree, data, channels)

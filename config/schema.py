@@ -6,6 +6,7 @@ model checks the rest (see config.loader).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import zoneinfo
 from typing import Annotated, Any, Literal
@@ -113,19 +114,33 @@ class ForwarderSection(_Section):
     reply_interval: Duration = 2.0
 
 
-class Agency(_Section):
-    """One node of the agency tree (UPT -> Eselon 1 -> Instansi -> Nasional)."""
-
-    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    name: str
-    parent: str | None = None
-
-
 def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
 StrList = Annotated[list[str], BeforeValidator(_as_list)]
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+
+
+def _email_list(value: Any) -> Any:
+    value = _as_list(value)
+    if isinstance(value, list):
+        for address in value:
+            if isinstance(address, str) and not _EMAIL.match(address.strip()):
+                raise ValueError(f"{address!r} bukan alamat email")
+    return value
+
+
+class Agency(_Section):
+    """One node of the agency tree (UPT -> Eselon 1 -> Instansi -> Nasional).
+
+    `email`: where the agency's daily SLA digest goes (one address or a list).
+    """
+
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str
+    parent: str | None = None
+    email: Annotated[list[str], BeforeValidator(_email_list)] = Field(default_factory=list)
 
 
 class RuleCondition(_Section):
@@ -263,6 +278,82 @@ class AdminSection(_Section):
     page_size: int = Field(default=50, ge=10, le=500)
 
 
+WEEKDAYS: dict[str, int] = {
+    "mon": 1, "senin": 1, "tue": 2, "selasa": 2, "wed": 3, "rabu": 3, "thu": 4, "kamis": 4,
+    "fri": 5, "jumat": 5, "sat": 6, "sabtu": 6, "sun": 7, "minggu": 7,
+}  # fmt: skip
+
+
+def _weekday(value: Any) -> Any:
+    if isinstance(value, str):
+        day = WEEKDAYS.get(value.strip().lower().replace("'", ""))
+        if day is None:
+            raise ValueError(f"hari {value!r} tidak dikenal (senin ... minggu, atau mon ... sun)")
+        return day
+    return value
+
+
+Weekday = Annotated[int, BeforeValidator(_weekday), Field(ge=1, le=7)]
+
+
+class ExtraHoliday(_Section):
+    """A non-working day the `holidays` package does not know (regional, a new SKB)."""
+
+    date: dt.date
+    name: str = "Libur tambahan"
+
+
+def _holiday_entry(value: Any) -> Any:
+    return {"date": value} if isinstance(value, str | dt.date) else value
+
+
+class SlaDigestSection(_Section):
+    """The daily SLA digest by email to every agency with `email` set."""
+
+    smtp_host: str
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_tls: Literal["ssl", "starttls", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    ca_file: str | None = None
+    from_address: str = Field(pattern=_EMAIL.pattern)
+    from_name: str = "SP4N-LAPOR! Gateway"
+    # Local time (gateway.timezone) after which the day's digest goes out.
+    send_at: dt.time = dt.time(7, 0)
+    timeout: Duration = 30.0
+
+    @model_validator(mode="after")
+    def _tls_off_only_on_loopback(self) -> SlaDigestSection:
+        if self.smtp_tls == "none" and self.smtp_host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError("smtp_tls: none hanya boleh untuk host loopback (pengujian)")
+        return self
+
+
+class SlaSection(_Section):
+    """Stage clocks on the working-day calendar (README: SLA watch).
+
+    Stage lengths are working days, except `resolution` (calendar days, Perpres 76/2013).
+    """
+
+    verification: int = Field(default=3, ge=1, le=365)
+    first_response: int = Field(default=3, ge=1, le=365)
+    follow_up: int = Field(default=5, ge=1, le=365)
+    closure: int = Field(default=10, ge=1, le=365)
+    resolution: int = Field(default=60, ge=1, le=3650)
+    # A clock with this many working days left (or fewer) is "due soon".
+    due_soon: int = Field(default=1, ge=0, le=30)
+    working_days: list[Weekday] = Field(default_factory=lambda: [1, 2, 3, 4, 5], min_length=1)
+    # Cuti bersama from the `holidays` package (its "government" category) as non-working.
+    cuti_bersama: bool = True
+    extra_holidays: list[Annotated[ExtraHoliday, BeforeValidator(_holiday_entry)]] = Field(
+        default_factory=list
+    )
+    watch_interval: Duration = 900.0
+    # One honest notice to the citizen when a report passes its response deadline.
+    notify_citizen: bool = True
+    digest: SlaDigestSection | None = None
+
+
 class ConfigModel(_Section):
     """The whole file."""
 
@@ -275,3 +366,4 @@ class ConfigModel(_Section):
     forwarder: ForwarderSection = Field(default_factory=ForwarderSection)
     replies: RepliesSection = Field(default_factory=RepliesSection)
     admin: AdminSection = Field(default_factory=AdminSection)
+    sla: SlaSection = Field(default_factory=SlaSection)

@@ -1,7 +1,10 @@
 """Status sync: reads the central's changes feed and brings each report's timeline up to date.
 
-Every new status and every agency response lands on the report's timeline and queues one
-citizen notification. A `returned` status sends the report one level up the agency tree
+Every entry of a report's `history` in the feed (status, `at`, agency, note) lands on its
+timeline once, in order, at the central's own time, so SLA clocks measure what the agencies
+did and when; a status that came and went between two passes is recorded too. The citizen
+is told once per pass that changed the report's status (its newest status), and once per
+agency response. A `returned` status sends the report one level up the agency tree
 through the contract's `reroute` call, so the tracking id stays the same. Both a reroute and
 the central moving a report to another configured agency are recorded as training rows
 (store.training), so the routing model can learn from them.
@@ -23,7 +26,7 @@ from forwarder.worker import apply_routing
 from normalizer.report import Routing
 from store.models import ForwardItem, Report, SyncState, TimelineEvent, utcnow
 from store.states import ForwardAction
-from store.timeline import record_event
+from store.timeline import central_key, record_central_status, record_event
 from store.training import record_correction
 
 log = logging.getLogger(__name__)
@@ -112,39 +115,39 @@ class StatusSync:
             return False  # submitted by someone else, or not ours
         if report.tracking_id is None:
             return None
-        changed = False
         updated_at = _parse_time(str(item["updated_at"]))
         status = str(item["status"])
+        changed = self._record_history(session, report, item)
+        responses = [
+            r
+            for r in item.get("responses") or []
+            if self._new_response(session, report.id, str(r["id"]))
+        ]
+        told: str | None = None  # a response told within the completion message
         if status != report.central_status and (
             report.central_updated_at is None or updated_at >= report.central_updated_at
         ):
             changed = True
-            note = self._latest_note(item, status)
             report.central_status = status
             report.central_updated_at = updated_at
-            record_event(
-                session, report.id, "status", status=status, agency=item.get("agency"), note=note
-            )
-            self.replies.status_changed(
-                session, report, status, _iso(updated_at), item.get("agency"), note
-            )
+            told = self._tell_status(session, report, item, responses, _iso(updated_at))
             if status == "returned":
                 self._reroute(session, report, item.get("agency"))
             else:
                 self._note_central_move(session, report, item.get("agency"))
-        for response in item.get("responses") or []:
-            if self._new_response(session, report.id, str(response["id"])):
-                changed = True
-                # The text is kept for the reporter's own status queries; the public
-                # status page shows only whitelisted details, never this one.
-                record_event(
-                    session,
-                    report.id,
-                    "response",
-                    id=str(response["id"]),
-                    agency=response.get("agency"),
-                    text=str(response["text"]),
-                )
+        for response in responses:
+            changed = True
+            # The text is kept for the reporter's own status queries; the public
+            # status page shows only whitelisted details, never this one.
+            record_event(
+                session,
+                report.id,
+                "response",
+                id=str(response["id"]),
+                agency=response.get("agency"),
+                text=str(response["text"]),
+            )
+            if str(response["id"]) != told:
                 self.replies.agency_response(
                     session,
                     report,
@@ -153,6 +156,76 @@ class StatusSync:
                     str(response["text"]),
                 )
         return changed
+
+    def _tell_status(
+        self,
+        session: Session,
+        report: Report,
+        item: dict[str, Any],
+        responses: list[dict[str, Any]],
+        at: str,
+    ) -> str | None:
+        """Tell the citizen the new status; returns the id of a response told with it.
+
+        A report completed together with a new agency response is told once, as the
+        completion carrying that response (issue 12.6); a response told before is not
+        repeated, and one that comes later is told on its own.
+        """
+        status = str(item["status"])
+        note = self._latest_note(item, status)
+        if status == "completed" and responses:
+            latest = responses[-1]
+            self.replies.completed(
+                session,
+                report,
+                str(latest["id"]),
+                latest.get("agency") or item.get("agency"),
+                str(latest["text"]),
+                note,
+            )
+            return str(latest["id"])
+        self.replies.status_changed(session, report, status, at, item.get("agency"), note)
+        return None
+
+    @staticmethod
+    def _record_history(session: Session, report: Report, item: dict[str, Any]) -> bool:
+        """Record each history entry not recorded yet, in order; whether any was new.
+
+        A feed item without a history counts as one entry: its status at `updated_at`.
+        Status events recorded before entries carried their key (by the sync of an older
+        version, stamped with the time it saw them) cover everything up to the report's
+        `central_updated_at`: entries up to then are not recorded a second time.
+        """
+        history = item.get("history") or [
+            {"status": item["status"], "at": item["updated_at"], "agency": item.get("agency")}
+        ]
+        details = session.scalars(
+            select(TimelineEvent.detail).where(
+                TimelineEvent.report_id == report.id, TimelineEvent.event == "status"
+            )
+        ).all()
+        seen = {str(d["central"]) for d in details if d.get("central")}
+        legacy_until = (
+            report.central_updated_at if any(not d.get("central") for d in details) else None
+        )
+        new = False
+        for entry in history:
+            status, at = str(entry["status"]), _parse_time(str(entry["at"]))
+            key = central_key(status, at)
+            if key in seen or (legacy_until is not None and at <= legacy_until):
+                continue
+            seen.add(key)
+            note = entry.get("note")
+            record_central_status(
+                session,
+                report.id,
+                status=status,
+                at=at,
+                agency=entry.get("agency"),
+                note=str(note) if note is not None else None,
+            )
+            new = True
+        return new
 
     def _note_central_move(self, session: Session, report: Report, agency: str | None) -> None:
         """The central handed the report to another configured agency: a training row."""

@@ -359,9 +359,12 @@ class SandboxCentral:
                 status=status,
                 agency=form.get("agency") or None,
                 note=form.get("note") or None,
+                at=form.get("at") or None,
             )
         except KeyError:
             return _error(404, "not_found", f"no report {tracking_id}")
+        except ValueError:
+            return _error(422, "invalid_report", "at must be an ISO 8601 time", "at")
         return self._done(request, tracking_id)
 
     def on_add_response(self, request: Request, tracking_id: str) -> Response:
@@ -371,7 +374,14 @@ class SandboxCentral:
         if not text:
             return _error(422, "invalid_report", "text is required", "text")
         try:
-            self.store.change(tracking_id, response=text, agency=form.get("agency") or None)
+            self.store.change(
+                tracking_id,
+                response=text,
+                agency=form.get("agency") or None,
+                at=form.get("at") or None,
+            )
+        except ValueError:
+            return _error(422, "invalid_report", "at must be an ISO 8601 time", "at")
         except KeyError:
             return _error(404, "not_found", f"no report {tracking_id}")
         return self._done(request, tracking_id)

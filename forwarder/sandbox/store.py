@@ -159,9 +159,15 @@ class SandboxStore:
         agency: str | None = None,
         note: str | None = None,
         response: str | None = None,
+        at: str | None = None,
     ) -> None:
-        """Move a report (status, agency) or add an agency response; bumps its sequence."""
-        at = now_iso()
+        """Move a report (status, agency) or add an agency response; bumps its sequence.
+
+        `at` backdates the history entry and the response (tests of clocks); the report's
+        place in the changes feed is always now.
+        """
+        now = now_iso()
+        at = normalize_time(at) if at else now
         with self.write_lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -183,7 +189,7 @@ class SandboxStore:
                 self.conn.execute(
                     "UPDATE reports SET status = ?, agency = ?, updated_at = ?,"
                     " seq = ? WHERE tracking_id = ?",
-                    (status or row["status"], new_agency, at, self._next_seq(), tracking_id),
+                    (status or row["status"], new_agency, now, self._next_seq(), tracking_id),
                 )
                 self.conn.execute("COMMIT")
             except BaseException:

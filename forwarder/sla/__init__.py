@@ -1,0 +1,1 @@
+"""SLA watch: the working-day calendar, stage clocks per report, the watch and its notices."""
