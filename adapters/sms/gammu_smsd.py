@@ -15,6 +15,7 @@ import builtins
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from adapters.base import ChannelOptions, Mode, OutgoingReply, PollOptions
 from adapters.sms.common import SmsAdapter, SmsFields, sms_draft, sms_reply_text
 from adapters.sms.gsm import build_udh, encoding_of, split_parts
 from adapters.sms.multipart import Assembled, Part, assemble
+from normalizer.redact import redact_text
 from vocabulary.drafts import RawMessage
 from vocabulary.durations import Duration
 from vocabulary.errors import AdapterUnavailable, SendError
@@ -307,7 +309,9 @@ class GammuSmsdAdapter(SmsAdapter[GammuOptions]):
                     if earlier is not None:
                         return f"{table}:{earlier}"
                 insert = sa.insert(OUTBOX).values(**first)
-                if conn.dialect.insert_returning:
+                # MariaDB's INSERT ... RETURNING wants SELECT on every inserted column, which
+                # the documented grants leave out: there the driver's last insert id serves.
+                if conn.dialect.insert_returning and conn.dialect.name != "mysql":
                     outbox_id = conn.execute(insert.returning(OUTBOX.c.ID)).scalar_one()
                 else:
                     outbox_id = conn.execute(insert).lastrowid
@@ -324,12 +328,45 @@ class GammuSmsdAdapter(SmsAdapter[GammuOptions]):
                     )
         except DBAPIError as exc:
             raise SendError(
-                f"Gammu outbox insert failed: {type(exc).__name__}",
+                f"Gammu outbox not written: {database_error(exc)}",
                 retryable=exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError),
             ) from None
         except AdapterUnavailable as exc:
             raise SendError(str(exc), retryable=True) from None
         return f"outbox:{outbox_id}"
+
+
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+# MariaDB quotes names too ("for column 'CreatorID' in table 'outbox'"): those stay.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]{0,63}")
+
+
+def _unquote_values(text: str) -> str:
+    return _QUOTED.sub(lambda m: m.group(0) if _NAME.fullmatch(m.group(1)) else "'…'", text)
+
+
+def database_error(exc: DBAPIError) -> str:
+    """The database's own words on a failed statement, safe for a log line.
+
+    The driver's code and first line of its message (MySQL's `(1142, "INSERT command denied
+    ... for table `outbox`")`, PostgreSQL's primary message without its DETAIL), with quoted
+    values that are not plain names replaced by `'…'` (MySQL quotes the offending value: a
+    text's bytes, a number) and what still looks like personal data masked. Names (tables,
+    columns, the database user) stay readable.
+    """
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
+    if primary:
+        text = str(primary)
+    elif len(args) >= 2 and isinstance(args[0], int):
+        text = f"({args[0]}) {args[1]}"
+    else:
+        text = str(orig)
+    first = (text.strip().splitlines() or [""])[0]
+    masked = redact_text(_unquote_values(first))
+    return f"{type(orig).__name__}: {masked}"[:300]
 
 
 def _udh_from_group(row: dict[str, Any]) -> str:

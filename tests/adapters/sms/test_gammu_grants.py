@@ -1,0 +1,203 @@
+"""`gammu_smsd` under least privilege: a MariaDB user holding exactly the grants the README
+documents (read from the README itself) polls, confirms and replies on Gammu's real schema;
+a user missing one of them gets the database's own error text, without personal data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from adapters.base import OutgoingReply
+from adapters.sms.gammu_smsd import GammuOptions, GammuSmsdAdapter
+from tests.adapters.sms.gammu_db import MARIADB_ADMIN, GammuDb, gammu_database
+from vocabulary.errors import SendError
+
+README = Path(__file__).resolve().parents[3] / "README.md"
+SENDER = "+6281200000031"
+PASSWORD = "gammu-least-privilege-7c1e"  # a throw-away test user's password
+
+
+def documented_grants() -> list[str]:
+    """The GRANT statements of the README's Gammu SMSD section, as written there."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("**Gammu SMSD**") :]
+    block = re.search(r"```sql\n(.*?)```", section, re.S)
+    assert block, "the README's Gammu section has no ```sql block of grants"
+    grants = [s.strip() for s in block.group(1).split(";") if s.strip()]
+    assert grants and all(g.upper().startswith("GRANT ") for g in grants)
+    return grants
+
+
+def _for(grant: str, database: str, user: str) -> str:
+    """A documented grant made for this test's database and user (nothing else changed)."""
+    grant = re.sub(r"\bsmsd\.", f"`{database}`.", grant)
+    # This server resolves no names: the user connects from 127.0.0.1, not 'localhost'.
+    return grant.replace("'sp4n'@'localhost'", f"'{user}'@'127.0.0.1'")
+
+
+@pytest.fixture(params=["mariadb-v17", "mariadb-v18"])
+def gammu(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GammuDb]:
+    with gammu_database(request.param, tmp_path) as db:
+        yield db
+
+
+@contextmanager
+def _user_with(gammu: GammuDb, grants: list[str]) -> Iterator[str]:
+    """A new MariaDB user holding `grants` only; yields its database URL, drops it after."""
+    database = sa.make_url(gammu.url).database
+    assert database
+    user = f"sp4n_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(MARIADB_ADMIN)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}'")
+        for grant in grants:
+            conn.exec_driver_sql(_for(grant, database, user))
+    try:
+        yield (
+            sa.make_url(gammu.url)
+            .set(username=user, password=None)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP USER IF EXISTS '{user}'@'127.0.0.1'")
+        admin.dispose()
+
+
+@pytest.fixture
+def least_privileged(gammu: GammuDb) -> Iterator[str]:
+    with _user_with(gammu, documented_grants()) as url:
+        yield url
+
+
+def _adapter(url: str) -> GammuSmsdAdapter:
+    options = GammuOptions(
+        name="hotline", database=url, password=PASSWORD, time_zone="UTC", max_reply_parts=3
+    )
+    return GammuSmsdAdapter(options, clock=lambda: dt.datetime(2026, 11, 22, 4, 0, tzinfo=dt.UTC))
+
+
+def _reply(reply_id: str, text: str) -> OutgoingReply:
+    return OutgoingReply(
+        reply_id=reply_id,
+        report_id="rep",
+        tracking_id="LPR1234567",
+        event="ack",
+        text=text,
+        reply_to={"phone": SENDER},
+        external_id="inbox:1",
+    )
+
+
+def _move_outbox_to_sentitems(gammu: GammuDb) -> None:
+    """What gammu-smsd does once it has sent a message (as its own, fully privileged user)."""
+    engine = gammu.engine()
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO sentitems (ID, SequencePosition, DestinationNumber, TextDecoded,"
+            " Text, Coding, UDH, Class, CreatorID, SenderID, Status, SMSCNumber, TPMR,"
+            " StatusError, RelativeValidity)"
+            " SELECT ID, 1, DestinationNumber, TextDecoded, COALESCE(Text, ''), Coding, UDH,"
+            " Class, CreatorID, COALESCE(SenderID, ''), 'SendingOK', '', -1, -1, -1 FROM outbox"
+        )
+        conn.exec_driver_sql("DELETE FROM outbox_multipart")
+        conn.exec_driver_sql("DELETE FROM outbox")
+    engine.dispose()
+
+
+def test_the_documented_grants_poll_confirm_and_reply_once(
+    gammu: GammuDb, least_privileged: str
+) -> None:
+    (row_id,) = gammu.insert_inbox(
+        {"TextDecoded": "LAPOR lampu jalan mati", "SenderNumber": SENDER, "Processed": "false"}
+    )
+    adapter = _adapter(least_privileged)
+    try:
+        ((message, _cursor),) = list(adapter.poll(None))
+        assert message.draft.body == "lampu jalan mati"
+        adapter.confirm([message])
+        assert gammu.rows("inbox", "ID", "Processed") == [{"ID": row_id, "Processed": "true"}]
+
+        # A long reply: outbox plus outbox_multipart.
+        long = _reply("01LONG", "Tanggapan Dinas PUPR: " + "perbaikan dijadwalkan minggu ini. " * 8)
+        first = adapter.send_reply(long)
+        assert first is not None and first.startswith("outbox:")
+        assert len(gammu.rows("outbox_multipart", "ID", order=("ID", "SequencePosition"))) >= 1
+        # Tried again (a crash before the gateway recorded it): found, not queued again.
+        assert adapter.send_reply(long) == first
+        assert len(gammu.rows("outbox", "ID")) == 1
+        # Sent by the daemon meanwhile: found in sentitems, still not queued again.
+        _move_outbox_to_sentitems(gammu)
+        assert adapter.send_reply(long) == first.replace("outbox:", "sent:")
+        assert gammu.rows("outbox", "ID") == []
+        # Another reply is queued as usual.
+        other = adapter.send_reply(_reply("01SHORT", "Laporan diterima: LPR1234567"))
+        assert other is not None and other.startswith("outbox:")
+        (row,) = gammu.rows("outbox", "CreatorID", "DestinationNumber")
+        assert row == {"CreatorID": "sp4n-gateway:01SHORT", "DestinationNumber": SENDER}
+    finally:
+        adapter.close()
+
+
+@pytest.mark.parametrize("table", ["sentitems", "outbox"])
+def test_a_missing_grant_is_reported_in_the_databases_words(gammu: GammuDb, table: str) -> None:
+    grants = [g for g in documented_grants() if f"smsd.{table} " not in g]
+    assert len(grants) == len(documented_grants()) - 1
+    with _user_with(gammu, grants) as url:
+        adapter = _adapter(url)
+        try:
+            with pytest.raises(SendError) as caught:
+                adapter.send_reply(_reply("01DENIED", "Tanggapan: " + "jalan diperbaiki. " * 12))
+        finally:
+            adapter.close()
+    message = str(caught.value)
+    assert "(1142)" in message and "denied" in message and f"`{table}`" in message
+    assert caught.value.retryable  # the admin fixes the grant; the reply goes then
+    assert SENDER not in message and SENDER[1:] not in message
+    assert "jalan" not in message
+    assert gammu.rows("outbox", "ID") == []  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    "code, text, kept, gone",
+    [
+        (
+            1366,
+            "Incorrect string value: '\\xF0\\x9F\\x99\\x8F' for column `smsd`.`outbox`."
+            "`TextDecoded` at row 1",
+            "(1366) Incorrect string value: '…' for column `smsd`.`outbox`.`TextDecoded`",
+            "\\xF0",
+        ),
+        (
+            1062,
+            "Duplicate entry '+6281200000031-1' for key 'PRIMARY'",
+            "(1062) Duplicate entry '…' for key 'PRIMARY'",
+            "6281200000031",
+        ),
+        (
+            1143,
+            "SELECT command denied to user 'gammu'@'10.0.0.5' for column 'ID' in table 'outbox'",
+            "SELECT command denied to user 'gammu'@'…' for column 'ID' in table 'outbox'",
+            "10.0.0.5",
+        ),
+    ],
+    ids=["a text's bytes", "a number in a key", "names stay, an address goes"],
+)
+def test_database_error_text_keeps_names_and_drops_values(
+    code: int, text: str, kept: str, gone: str
+) -> None:
+    import pymysql
+
+    from adapters.sms.gammu_smsd import database_error
+
+    error = sa.exc.OperationalError("INSERT ...", {}, pymysql.err.OperationalError(code, text))
+    said = database_error(error)
+    assert kept in said
+    assert gone not in said
