@@ -14,6 +14,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from werkzeug.serving import make_server
 
 from adapters.base import OutgoingReply
 from store.models import ReplyItem, Report
-from tests.adapters.sms.daemons import gammu_smsd, kannel, wait_for
+from tests.adapters.sms.daemons import Kannel, gammu_smsd, kannel, wait_for
 from tests.adapters.sms.gammu_db import gammu_database
 from tests.adapters.sms.runtime import sms_runtime
 from tests.helpers import free_port
@@ -176,7 +177,9 @@ def documented_get_url(base: str, secret: str) -> str:
     return url.replace("http://127.0.0.1:8000", base).replace("THE_SECRET", quote(secret))
 
 
-def test_kannel_fakesmsc_to_central_and_reply_back(tmp_path: Path, kannel_gateway: Any) -> None:
+@contextmanager
+def documented_kannel(tmp_path: Path, kannel_gateway: Any) -> Iterator[tuple[Any, Kannel, Any]]:
+    """Kannel running the README's get-url line against the gateway, replies through it."""
     runtime, base, _sandbox = kannel_gateway
     get_url = documented_get_url(base, "kannel-e2e-secret")
     with kannel(
@@ -184,6 +187,11 @@ def test_kannel_fakesmsc_to_central_and_reply_back(tmp_path: Path, kannel_gatewa
     ) as gw:
         adapter = runtime.adapters["sms-kannel"]
         adapter.options.sendsms_url = gw.sendsms_url
+        yield runtime, gw, adapter
+
+
+def test_kannel_fakesmsc_to_central_and_reply_back(tmp_path: Path, kannel_gateway: Any) -> None:
+    with documented_kannel(tmp_path, kannel_gateway) as (runtime, gw, _adapter):
         gw.send(CITIZEN, "1708", "LAPOR jembatan retak di desa kami")
         wait_for(lambda: bool(_reports(runtime)), 30, "Kannel to call the webhook")
         (report,) = _reports(runtime)
@@ -217,13 +225,7 @@ UCS2_TEXTS = [
 def test_kannel_documented_get_url_keeps_ucs2_text(
     tmp_path: Path, kannel_gateway: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    runtime, base, _sandbox = kannel_gateway
-    get_url = documented_get_url(base, "kannel-e2e-secret")
-    with kannel(
-        tmp_path, get_url=get_url, username="gateway", password="kannel-e2e-password"
-    ) as gw:
-        adapter = runtime.adapters["sms-kannel"]
-        adapter.options.sendsms_url = gw.sendsms_url
+    with documented_kannel(tmp_path, kannel_gateway) as (runtime, gw, adapter):
         # One at a time: fakesmsc reads only the first of several lines that arrive together.
         for n, text in enumerate(UCS2_TEXTS):
             gw.send_ucs2(f"+62812000001{n:02d}", "1708", text)
