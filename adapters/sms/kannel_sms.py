@@ -63,7 +63,7 @@ class KannelParams(BaseModel):
 
     sender: str = "sender"  # %p
     receiver: str = "receiver"  # %P
-    text: str = "text"  # %a (or %b)
+    text: str = "text"  # %b (the bytes as they are; not %a, which cuts UCS-2)
     time: str = "time"  # %t, or %T for a Unix time
     id: str = "id"  # %I
     charset: str = "charset"  # %C
@@ -189,7 +189,7 @@ class KannelSmsAdapter(SmsAdapter[KannelOptions]):
             raise PayloadInvalid(f"parameter {p.sender!r} (Kannel %p) is required", field=p.sender)
         receiver = _ascii(params.get(p.receiver), p.receiver) or ""
         if p.text not in params:
-            raise PayloadInvalid(f"parameter {p.text!r} (Kannel %a) is required", field=p.text)
+            raise PayloadInvalid(f"parameter {p.text!r} (Kannel %b) is required", field=p.text)
         text = self._decode(params[p.text], params)
         stamp = _ascii(params.get(p.time), p.time)
         received_at = self._time(stamp) or request.received_at
