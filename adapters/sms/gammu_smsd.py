@@ -71,6 +71,7 @@ OUTBOX = sa.table(
             "CreatorID",
             "SenderID",
             "Class",
+            "SendingTimeOut",
         )
     ),
 )
@@ -276,56 +277,21 @@ class GammuSmsdAdapter(SmsAdapter[GammuOptions]):
 
         `CreatorID` names the gateway and the reply (`sp4n-gateway:<reply id>`): a retry after
         a crash between this insert and our own record finds the row (waiting in the outbox
-        or already in sentitems) and does not queue the SMS a second time.
+        or already in sentitems) and does not queue the SMS a second time; a long one left
+        without some of its parts (see `_hold`) gets them and is released.
         """
         creator = f"{self.options.creator_id}:{reply.reply_id}"
-        text = sms_reply_text(reply.text, self.options.max_reply_parts)
-        parts = split_parts(text) or [text]
-        coding = (
-            "Default_No_Compression" if encoding_of(text) == "gsm7" else "Unicode_No_Compression"
-        )
-        # The reference is derived from the reply id: a retried reply carries the same one.
-        ref = hashlib.sha256(reply.reply_id.encode()).digest()[0]
-        udh = [
-            build_udh(ref, len(parts), n) if len(parts) > 1 else ""
-            for n in range(1, len(parts) + 1)
-        ]
-        first = {
-            "DestinationNumber": reply.reply_to["phone"],
-            "TextDecoded": parts[0],
-            "Coding": coding,
-            "UDH": udh[0],
-            "Class": -1,
-            "MultiPart": TRUE if len(parts) > 1 else FALSE,
-            "CreatorID": creator,
-            "SenderID": self.options.sender_id or reply.reply_to.get("phone_id"),
-        }
+        first, parts = self._rows(reply, creator)
         try:
             with self.engine().begin() as conn:
-                for table, where in (("outbox", OUTBOX), ("sent", SENTITEMS)):
-                    earlier = conn.execute(
-                        sa.select(where.c.ID).where(where.c.CreatorID == creator).limit(1)
-                    ).scalar()
-                    if earlier is not None:
-                        return f"{table}:{earlier}"
-                insert = sa.insert(OUTBOX).values(**first)
-                # MariaDB's INSERT ... RETURNING wants SELECT on every inserted column, which
-                # the documented grants leave out: there the driver's last insert id serves.
-                if conn.dialect.insert_returning and conn.dialect.name != "mysql":
-                    outbox_id = conn.execute(insert.returning(OUTBOX.c.ID)).scalar_one()
-                else:
-                    outbox_id = conn.execute(insert).lastrowid
-                for n, part in enumerate(parts[1:], start=2):
-                    conn.execute(
-                        sa.insert(OUTBOX_MULTIPART).values(
-                            ID=outbox_id,
-                            SequencePosition=n,
-                            TextDecoded=part,
-                            Coding=coding,
-                            UDH=udh[n - 1],
-                            Class=-1,
-                        )
-                    )
+                sent = _find(conn, SENTITEMS, creator)
+                if sent is not None:
+                    return f"sent:{sent}"
+                outbox_id = _find(conn, OUTBOX, creator)
+                if outbox_id is None:
+                    outbox_id = _insert_outbox(conn, {**first, **_hold(conn, parts)})
+                if parts:
+                    _write_parts(conn, outbox_id, parts)
         except DBAPIError as exc:
             raise SendError(
                 f"Gammu outbox not written: {database_error(exc)}",
@@ -334,6 +300,91 @@ class GammuSmsdAdapter(SmsAdapter[GammuOptions]):
         except AdapterUnavailable as exc:
             raise SendError(str(exc), retryable=True) from None
         return f"outbox:{outbox_id}"
+
+    def _rows(
+        self, reply: OutgoingReply, creator: str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The reply's `outbox` row and its `outbox_multipart` rows (no ID yet)."""
+        text = sms_reply_text(reply.text, self.options.max_reply_parts)
+        texts = split_parts(text) or [text]
+        coding = (
+            "Default_No_Compression" if encoding_of(text) == "gsm7" else "Unicode_No_Compression"
+        )
+        # The reference is derived from the reply id: a retried reply carries the same one.
+        ref = hashlib.sha256(reply.reply_id.encode()).digest()[0]
+        udh = [
+            build_udh(ref, len(texts), n) if len(texts) > 1 else ""
+            for n in range(1, len(texts) + 1)
+        ]
+        first = {
+            "DestinationNumber": reply.reply_to["phone"],
+            "TextDecoded": texts[0],
+            "Coding": coding,
+            "UDH": udh[0],
+            "Class": -1,
+            "MultiPart": TRUE if len(texts) > 1 else FALSE,
+            "CreatorID": creator,
+            "SenderID": self.options.sender_id or reply.reply_to.get("phone_id"),
+        }
+        parts = [
+            {
+                "SequencePosition": n,
+                "TextDecoded": part,
+                "Coding": coding,
+                "UDH": udh[n - 1],
+                "Class": -1,
+            }
+            for n, part in enumerate(texts[1:], start=2)
+        ]
+        return first, parts
+
+
+def _find(conn: sa.Connection, table: sa.TableClause, creator: str) -> int | None:
+    """The ID of a row `table` holds for this reply (`CreatorID`), if any."""
+    found = conn.execute(
+        sa.select(table.c.ID).where(table.c.CreatorID == creator).limit(1)
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def _hold(conn: sa.Connection, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Columns that keep SMSD off a long reply's first row until its parts are written.
+
+    Gammu's MySQL schema keeps its tables in MyISAM, without transactions: SMSD could read
+    the `outbox` row between our inserts and send a long reply without its later parts, and
+    a crash in between would leave it so. The row is inserted holding Gammu's own send lock
+    (`SendingTimeOut` ahead, as SMSD sets it while it sends) and released once every part
+    is there. Elsewhere the transaction already shows the rows together.
+    """
+    if not parts or conn.dialect.name != "mysql":
+        return {}
+    return {"SendingTimeOut": sa.literal_column("NOW() + INTERVAL 1 HOUR")}
+
+
+def _insert_outbox(conn: sa.Connection, row: dict[str, Any]) -> int:
+    insert = sa.insert(OUTBOX).values(**row)
+    # MariaDB's INSERT ... RETURNING wants SELECT on every inserted column, which the
+    # documented grants leave out: there the driver's last insert id serves.
+    if conn.dialect.insert_returning and conn.dialect.name != "mysql":
+        return int(conn.execute(insert.returning(OUTBOX.c.ID)).scalar_one())
+    return int(conn.execute(insert).lastrowid)
+
+
+def _write_parts(conn: sa.Connection, outbox_id: int, parts: list[dict[str, Any]]) -> None:
+    """Insert the parts `outbox_multipart` lacks for this row, then release its hold."""
+    multipart, outbox = OUTBOX_MULTIPART.c, OUTBOX.c
+    present = set(
+        conn.execute(
+            sa.select(multipart.SequencePosition).where(multipart["ID"] == outbox_id)
+        ).scalars()
+    )
+    for part in parts:
+        if part["SequencePosition"] not in present:
+            conn.execute(sa.insert(OUTBOX_MULTIPART).values(ID=outbox_id, **part))
+    if _hold(conn, parts):
+        conn.execute(
+            sa.update(OUTBOX).where(outbox["ID"] == outbox_id).values(SendingTimeOut=sa.func.now())
+        )
 
 
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")

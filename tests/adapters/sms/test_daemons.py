@@ -133,6 +133,29 @@ def test_gammu_dummy_phone_to_central_and_ack_back(tmp_path: Path, sandbox: Any)
             ]
             assert answer and report.tracking_id in answer[0]
             assert "diterima" in answer[0]
+
+            # A long agency response: held while its parts are written, then sent whole.
+            long_answer = "Tanggapan Dinas PUPR: " + "perbaikan dijadwalkan minggu ini. " * 10
+            adapter.send_reply(
+                OutgoingReply(
+                    reply_id="01LONGANSWER",
+                    report_id=report.id,
+                    tracking_id=report.tracking_id,
+                    event="response:1",
+                    text=long_answer,
+                    reply_to={"phone": CITIZEN},
+                    external_id=report.external_id,
+                )
+            )
+
+            def long_parts() -> list[dict[str, Any]]:
+                rows = db.rows(
+                    "sentitems", "TextDecoded", "CreatorID", order=("ID", "SequencePosition")
+                )
+                return [r for r in rows if r["CreatorID"] == "sp4n-gateway:01LONGANSWER"]
+
+            wait_for(lambda: len(long_parts()) == 3, 30, "SMSD to send the 3 parts")
+            assert "".join(r["TextDecoded"] for r in long_parts()) == long_answer.strip()
         finally:
             runtime.close()
 

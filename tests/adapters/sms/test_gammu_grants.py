@@ -96,6 +96,25 @@ def _reply(reply_id: str, text: str) -> OutgoingReply:
     )
 
 
+def _held(gammu: GammuDb) -> list[bool]:
+    """Per outbox row: whether SMSD would pass it by (its send lock runs into the future)."""
+    engine = gammu.engine()
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT SendingTimeOut > NOW() FROM outbox ORDER BY ID")
+        held = [bool(r[0]) for r in rows]
+    engine.dispose()
+    return held
+
+
+def _cut_short(gammu: GammuDb) -> None:
+    """The state a crash right after the first insert leaves on MyISAM tables."""
+    engine = gammu.engine()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM outbox_multipart WHERE SequencePosition > 2")
+        conn.exec_driver_sql("UPDATE outbox SET SendingTimeOut = NOW() + INTERVAL 1 HOUR")
+    engine.dispose()
+
+
 def _move_outbox_to_sentitems(gammu: GammuDb) -> None:
     """What gammu-smsd does once it has sent a message (as its own, fully privileged user)."""
     engine = gammu.engine()
@@ -130,9 +149,18 @@ def test_the_documented_grants_poll_confirm_and_reply_once(
         first = adapter.send_reply(long)
         assert first is not None and first.startswith("outbox:")
         assert len(gammu.rows("outbox_multipart", "ID", order=("ID", "SequencePosition"))) >= 1
+        assert _held(gammu) == [False]  # written whole, then released for SMSD
+        parts = gammu.rows("outbox_multipart", "SequencePosition", "TextDecoded", "UDH")
         # Tried again (a crash before the gateway recorded it): found, not queued again.
         assert adapter.send_reply(long) == first
         assert len(gammu.rows("outbox", "ID")) == 1
+        # A try cut short after the first row (MyISAM keeps what was written): still held,
+        # so SMSD leaves it; the next try writes the missing parts and releases it.
+        _cut_short(gammu)
+        assert _held(gammu) == [True]
+        assert adapter.send_reply(long) == first
+        assert gammu.rows("outbox_multipart", "SequencePosition", "TextDecoded", "UDH") == parts
+        assert _held(gammu) == [False]
         # Sent by the daemon meanwhile: found in sentitems, still not queued again.
         _move_outbox_to_sentitems(gammu)
         assert adapter.send_reply(long) == first.replace("outbox:", "sent:")
