@@ -11,6 +11,12 @@ Media (MMS, WhatsApp photos) are fetched after parsing, only from the configured
 with the account's credentials, each up to `max_media_bytes` and all within `media_budget`
 seconds (Twilio waits 15 s for the answer); they become the report's attachments. One that
 cannot be fetched is named in a note, its URL kept in the raw record.
+
+Replies go through one client per channel, built whole with the adapter (the library builds
+its API objects on first use, which raced between reply threads) and held by its HTTP
+client to `api_base_url`'s origin: the account's credentials never go to another host,
+whatever the library or `TWILIO_EDGE`/`TWILIO_REGION` would make of the URL. Each reply
+carries `I-Twilio-Idempotency-Token: sp4n-reply-<reply id>`, the same on every try.
 """
 
 from __future__ import annotations

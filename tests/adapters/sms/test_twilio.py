@@ -603,3 +603,14 @@ def test_each_reply_carries_a_stable_reference(twilio_api: FakeServer) -> None:
     adapter.send_reply(dataclasses.replace(first, reply_id="r2"))
     tokens = [s.headers.get("I-Twilio-Idempotency-Token") for s in twilio_api.seen]
     assert tokens == ["sp4n-reply-r1", "sp4n-reply-r1", "sp4n-reply-r2"]
+
+
+def test_twilio_edge_and_region_in_the_environment_do_not_move_replies(
+    twilio_api: FakeServer, foreign_hosts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The library reads these to rewrite the host (api.sydney.au1.twilio.com).
+    monkeypatch.setenv("TWILIO_EDGE", "sydney")
+    monkeypatch.setenv("TWILIO_REGION", "au1")
+    _adapter(api_base_url=twilio_api.url).send_reply(_reply("Laporan diterima"))
+    assert foreign_hosts == []
+    assert len(twilio_api.seen) == 1
