@@ -6,6 +6,7 @@ personal data."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import uuid
 from collections.abc import Iterator
@@ -267,3 +268,43 @@ def test_database_error_text_keeps_names_and_drops_values(
     said = database_error(error)
     assert kept in said
     assert gone not in said
+
+
+def test_a_refused_reply_is_logged_with_the_databases_words(
+    mariadb: GammuDb, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy import select
+
+    from store.models import ReplyItem, Report
+    from tests.adapters.sms.runtime import sms_runtime
+
+    grants = [g for g in documented_grants("mysql") if "smsd.sentitems " not in g]
+    mariadb.insert_inbox({"TextDecoded": "LAPOR got mampet", "SenderNumber": SENDER})
+    with _user_with(mariadb, grants) as url:
+        runtime = sms_runtime(
+            tmp_path,
+            channel_yaml=f"""\
+  - {{name: hotline, type: gammu_smsd, database: "{url}", password: "${{GAMMU_PW}}",
+      time_zone: UTC}}
+""",
+            env={"GAMMU_PW": PASSWORD},
+        )
+        try:
+            (poller,) = runtime.pollers()
+            assert poller.run_once() == 1
+            with runtime.sessions.begin() as session:
+                (report,) = session.scalars(select(Report))
+                report.tracking_id, report.state = "LPR0000001", "submitted"
+                runtime.replies.acknowledge(session, report)
+            caplog.set_level(logging.DEBUG)
+            runtime.reply_sender().run_once()
+            with runtime.sessions() as session:
+                (reply,) = session.scalars(select(ReplyItem))
+                last_error = reply.last_error
+        finally:
+            runtime.close()
+    said = "(1142) SELECT command denied to user"
+    assert said in str(last_error) and "`sentitems`" in str(last_error)
+    assert said in caplog.text  # the channel's first failure is logged with the cause
+    for value in (SENDER, SENDER[1:], "got mampet"):
+        assert value not in caplog.text and value not in str(last_error)
