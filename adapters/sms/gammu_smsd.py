@@ -382,8 +382,15 @@ def _write_parts(conn: sa.Connection, outbox_id: int, parts: list[dict[str, Any]
         if part["SequencePosition"] not in present:
             conn.execute(sa.insert(OUTBOX_MULTIPART).values(ID=outbox_id, **part))
     if _hold(conn, parts):
+        # Only our own hold (an hour ahead) is lifted, never SMSD's lock on a row it is
+        # sending (its `locktime`, a minute or so ahead): that would let it send twice.
         conn.execute(
-            sa.update(OUTBOX).where(outbox["ID"] == outbox_id).values(SendingTimeOut=sa.func.now())
+            sa.update(OUTBOX)
+            .where(
+                outbox["ID"] == outbox_id,
+                outbox.SendingTimeOut > sa.literal_column("NOW() + INTERVAL 10 MINUTE"),
+            )
+            .values(SendingTimeOut=sa.func.now())
         )
 
 
