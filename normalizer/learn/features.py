@@ -25,7 +25,6 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections import Counter
 from functools import lru_cache
 from typing import Final
 
@@ -79,11 +78,6 @@ FAMILIES: Final = {"word": word_features, "char": char_features}
 
 
 @lru_cache(maxsize=1024)
-def counted(text: str) -> dict[str, Counter[str]]:
-    """Each family's token counts for a raw text (read-only; shared by every model).
-
-    Cached: the kind model and a routing model read the same message one after the other,
-    and the tokens, not the arithmetic, are what costs time in pure Python.
-    """
-    prepared = prepare(text)
-    return {family: Counter(tokens(prepared)) for family, tokens in FAMILIES.items()}
+def prepared(text: str) -> str:
+    """`prepare`, cached: the kind model and a routing model read the same message in turn."""
+    return prepare(text)

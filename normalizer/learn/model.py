@@ -34,13 +34,19 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from normalizer.learn.features import FAMILIES, FEATURES_VERSION, counted
+from normalizer.learn.features import (
+    FAMILIES,
+    FEATURES_VERSION,
+    char_features,
+    prepared,
+)
 from vocabulary.errors import GatewayError
 
 FORMAT: Final = "sp4n-text-model"
 FORMAT_VERSION: Final = 1
 # Above this many (feature x class) cells (100 MiB of float32) the weights stay sparse.
 DENSE_LIMIT: Final = 25_000_000
+WORD_CACHE: Final = 50_000  # words whose character columns a block keeps
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
@@ -65,6 +71,7 @@ class FeatureBlock:
     tokens: list[str]
     idf: FloatArray
     index: dict[str, int] = field(init=False, repr=False)
+    _words: dict[str, IntArray] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.index = {token: i for i, token in enumerate(self.tokens)}
@@ -80,7 +87,34 @@ class FeatureBlock:
         cols = np.fromiter(found, dtype=np.int64, count=len(found))
         tally = np.fromiter(counts.values(), dtype=np.float32, count=len(found))
         known = cols >= 0
-        cols, tally = cols[known], tally[known]
+        return self._weighted(cols[known], tally[known])
+
+    def vector_of_words(self, prepared: str) -> tuple[IntArray, FloatArray]:
+        """`vector` for the character family, read word by word through a per-word cache.
+
+        Looking up each of a word's n-grams in a vocabulary of 100,000 tokens costs a
+        cache miss apiece in a busy server; complaints reuse few words, so each word's
+        known columns are looked up once and kept (at most `WORD_CACHE` words).
+        """
+        per_word = [self._word_columns(word) for word in prepared.split()]
+        if not per_word:
+            return self._weighted(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        cols, tally = np.unique(np.concatenate(per_word), return_counts=True)
+        return self._weighted(cols, tally.astype(np.float32))
+
+    def _word_columns(self, word: str) -> IntArray:
+        cache = self._words
+        columns = cache.get(word)
+        if columns is None:
+            get = self.index.get
+            found = [get(gram, -1) for gram in char_features(word)]
+            columns = np.array([c for c in found if c >= 0], dtype=np.int64)
+            if len(cache) >= WORD_CACHE:
+                cache.clear()
+            cache[word] = columns
+        return columns
+
+    def _weighted(self, cols: IntArray, tally: FloatArray) -> tuple[IntArray, FloatArray]:
         if not len(cols):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         weights = (1.0 + np.log(tally)) * self.idf[cols]
@@ -118,8 +152,13 @@ class TextModel:
 
     def features(self, text: str) -> tuple[IntArray, FloatArray]:
         """The message's feature columns and weights (personal data never reaches them)."""
-        counts = counted(text)
-        parts = [b.vector(counts[b.family]) for b in self.blocks]
+        clean = prepared(text)
+        parts = [
+            b.vector_of_words(clean)
+            if b.family == "char"
+            else b.vector(Counter(FAMILIES[b.family](clean)))
+            for b in self.blocks
+        ]
         cols = np.concatenate([c + off for (c, _), off in zip(parts, self._offsets, strict=False)])
         return cols, np.concatenate([w for _, w in parts])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -139,6 +140,14 @@ def test_dense_and_sparse_scoring_agree(
     texts = ["Jalan nasional berlubang di jalur bypass", "air PDAM mati", "zzz qqq", ""]
     for text in texts:
         assert np.allclose(dense.decision(text), sparse.decision(text), atol=1e-5)
+    # The per-word cache of character columns weighs exactly like counting every n-gram.
+    (block,) = [b for b in dense.blocks if b.family == "char"]
+    for text in [*texts, "jalan jalan jalan rusak parah", "Jln. rusak; jalan-jalan"]:
+        cols, weights = block.vector_of_words(prepare(text))
+        want_cols, want_weights = block.vector(Counter(char_features(prepare(text))))
+        order = np.argsort(want_cols)
+        assert cols.tolist() == want_cols[order].tolist()
+        assert np.allclose(weights, want_weights[order], atol=1e-6)
     assert char_features(prepare("jalan rusak")) == [
         " j", "ja", "al", "la", "an", "n ", " ja", "jal", "ala", "lan", "an ",
         " jal", "jala", "alan", "lan ", " jala", "jalan", "alan ",
