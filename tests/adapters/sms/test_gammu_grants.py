@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -321,3 +322,34 @@ def test_a_refused_reply_is_logged_with_the_databases_words(
     assert said in caplog.text  # the channel's first failure is logged with the cause
     for value in (SENDER, SENDER[1:], "got mampet"):
         assert value not in caplog.text and value not in str(last_error)
+
+
+def test_sentitems_is_searched_through_gammus_index_on_the_number(mariadb: GammuDb) -> None:
+    engine = mariadb.engine()
+    with engine.begin() as conn:  # a history of 2,000 SMS to 500 numbers
+        conn.exec_driver_sql(
+            "INSERT INTO sentitems (ID, DestinationNumber, TextDecoded, Text, UDH, SenderID,"
+            " CreatorID) SELECT seq, CONCAT('+62812', LPAD(seq MOD 500, 7, '0')), 'ok', '', '',"
+            " 'modem1', CONCAT('sp4n-gateway:', seq) FROM seq_1_to_2000"
+        )
+        conn.exec_driver_sql("ANALYZE TABLE sentitems")
+    adapter = GammuSmsdAdapter(GammuOptions(name="hotline", database=mariadb.url))
+    seen: list[tuple[str, Any]] = []
+    sa.event.listen(
+        adapter.engine(),
+        "before_cursor_execute",
+        lambda _c, _cur, statement, parameters, _ctx, _many: seen.append((statement, parameters)),
+    )
+    try:
+        adapter.send_reply(_reply("01INDEX", "Laporan diterima: LPR1234567"))
+    finally:
+        adapter.close()
+    lookups = [(q, p) for q, p in seen if "FROM sentitems" in q]
+    assert len(lookups) == 1
+    with engine.connect() as conn:
+        plan = [
+            dict(r._mapping)
+            for r in conn.exec_driver_sql("EXPLAIN " + lookups[0][0], lookups[0][1])
+        ]
+    engine.dispose()
+    assert [p["key"] for p in plan] == ["sentitems_dest"]
