@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.console.labels import DONE_STATUSES
 from store.models import Report
-from store.search import text_matches
+from store.search import SQLITE_MATCHES, searchable, text_matches
 
 LOCAL_STATES = ("queued", "dead")
 
@@ -121,11 +121,12 @@ def apply_filter(
         )
     if flt.q:
         text = flt.q.strip()
+        content = text_matches(text, dialect)
         conditions.append(
             or_(
                 Report.tracking_id == text.upper(),
                 Report.id == text.upper(),
-                text_matches(text, dialect),
+                *([] if content is None else [content]),
             )
         )
     return query.where(*conditions) if conditions else query
@@ -155,6 +156,14 @@ class ReportPage:
     total: int
     next_cursor: str | None
     filters: ReportFilter = field(default_factory=ReportFilter)
+
+    # SQLite: the text was found in more reports than are listed (store/search.py).
+    matches_capped: bool = False
+
+    @property
+    def text_too_short(self) -> bool:
+        """Typed text too short to look for in titles and bodies (ids only)."""
+        return bool(self.filters.q) and not searchable(self.filters.q)
 
 
 LIST_COLUMNS = (
@@ -203,7 +212,8 @@ def list_reports(
         rows = rows[:page_size]
         last = rows[-1]
         next_cursor = f"{last.created_at.isoformat()}|{last.id}"
-    return ReportPage(rows, total, next_cursor, flt)
+    capped = dialect == "sqlite" and searchable(flt.q) and total >= SQLITE_MATCHES
+    return ReportPage(rows, total, next_cursor, flt, matches_capped=capped)
 
 
 def _parse_cursor(cursor: str | None) -> tuple[dt.datetime, str] | None:
