@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -15,6 +16,8 @@ from store.models import Report
 from store.search import SQLITE_MATCHES, searchable, text_matches
 
 LOCAL_STATES = ("queued", "dead")
+# Control characters (NUL above all) are never in a report and break both databases' queries.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -35,7 +38,7 @@ class ReportFilter:
         """Read the query string (unknown or malformed values are ignored)."""
         values: dict[str, Any] = {}
         for item in fields(cls):
-            raw = (args.get(item.name) or "").strip()
+            raw = _CONTROL.sub("", args.get(item.name) or "").strip()
             if item.name == "overdue":
                 values["overdue"] = raw in ("1", "on", "true")
             elif item.name.startswith("date_"):

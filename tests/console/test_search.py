@@ -93,6 +93,11 @@ def test_tracking_id_and_report_id_still_match_exactly(filled: Console) -> None:
     assert _search(filled, report.id.lower()) == {"r4"}
 
 
+def test_control_characters_in_the_box_are_dropped(filled: Console) -> None:
+    page = filled.client_for("operator").get("/admin/reports?q=lu%00bang%0A")
+    assert page.status_code == 200 and "1 laporan" in page.get_data(as_text=True)
+
+
 def test_short_text_says_it_only_matches_ids(filled: Console) -> None:
     page = filled.client_for("operator").get("/admin/reports?q=RT").get_data(as_text=True)
     assert "Judul dan isi dicari mulai 3 huruf" in page and "0 laporan" in page
