@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -316,31 +317,32 @@ channels:
     runtime.close()
 
 
+def each_database(postgres: str | None, run_one: Callable[[str, Path], None]) -> None:
+    """`run_one(url, tmp)` on a fresh SQLite file, then on a throw-away PostgreSQL database."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run_one(f"sqlite:///{tmp}/bench.db", Path(tmp))
+    if not postgres:
+        return
+    import psycopg
+
+    name = f"sp4n_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            run_one(f"{postgres.rsplit('/', 1)[0]}/{name}", Path(tmp))
+    finally:
+        with psycopg.connect(postgres, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--postgres", default=None, help="admin URL; a throw-away DB is made")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{tmp}/bench.db", args.reports, args.requests, Path(tmp))
-    if args.postgres:
-        import psycopg
-
-        name = f"sp4n_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.postgres, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                run(
-                    f"{args.postgres.rsplit('/', 1)[0]}/{name}",
-                    args.reports,
-                    args.requests,
-                    Path(tmp),
-                )
-        finally:
-            with psycopg.connect(args.postgres, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    each_database(args.postgres, lambda url, tmp: run(url, args.reports, args.requests, tmp))
 
 
 if __name__ == "__main__":

@@ -14,14 +14,14 @@ import argparse
 import datetime as dt
 import importlib
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from admin_pages import each_database
 from sqlalchemy import insert, text
 
 from store import migrate
@@ -92,22 +92,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--postgres", default=None, help="admin URL; a throw-away DB is made")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{tmp}/cost.db", args.reports, args.batch, Path(tmp))
-    if args.postgres:
-        import psycopg
-
-        name = f"sp4n_cost_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.postgres, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                run(
-                    f"{args.postgres.rsplit('/', 1)[0]}/{name}", args.reports, args.batch, Path(tmp)
-                )
-        finally:
-            with psycopg.connect(args.postgres, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    each_database(args.postgres, lambda url, tmp: run(url, args.reports, args.batch, tmp))
 
 
 if __name__ == "__main__":
