@@ -438,3 +438,24 @@ def test_a_followup_carries_its_time_and_files_and_can_be_continued(
     # A later message answering the follow-up (not the first message) continues the report.
     later = accept(gateway, phone, message("c-3", "Sudah dua hari.", thread_refs=["c-2"]))
     assert (later.status, later.report_id) == ("followup", first.report_id)
+
+
+def test_a_released_message_keeps_its_files_and_says_why_it_was_held(
+    gateway: GatewayHarness, phone: PhoneAdapter
+) -> None:
+    import hashlib
+
+    from vocabulary.drafts import AttachmentData
+
+    held = message("h-1", "Banjir setinggi lutut, foto terlampir.", hold="mailing-list")
+    held.draft.attachments.append(AttachmentData("banjir.jpg", "image/jpeg", b"\xff\xd8 banjir"))
+    assert accept(gateway, phone, held).status == "quarantined"
+    (row,) = gateway.rows(InboundMessage)
+    with gateway.runtime.sessions.begin() as session:
+        report_id = gateway.runtime.intake.release(session, row.id, phone)
+    (report,) = gateway.rows(Report)
+    assert report.id == report_id and report.inbound_id == row.id
+    (attachment,) = report.payload["attachments"]
+    assert attachment["sha256"] == hashlib.sha256(b"\xff\xd8 banjir").hexdigest()
+    released = [e.detail for e in gateway.rows(TimelineEvent) if e.event == "released"]
+    assert released == [{"reason": "mailing-list"}]
