@@ -29,7 +29,15 @@ _DETAIL = re.compile(r"\s*\([^)]*\)")  # "(…)" parts of the library's messages
 
 
 class EmailRejected(ValueError):
-    """Why a value is not an email address; the message never quotes the value."""
+    """Why a value is not an email address; the message never quotes the value.
+
+    The message is English (for notes and logs); `refusal` says it in Bahasa Indonesia for
+    the sender and the admin of a channel that refuses such a value.
+    """
+
+    def __init__(self, message: str, refusal: str = "bukan alamat email yang sah") -> None:
+        super().__init__(message)
+        self.refusal = refusal
 
 
 def parse_email(value: str) -> str:
@@ -40,14 +48,14 @@ def parse_email(value: str) -> str:
     """
     text = value.strip()
     if "\r" in text or "\n" in text:
-        raise EmailRejected("it contains a line break")
+        raise EmailRejected("it contains a line break", "alamat email memuat ganti baris")
     if text[: len(_MAILTO)].lower() == _MAILTO:
         text = text[len(_MAILTO) :]
     named = _NAME_ADDR.fullmatch(text)
     if named:
         text = named.group(1)
     if any(ch.isspace() for ch in text):
-        raise EmailRejected("it contains spaces")
+        raise EmailRejected("it contains spaces", "alamat email memuat spasi")
     try:
         return str(validate_email(text, check_deliverability=False).normalized)
     except EmailNotValidError as exc:

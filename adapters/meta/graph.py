@@ -117,12 +117,14 @@ class MetaAdapter(Adapter[MetaOptionsT]):
         try:
             data = json.loads(request.body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise PayloadInvalid("expected a JSON webhook payload", field="body") from None
+            raise PayloadInvalid("badan permintaan bukan JSON", field="body") from None
         if not isinstance(data, dict) or data.get("object") != self.object_name:
-            raise PayloadInvalid(f"expected object {self.object_name!r}", field="object")
+            raise PayloadInvalid(
+                f"isian `object` harus bernilai `{self.object_name}`", field="object"
+            )
         entries = data.get("entry")
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-            raise PayloadInvalid("entry must be a list of objects", field="entry")
+            raise PayloadInvalid("isian `entry` harus berupa daftar objek", field="entry")
         return entries
 
     def answer(self, outcomes: list[StoredOutcome]) -> HttpAnswer:

@@ -153,16 +153,17 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
         form = {key: values[-1] for key, values in _form(request).items()}
         if not form:
             raise PayloadInvalid(
-                "expected an application/x-www-form-urlencoded UTF-8 form", field="Content-Type"
+                "badan permintaan harus formulir `application/x-www-form-urlencoded` UTF-8",
+                field="Content-Type",
             )
         if "MessageStatus" in form and "Body" not in form:
             raise Ignored(f"status callback ({form['MessageStatus'] or 'no status'})")
         sid = form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid")
         if not sid:
-            raise PayloadInvalid("field 'MessageSid' is required", field="MessageSid")
+            raise PayloadInvalid("isian `MessageSid` wajib ada", field="MessageSid")
         sender = form.get("From", "").strip()
         if not sender:
-            raise PayloadInvalid("field 'From' is required", field="From")
+            raise PayloadInvalid("isian `From` wajib ada", field="From")
         media = _media(form)
         body = form.get("Body", "")
         place = (
@@ -335,7 +336,7 @@ def _media(form: Mapping[str, str]) -> list[dict[str, str]]:
     try:
         count = min(int(form.get("NumMedia", "0") or 0), MAX_MEDIA)
     except ValueError:
-        raise PayloadInvalid("field 'NumMedia' must be a number", field="NumMedia") from None
+        raise PayloadInvalid("isian `NumMedia` harus berupa angka", field="NumMedia") from None
     return [
         {
             "url": form[f"MediaUrl{i}"],

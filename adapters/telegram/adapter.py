@@ -164,7 +164,9 @@ class TelegramAdapter(Adapter[TelegramOptions]):
         try:
             data = json.loads(request.body.decode(request.charset))
         except (UnicodeDecodeError, LookupError, json.JSONDecodeError):
-            raise PayloadInvalid("expected a JSON Telegram update", field="body") from None
+            raise PayloadInvalid(
+                "badan permintaan bukan pembaruan Telegram berformat JSON", field="body"
+            ) from None
         message = self._commands(read_update(data, request.received_at, self.limits))
         self._remember_callback(message)
         message.raw["request"] = self.raw_record(request)["headers"]

@@ -324,9 +324,9 @@ class TwitterAdapter(Adapter[TwitterOptions]):
         try:
             payload = json.loads(request.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            raise PayloadInvalid("expected a JSON body", field="body") from None
+            raise PayloadInvalid("badan permintaan bukan JSON", field="body") from None
         if not isinstance(payload, dict):
-            raise PayloadInvalid("expected a JSON object", field="body")
+            raise PayloadInvalid("badan permintaan bukan objek JSON", field="body")
         account = self.options.user_id or ""
         if str(payload.get("for_user_id", "")) != account:
             raise Ignored("event for another account")

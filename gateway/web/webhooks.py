@@ -70,7 +70,7 @@ def _parse(adapter: Adapter[Any], inbound: InboundRequest) -> InboundResult:
         log.warning(
             "channel %s: the parser could not read a request: %s", adapter.name, type(exc).__name__
         )
-        raise PayloadInvalid(f"unreadable request ({type(exc).__name__})") from exc
+        raise PayloadInvalid(f"permintaan tidak dapat dibaca ({type(exc).__name__})") from exc
     return result
 
 
@@ -149,9 +149,7 @@ def _conflict(
     runtime: Runtime, adapter: Adapter[Any], inbound: InboundRequest, outcomes: list[StoredOutcome]
 ) -> tuple[Response, int]:
     """A stored key came again with another body: keep it, reveal nothing of the first."""
-    error = PayloadInvalid(
-        "this external id was already used by a different message", field="external_id"
-    )
+    error = PayloadInvalid("id eksternal ini sudah dipakai oleh pesan lain", field="external_id")
     kept = runtime.intake.reject(
         adapter.name, adapter.raw_record(inbound), error, inbound.received_at
     )

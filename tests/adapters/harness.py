@@ -23,6 +23,7 @@ import pytest
 from store.models import ForwardItem, InboundMessage, Report
 from tests.conftest import GatewayHarness
 from tests.helpers import WEB_SECRET, config_text
+from tests.language import assert_indonesian
 
 PUBLIC_URL = "http://127.0.0.1:8000"  # gateway.public_url in tests.helpers.config_text
 
@@ -148,6 +149,9 @@ def run_case(gateway: GatewayHarness, channel: PushChannel, case: InboundCase) -
         # Rejected input is kept, raw, for an admin to fix and replay; the answer names it.
         (row,) = [r for r in gateway.rows(InboundMessage) if r.id == error["inbound_id"]]
         assert row.state == "rejected" and row.error and row.raw
+        # The reason is what the admin and the sender read: Bahasa Indonesia (issue 11.8).
+        assert row.error == error["message"]
+        assert_indonesian(row.error)
     reports = gateway.rows(Report)
     assert len(reports) == case.reports
     assert len(gateway.rows(ForwardItem)) == case.reports
