@@ -145,6 +145,9 @@ def run_case(gateway: GatewayHarness, channel: PushChannel, case: InboundCase) -
     if case.error_field is not None:
         assert response.get_json()["error"]["field"] == case.error_field
     error = response.get_json().get("error") if response.is_json else None
+    if isinstance(error, dict) and case.status != 403:
+        # What the sender reads, beside the machine `code`: Bahasa Indonesia (issue 11.8).
+        assert_indonesian(error["message"])
     if case.status == 400 and isinstance(error, dict) and "inbound_id" in error:
         # Rejected input is kept, raw, for an admin to fix and replay; the answer names it.
         (row,) = [r for r in gateway.rows(InboundMessage) if r.id == error["inbound_id"]]
@@ -194,6 +197,7 @@ def run_shared_case(
         wire.path = wire.path.replace(f"/channels/{channel.name}/", "/channels/no-such-sms/")
         response = send(gateway, wire)
         assert response.status_code == 404
+        assert_indonesian(response.get_json()["error"]["message"])
         assert gateway.rows(InboundMessage) == []
         return
     if label in ("bad signature", "missing signature"):

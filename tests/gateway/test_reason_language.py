@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import GatewayHarness
 from tests.language import ENGLISH_WORDS, assert_indonesian, english_words
 from vocabulary.errors import PayloadInvalid
 
@@ -120,3 +121,13 @@ def test_strict_normalizer_refusals_are_indonesian() -> None:
         with pytest.raises(PayloadInvalid) as caught:
             normalize_draft(draft(**fields), settings)
         assert_indonesian(str(caught.value))
+
+
+def test_webhook_refusals_are_indonesian(intake_gateway: GatewayHarness) -> None:
+    """The answers of the webhook route itself: unknown channel, wrong method, bad input."""
+    unknown = intake_gateway.client.post("/channels/tidak-ada/inbound", json={"body": "x"})
+    wrong_method = intake_gateway.client.get("/channels/web/inbound")
+    not_json = intake_gateway.post("web", data=b"{bukan json", content_type="application/json")
+    assert [r.status_code for r in (unknown, wrong_method, not_json)] == [404, 405, 400]
+    for response in (unknown, wrong_method, not_json):
+        assert_indonesian(response.get_json()["error"]["message"])
