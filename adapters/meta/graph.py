@@ -106,11 +106,13 @@ class MetaAdapter(Adapter[MetaOptionsT]):
         """`X-Hub-Signature-256` must be the app secret's HMAC of the raw body."""
         given = str(request.headers.get(SIGNATURE_HEADER) or "")
         if not given.startswith("sha256="):
-            raise InvalidSignature("missing X-Hub-Signature-256 header")
+            raise InvalidSignature("header `X-Hub-Signature-256` tidak ada")
         secret = self.options.app_secret.get_secret_value().encode()
         expected = "sha256=" + hmac.new(secret, request.body, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(given.lower().encode(), expected.encode()):
-            raise InvalidSignature("X-Hub-Signature-256 does not match the body")
+            raise InvalidSignature(
+                "header `X-Hub-Signature-256` tidak cocok dengan badan permintaan"
+            )
 
     def payload(self, request: InboundRequest) -> list[dict[str, Any]]:
         """The JSON body's `entry[]`, after checking it is this channel's object."""

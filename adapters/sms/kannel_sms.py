@@ -144,9 +144,9 @@ class KannelSmsAdapter(SmsAdapter[KannelOptions]):
             given = str(request.headers.get(self.options.secret_header)).encode("utf-8")
         expected = self.options.secret.get_secret_value().encode("utf-8")
         if given is None:
-            raise InvalidSignature(f"missing {self.options.secret_param} parameter")
+            raise InvalidSignature(f"parameter `{self.options.secret_param}` tidak ada")
         if not hmac.compare_digest(given, expected):
-            raise InvalidSignature("shared secret does not match")
+            raise InvalidSignature("rahasia bersama tidak cocok")
 
     def raw_record(self, request: InboundRequest) -> dict[str, Any]:
         """The request as kept: the secret parameter and header redacted everywhere."""

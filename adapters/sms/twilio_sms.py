@@ -144,9 +144,9 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
         """`X-Twilio-Signature` must sign the public URL and the form fields."""
         signature = request.headers.get("x-twilio-signature")
         if not signature:
-            raise InvalidSignature("missing X-Twilio-Signature header")
+            raise InvalidSignature("header `X-Twilio-Signature` tidak ada")
         if not self.validator.validate(request.url, _form(request), str(signature)):
-            raise InvalidSignature("X-Twilio-Signature does not match the request")
+            raise InvalidSignature("header `X-Twilio-Signature` tidak cocok dengan permintaan")
 
     def parse_inbound(self, request: InboundRequest) -> InboundResult:
         """One incoming message -> one draft; a status callback is ignored."""

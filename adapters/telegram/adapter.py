@@ -151,13 +151,13 @@ class TelegramAdapter(Adapter[TelegramOptions]):
     def verify(self, request: InboundRequest) -> None:
         """The secret token header must match (constant-time); polling channels take none."""
         if self.options.receive != "webhook" or self.options.secret_token is None:
-            raise InvalidSignature("this channel reads Telegram by polling: no webhooks")
+            raise InvalidSignature("kanal ini membaca Telegram dengan polling: tanpa webhook")
         given = str(request.headers.get(SECRET_HEADER) or "")
         if not given:
-            raise InvalidSignature("missing X-Telegram-Bot-Api-Secret-Token header")
+            raise InvalidSignature("header `X-Telegram-Bot-Api-Secret-Token` tidak ada")
         expected = self.options.secret_token.get_secret_value()
         if not hmac.compare_digest(given.encode(), expected.encode()):
-            raise InvalidSignature("X-Telegram-Bot-Api-Secret-Token does not match")
+            raise InvalidSignature("header `X-Telegram-Bot-Api-Secret-Token` tidak cocok")
 
     def parse_inbound(self, request: InboundRequest) -> InboundResult:
         """One update per request (Telegram never batches webhooks)."""

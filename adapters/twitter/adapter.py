@@ -311,13 +311,15 @@ class TwitterAdapter(Adapter[TwitterOptions]):
     def verify(self, request: InboundRequest) -> None:
         """`x-twitter-webhooks-signature` must sign the raw body with the consumer secret."""
         if not self.options.webhook:
-            raise InvalidSignature("this X channel takes no webhook (set webhook: true)")
+            raise InvalidSignature("kanal X ini tidak menerima webhook (atur `webhook: true`)")
         header = request.headers.get("x-twitter-webhooks-signature")
         if not header:
-            raise InvalidSignature("missing x-twitter-webhooks-signature header")
+            raise InvalidSignature("header `x-twitter-webhooks-signature` tidak ada")
         secret = self.options.consumer_secret.get_secret_value()
         if request.method != "POST" or not webhook.valid_signature(secret, request.body, header):
-            raise InvalidSignature("x-twitter-webhooks-signature does not match the body")
+            raise InvalidSignature(
+                "header `x-twitter-webhooks-signature` tidak cocok dengan badan permintaan"
+            )
 
     def parse_inbound(self, request: InboundRequest) -> InboundResult:
         """Account Activity events: mentions and DMs to the account become messages."""

@@ -152,11 +152,13 @@ class WebformAdapter(Adapter[WebformOptions]):
             return
         given = request.headers.get(self.options.signature_header)
         if not given:
-            raise InvalidSignature(f"missing {self.options.signature_header} header")
+            raise InvalidSignature(f"header `{self.options.signature_header}` tidak ada")
         if not hmac.compare_digest(
             str(given).strip().encode(), self.signature_for(request.body).encode()
         ):
-            raise InvalidSignature(f"{self.options.signature_header} does not match the body")
+            raise InvalidSignature(
+                f"header `{self.options.signature_header}` tidak cocok dengan badan permintaan"
+            )
 
     @property
     def strict(self) -> bool:

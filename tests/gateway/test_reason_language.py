@@ -1,10 +1,10 @@
-"""Every rejection reason written in the code is Bahasa Indonesia (issue 11 item 8).
+"""Every rejection reason and refusal written in the code is Bahasa Indonesia (issue 11.8).
 
 A `PayloadInvalid` message is what a pemda admin reads on the repair page and the dashboard
-and what a sender gets in a 400 answer, so each literal one in the packages that raise them
-is checked for English words (tests/language.py). Log lines stay English and are not
-`PayloadInvalid` messages. The fuzz and hostile-input tests check the reasons actually
-produced at run time the same way.
+and what a sender gets in a 400 answer; an `InvalidSignature` message is the 403 answer a
+site's developer reads. Each literal one in the packages that raise them is checked for
+English words (tests/language.py). Log lines stay English and are not such messages. The
+fuzz, hostile-input and adapter-harness tests check the reasons produced at run time.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _reasons() -> list[tuple[str, str]]:
                 if (
                     isinstance(node, ast.Call)
                     and isinstance(node.func, ast.Name)
-                    and node.func.id == "PayloadInvalid"
+                    and node.func.id in ("PayloadInvalid", "InvalidSignature")
                     and node.args
                 ):
                     text = _literal(node.args[0])
