@@ -44,18 +44,18 @@ def download_capped(
     try:
         with http.get(url, timeout=timeout, stream=True, **request) as response:
             if response.status_code != 200:
-                raise MediaProblem(f"{provider} answered {response.status_code}")
+                raise MediaProblem(f"{provider} menjawab {response.status_code}")
             declared = int(response.headers.get("Content-Length") or 0)
             if declared > limit:
-                raise MediaProblem(f"{declared} bytes, over the {limit}-byte limit")
+                raise MediaProblem(f"{declared} bita, lebih dari batas {limit} bita")
             content = bytearray()
             for chunk in response.iter_content(CHUNK):
                 content += chunk
                 if len(content) > limit:
-                    raise MediaProblem(f"over the {limit}-byte limit")
+                    raise MediaProblem(f"lebih dari batas {limit} bita")
             kind = response.headers.get("Content-Type", "application/octet-stream")
             return Downloaded(bytes(content), kind.split(";")[0].strip())
     except requests.RequestException as exc:
-        raise MediaProblem(f"unreachable ({type(exc).__name__})") from None
+        raise MediaProblem(f"tidak terjangkau ({type(exc).__name__})") from None
     except ValueError:  # a Content-Length that is not a number
-        raise MediaProblem(f"{provider} declared an unreadable length") from None
+        raise MediaProblem(f"{provider} menyebut panjang yang tidak terbaca") from None

@@ -292,7 +292,7 @@ class ChatFlow:
                 content = self.attachments.get(attachment.sha256)
             except (ValueError, LookupError, OSError) as exc:
                 notes.append(
-                    f"photo {index} of the conversation not attached: {type(exc).__name__}"
+                    f"foto {index} dari percakapan tidak dilampirkan ({type(exc).__name__})"
                 )
                 continue
             found.append(AttachmentData(attachment.filename, attachment.content_type, content))

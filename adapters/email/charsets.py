@@ -38,9 +38,9 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
         codecs.lookup(name)
         return data.decode(name), None
     except LookupError:
-        reason = f"unknown charset {name[:40]!r}"
+        reason = f"set karakter {name[:40]!r} tidak dikenal"
     except UnicodeDecodeError:
-        reason = f"text is not valid {name[:40]}"
+        reason = f"teks bukan {name[:40]} yang sah"
     if name in ("us-ascii", "ascii"):
         try:
             return data.decode("utf-8"), None  # 8-bit text labelled ASCII by a lazy client
@@ -52,18 +52,18 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
         # Detectors split hairs between Latin code pages on short texts; what Indonesian
         # and Western mail clients actually send is Windows-1252 (a superset of Latin-1).
         try:
-            return data.decode("cp1252"), f"{reason}; decoded as cp1252"
+            return data.decode("cp1252"), f"{reason}; dibaca sebagai cp1252"
         except UnicodeDecodeError:
             pass
     if guessed:
         try:
-            return data.decode(guessed), f"{reason}; decoded as {guessed}"
+            return data.decode(guessed), f"{reason}; dibaca sebagai {guessed}"
         except (LookupError, UnicodeDecodeError):
             pass
     try:
-        return data.decode("cp1252"), f"{reason}; decoded as cp1252"
+        return data.decode("cp1252"), f"{reason}; dibaca sebagai cp1252"
     except UnicodeDecodeError:
-        return data.decode("latin-1"), f"{reason}; decoded as latin-1"
+        return data.decode("latin-1"), f"{reason}; dibaca sebagai latin-1"
 
 
 def decode_words(value: str) -> str:

@@ -252,9 +252,9 @@ class ImapAdapter(Adapter[ImapOptions]):
         )
         message.hold = HOLD_TOO_LARGE
         message.draft.notes.append(
-            f"message larger than max_message_bytes"
-            f" ({self.options.max_message_bytes}); only its headers"
-            " were read, the whole message stays on the mail server"
+            f"pesan lebih besar dari `max_message_bytes`"
+            f" ({self.options.max_message_bytes}); hanya header-nya yang dibaca, pesan"
+            " utuhnya tetap di server surel"
         )
         return message
 

@@ -155,7 +155,7 @@ def _part_text(part: Message, notes: list[str]) -> str:
     payload = part.get_payload(decode=True)
     data = payload if isinstance(payload, bytes) else b""
     if part.defects:
-        notes.append("damaged MIME part decoded as far as possible")
+        notes.append("bagian MIME yang rusak dibaca sebisanya")
     text, note = decode_bytes(data, part.get_content_charset())
     if note:
         notes.append(note)
@@ -185,13 +185,13 @@ def _refusal(filename: str, content_type: str, size: int, limits: MimeLimits) ->
     suffix = PurePosixPath(filename.lower()).suffix
     for rule in (r.lower() for r in limits.forbidden_types):
         if (rule.startswith(".") and suffix == rule) or _type_matches(content_type, rule):
-            return "type not allowed"
+            return "jenis berkas tidak diizinkan"
     if limits.allowed_types is not None and not any(
         _type_matches(content_type, p) for p in limits.allowed_types
     ):
-        return "type not in allowed_types"
+        return "jenis berkas tidak ada di `allowed_types`"
     if size > limits.max_attachment_bytes:
-        return f"larger than {limits.max_attachment_bytes} bytes"
+        return f"lebih dari {limits.max_attachment_bytes} bita"
     return None
 
 
@@ -215,10 +215,9 @@ def _add_attachment(
     )
     refusal = _refusal(name, content_type, len(content), limits)
     if refusal:
-        suffix = PurePosixPath(name.lower()).suffix[:10] or "no extension"
+        suffix = PurePosixPath(name.lower()).suffix[:10] or "tanpa ekstensi"
         out.notes.append(
-            f"attachment {number} ({content_type}, {suffix}, {len(content)} bytes)"
-            f" skipped: {refusal}"
+            f"lampiran {number} ({content_type}, {suffix}, {len(content)} bita) dilewati: {refusal}"
         )
         return
     out.attachments.append(AttachmentData(name, content_type, content))
@@ -246,7 +245,9 @@ def _best_alternative(parts: Sequence[Message]) -> Message | None:
 
 def _collect(part: Message, out: _Collected, limits: MimeLimits, depth: int = 0) -> None:
     if depth > _MAX_DEPTH:
-        out.notes.append("MIME structure nested too deep; inner parts kept only in the raw")
+        out.notes.append(
+            "struktur MIME bersarang terlalu dalam; bagian dalamnya hanya ada di pesan mentah"
+        )
         return
     content_type = part.get_content_type()
     if content_type == "message/rfc822":
@@ -285,7 +286,7 @@ def _forwarded_attachment(part: Message, out: _Collected, limits: MimeLimits) ->
     try:
         content = inner.as_bytes(policy=policy.compat32)
     except (MessageError, LookupError, UnicodeError, ValueError, TypeError):
-        out.notes.append("attached message could not be re-serialised; kept in the raw")
+        out.notes.append("pesan terlampir tidak dapat disusun ulang; tersimpan di pesan mentah")
         return
     _add_attachment(part, out, limits, content=content, filename="pesan-terlampir.eml")
 
@@ -423,14 +424,14 @@ def _parse(
         body = clean_text(html_to_text(body))
     notes = [*dict.fromkeys(out.notes), *stripped.notes]
     if source == "text/html":
-        notes.append("HTML body converted to text")
+        notes.append("isi HTML diubah menjadi teks")
 
     title = clean_text(_REPLY_PREFIX.sub("", subject)).replace("\n", " ") or None
     hold = hold_reason(message, headers.get, address, subject, name)
     if not body and hold is None:
         if title:
             body = title
-            notes.append("message has no text; its subject is used as the text")
+            notes.append("pesan tanpa teks; subjeknya dipakai sebagai teks")
         else:
             hold = HOLD_EMPTY
 

@@ -158,14 +158,14 @@ def strip_quotes(text: str, *, forwarded: bool = False) -> StrippedBody:
             index += 1
             continue
         if _SIGNATURE.match(line):
-            notes.append("signature removed")
+            notes.append("tanda tangan email dibuang")
             break
         kept.append(line)
         index += 1
     if quoted:
-        notes.insert(0, "quoted earlier messages removed")
+        notes.insert(0, "kutipan pesan sebelumnya dibuang")
     while kept and (not kept[-1].strip() or _FOOTER.match(kept[-1])):
         if kept[-1].strip():
-            notes.append("mail client footer removed")
+            notes.append("catatan kaki program email dibuang")
         kept.pop()
     return StrippedBody("\n".join(kept).strip("\n"), notes)

@@ -181,7 +181,7 @@ class MetaAdapter(Adapter[MetaOptionsT]):
     def download(self, url: str, *, with_token: bool, timeout: float) -> bytes:
         """GET a media URL, streamed and capped at `max_media_bytes`."""
         if not self.media_allowed(url):
-            raise MediaProblem("not at a Meta media host")
+            raise MediaProblem("bukan di host media Meta")
         headers = self.auth() if with_token else {}
         return download_capped(
             self.http,
@@ -200,12 +200,12 @@ class MetaAdapter(Adapter[MetaOptionsT]):
             left = deadline - time.monotonic()
             try:
                 if left <= 0:
-                    raise MediaProblem("no time left within the webhook's budget")
+                    raise MediaProblem("waktu webhook sudah habis")
                 content = self.fetch_one(media, min(left, self.options.timeout))
             except MediaProblem as exc:
                 message.draft.notes.append(
-                    f"media {index} ({ctype}) not attached: {exc}; its reference is in the raw"
-                    " message"
+                    f"media {index} ({ctype}) tidak dilampirkan: {exc}; rujukannya ada di pesan"
+                    " mentah"
                 )
                 continue
             name = str(media.get("filename") or f"media-{index}")

@@ -151,7 +151,7 @@ class MessengerAdapter(MetaAdapter[MessengerOptions]):
     def fetch_one(self, media: Mapping[str, Any], timeout: float) -> bytes:
         """Attachment URLs are on Meta's CDN and need no token."""
         if not media.get("url"):
-            raise MediaProblem("no URL")
+            raise MediaProblem("tanpa URL")
         return self.download(str(media["url"]), with_token=False, timeout=timeout)
 
     def recipient_key(self, reply_to: Mapping[str, str]) -> str | None:

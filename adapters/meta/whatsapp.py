@@ -166,12 +166,12 @@ class WhatsAppCloudAdapter(MetaAdapter[WhatsAppOptions]):
             )
             info = response.json() if response.status_code == 200 else None
         except (OSError, ValueError) as exc:
-            raise MediaProblem(f"media URL not available ({type(exc).__name__})") from None
+            raise MediaProblem(f"URL media tidak tersedia ({type(exc).__name__})") from None
         if not isinstance(info, dict) or not info.get("url"):
-            raise MediaProblem(f"media URL not available (Graph answered {response.status_code})")
+            raise MediaProblem(f"URL media tidak tersedia (Graph menjawab {response.status_code})")
         size, limit = int(info.get("file_size") or 0), self.options.max_media_bytes
         if size > limit:
-            raise MediaProblem(f"{size} bytes, over the {limit}-byte limit")
+            raise MediaProblem(f"{size} bita, lebih dari batas {limit} bita")
         return self.download(str(info["url"]), with_token=True, timeout=timeout)
 
     # --- replies -----------------------------------------------------------------------------

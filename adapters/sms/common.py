@@ -94,9 +94,11 @@ def sms_draft(
     for name, value in parsed.fields.items():
         setattr(draft, name, value)
     if e164 is None:
-        draft.notes.append("sender is not a phone number (short code or name): no reporter phone")
+        draft.notes.append(
+            "pengirim bukan nomor telepon (kode pendek atau nama): pelapor tanpa nomor telepon"
+        )
     if parsed.keyword:
-        draft.notes.append(f"SMS keyword {parsed.keyword}")
+        draft.notes.append(f"kata kunci SMS {parsed.keyword}")
     draft.reply_to = {"phone": sender.strip(), **(reply_extra or {})}
     if e164:
         draft.reply_to["e164"] = e164

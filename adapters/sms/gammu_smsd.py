@@ -239,8 +239,8 @@ class GammuSmsdAdapter(SmsAdapter[GammuOptions]):
         )
         if not message.complete:
             draft.notes.append(
-                f"long SMS incomplete: part(s) {', '.join(map(str, message.missing()))} of"
-                f" {message.total} never arrived within {self.options.multipart_wait:g}s"
+                f"SMS panjang tidak lengkap: bagian {', '.join(map(str, message.missing()))}"
+                f" dari {message.total} tidak tiba dalam {self.options.multipart_wait:g} detik"
             )
         raw = {
             "source": "gammu_smsd",

@@ -204,9 +204,9 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
             url, ctype = str(media["url"]), str(media["content_type"])
             left = deadline - time.monotonic()
             if urlsplit(url).netloc.lower() != allowed or not url.lower().startswith("http"):
-                problem = "not at the Twilio API host"
+                problem = "bukan di host API Twilio"
             elif left <= 0:
-                problem = "no time left within the webhook's budget"
+                problem = "waktu webhook sudah habis"
             else:
                 try:
                     content = self._download(url, auth, min(left, self.options.timeout))
@@ -220,8 +220,8 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
                     )
                     continue
             message.draft.notes.append(
-                f"media {index} ({ctype}) not attached: {problem};"
-                " its Twilio URL is in the raw message"
+                f"media {index} ({ctype}) tidak dilampirkan: {problem};"
+                " URL Twilio-nya ada di pesan mentah"
             )
 
     def _download(self, url: str, auth: tuple[str, str], timeout: float) -> bytes:

@@ -223,8 +223,8 @@ class TelegramAdapter(Adapter[TelegramOptions]):
                     )
                     continue
             message.draft.notes.append(
-                f"file {index} ({media['content_type']}) not attached: {problem};"
-                " its file_id is in the raw message"
+                f"berkas {index} ({media['content_type']}) tidak dilampirkan: {problem};"
+                " `file_id`-nya ada di pesan mentah"
             )
 
     def _download(self, file_id: str, limit: int, timeout: float) -> bytes:
@@ -233,10 +233,10 @@ class TelegramAdapter(Adapter[TelegramOptions]):
         async def fetch() -> bytes:
             info = await bot.get_file(file_id)
             if (info.file_size or 0) > limit:
-                raise MediaProblem(f"{info.file_size} bytes, over the {limit}-byte limit")
+                raise MediaProblem(f"{info.file_size} bita, lebih dari batas {limit} bita")
             content = bytes(await info.download_as_bytearray())
             if len(content) > limit:
-                raise MediaProblem(f"over the {limit}-byte limit")
+                raise MediaProblem(f"lebih dari batas {limit} bita")
             return content
 
         try:
@@ -244,7 +244,7 @@ class TelegramAdapter(Adapter[TelegramOptions]):
         except MediaProblem:
             raise
         except (TelegramError, TimeoutError, OSError) as exc:
-            raise MediaProblem(f"getFile failed ({type(exc).__name__})") from None
+            raise MediaProblem(f"`getFile` gagal ({type(exc).__name__})") from None
 
     # --- polling ---------------------------------------------------------------------------
     def poll(self, cursor: str | None) -> Iterator[tuple[RawMessage, str | None]]:

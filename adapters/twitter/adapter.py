@@ -72,10 +72,10 @@ DM_FIELDS = ["id", "text", "event_type", "created_at", "sender_id", "dm_conversa
 DM_FIELDS += ["attachments", "referenced_tweets"]
 MEDIA_FIELDS = ["url", "type", "preview_image_url"]
 GAP_NOTE = {
-    "mentions": "X only serves the newest 800 mentions: mentions posted before this one while"
-    " the gateway was not reading may be missing (see the channel's warnings)",
-    "dms": "X only serves direct messages of the last 30 days: older messages sent while the"
-    " gateway was not reading may be missing (see the channel's warnings)",
+    "mentions": "X hanya menyediakan 800 sebutan terbaru: sebutan yang diunggah sebelum yang"
+    " ini selama gateway tidak membaca mungkin tidak ada (lihat peringatan kanal)",
+    "dms": "X hanya menyediakan pesan langsung 30 hari terakhir: pesan lebih lama yang dikirim"
+    " selama gateway tidak membaca mungkin tidak ada (lihat peringatan kanal)",
 }
 
 
@@ -288,8 +288,8 @@ class TwitterAdapter(Adapter[TwitterOptions]):
                 content, ctype = self.api.download(str(media["url"]), self.options.max_media_bytes)
             except MediaProblem as exc:
                 message.draft.notes.append(
-                    f"media {index} ({media.get('type')}) not attached: {exc};"
-                    " its URL is in the raw message"
+                    f"media {index} ({media.get('type')}) tidak dilampirkan: {exc};"
+                    " URL-nya ada di pesan mentah"
                 )
                 continue
             extension = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif"}

@@ -133,7 +133,7 @@ class XApi:
         """A media file from an allowed host, signed like API calls (DM media need it)."""
         host = urlsplit(url).netloc.lower()
         if host not in {h.lower() for h in self.options.media_hosts}:
-            raise MediaProblem("not at an X media host")
+            raise MediaProblem("bukan di host media X")
         auth = tweepy.OAuth1UserHandler(
             self.client.consumer_key,
             self.client.consumer_secret,

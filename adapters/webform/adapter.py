@@ -178,9 +178,9 @@ class WebformAdapter(Adapter[WebformOptions]):
         external_id, draft = draft_from_fields(data, self.options.fields, request.received_at)
         if unused:
             draft.notes.append(
-                f"form field(s) {_field_list(unused)} not used: no report field is mapped from"
-                " them (value kept with the raw request; map them in `fields:` or list them"
-                " in `ignore_fields:`)"
+                f"isian formulir {_field_list(unused)} tidak dipakai: tidak ada isian laporan"
+                " yang dipetakan darinya (nilainya disimpan bersama permintaan mentah; petakan"
+                " di `fields:` atau daftarkan di `ignore_fields:`)"
             )
         if self.options.reply_url:
             draft.reply_to = {"url": self.options.reply_url, "external_id": external_id}

@@ -103,8 +103,8 @@ def decide_kind(
     if chosen is not None:
         seen = chosen == Kind.WHISTLEBLOWING or wb_keywords or wb_model
         note = (
-            f"whistleblowing signs (model {wb_probability:.2f}) in a {chosen} report:"
-            " kept confidential"
+            f"tanda whistleblowing (model {wb_probability:.2f}) pada laporan {chosen}:"
+            " dijaga rahasia"
             if seen and chosen != Kind.WHISTLEBLOWING
             else None
         )
@@ -112,7 +112,7 @@ def decide_kind(
     if wb_keywords:
         return KindDecision(Kind.WHISTLEBLOWING, True, "keywords")
     if wb_model:
-        note = f"kind whistleblowing from the model ({wb_probability:.2f})"
+        note = f"jenis whistleblowing dari model ({wb_probability:.2f})"
         return KindDecision(Kind.WHISTLEBLOWING, True, "model", note)
     for kind in (Kind.ASPIRASI, Kind.PERMINTAAN_INFORMASI):
         if _keyword_kind(folded, keywords, kind):
@@ -122,6 +122,6 @@ def decide_kind(
         if best in (Kind.ASPIRASI, Kind.PERMINTAAN_INFORMASI) and (
             probs[best] >= learned.min_confidence
         ):
-            note = f"kind {best} from the model ({probs[best]:.2f})"
+            note = f"jenis {best} dari model ({probs[best]:.2f})"
             return KindDecision(Kind(best), False, "model", note)
     return KindDecision(DEFAULT_KIND, False, "default")

@@ -180,7 +180,7 @@ def test_the_kind_model_makes_a_report_confidential() -> None:
     draft = make_draft("Petugas kelurahan minta uang kopi supaya surat saya cepat diteken")
     message = normalize_draft(draft, settings)
     assert message.kind == "whistleblowing" and message.privacy.confidential
-    assert any("from the model" in note for note in message.notes)
+    assert any("dari model" in note for note in message.notes)
     # A channel that forces its kind keeps it, but the reporter is protected all the same.
     forced = normalize_draft(
         draft, NormalizerSettings(learned_kinds=shipped(), default_kind="pengaduan")

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from adapters.email.charsets import decode_bytes
 from adapters.email.mime import MimeLimits, external_id_for, parse_email
 from normalizer.pipeline import NormalizerSettings, normalize_draft
+from tests.language import assert_indonesian
 from vocabulary.errors import PayloadInvalid
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -57,7 +58,7 @@ CASES = {
             "https://example.org/foto/14",
         ),
         body_lacks=("<p>", "color: #333", "**"),
-        notes_have=("HTML body converted to text",),
+        notes_have=("isi HTML diubah menjadi teks",),
     ),
     "multipart alternative takes the plain part": Case(
         "multipart_alternative.eml",
@@ -73,17 +74,17 @@ CASES = {
     "broken base64 still yields text": Case(
         "broken_base64.eml",
         body_has=("Air PDAM di perumahan Griya Asri",),
-        notes_have=("damaged MIME part",),
+        notes_have=("bagian MIME yang rusak",),
     ),
     "ISO-8859-1 labelled UTF-8": Case(
         "latin1_as_utf8.eml",
         body_has=("Café Pelangi", "± 5 meter"),
-        notes_have=("not valid utf-8; decoded as cp1252",),
+        notes_have=("bukan utf-8 yang sah; dibaca sebagai cp1252",),
     ),
     "Windows-1252 labelled UTF-8": Case(
         "cp1252_as_utf8.eml",
         body_has=("“Pasar Baru”", "jalan \u2013 setiap", "Rp5.000…"),
-        notes_have=("not valid utf-8",),
+        notes_have=("bukan utf-8 yang sah",),
     ),
     "forwarded message keeps the forwarded complaint and its attachments": Case(
         "forwarded_with_attachments.eml",
@@ -98,7 +99,7 @@ CASES = {
         body_lacks=("Sent:", "Original Message", "Nomor lacak"),
         in_reply_to="LPR1234567",
         thread_refs=("<ack-0001@example.com>", "<CAPlain0001@mail.example.org>"),
-        notes_have=("quoted earlier messages removed",),
+        notes_have=("kutipan pesan sebelumnya dibuang",),
     ),
     "Indonesian Gmail reply: 'Pada ... menulis:', signature and footer stripped": Case(
         "gmail_reply_indonesian.eml",
@@ -124,13 +125,15 @@ CASES = {
         "oversized_attachment.eml",
         body_has=("Video terlampir",),
         attachments=("genangan.png",),
-        notes_have=("attachment 1 (video/mp4, .mp4, 6144 bytes) skipped: larger than 4096",),
+        notes_have=("lampiran 1 (video/mp4, .mp4, 6144 bita) dilewati: lebih dari 4096",),
     ),
     "forbidden attachment type skipped with a note": Case(
         "forbidden_attachment.eml",
         body_has=("Bukti pungutan liar",),
         attachments=(),
-        notes_have=("(application/octet-stream, .exe, 62 bytes) skipped: type not allowed",),
+        notes_have=(
+            "(application/octet-stream, .exe, 62 bita) dilewati: jenis berkas tidak diizinkan",
+        ),
     ),
     "empty after stripping quotes and signature is held": Case("empty_body.eml", hold="empty"),
     "HTML with inline image (multipart/related), RFC 2047 Latin-1 headers": Case(
@@ -165,6 +168,8 @@ def test_labelled_message(case: Case) -> None:
     assert tuple(a.filename for a in draft.attachments) == case.attachments
     for note in case.notes_have:
         assert any(note in n for n in draft.notes), draft.notes
+    for note in draft.notes:  # read by admins on the report's timeline (issue 11.8)
+        assert_indonesian(note)
     assert draft.in_reply_to == case.in_reply_to
     assert tuple(draft.thread_refs) == case.thread_refs
     # What we hand over is always a report the normalizer accepts.
@@ -216,7 +221,7 @@ def test_allowed_types_limit_attachments() -> None:
 def test_unknown_declared_charset_falls_back_with_note() -> None:
     text, note = decode_bytes(b"Jalan berlubang", "x-no-such-charset")
     assert text == "Jalan berlubang"
-    assert note is not None and "unknown charset" in note
+    assert note is not None and "tidak dikenal" in note
 
 
 def test_reply_to_header_is_where_answers_go() -> None:

@@ -124,7 +124,7 @@ def test_a_photo_gone_from_the_store_is_a_note_not_a_lost_report(
     from store.models import TimelineEvent
 
     notes = [e.detail for e in chat_gateway.rows(TimelineEvent) if e.event == "normalizer_note"]
-    assert any("photo 0 of the conversation not attached" in str(n) for n in notes)
+    assert any("foto 0 dari percakapan tidak dilampirkan" in str(n) for n in notes)
 
 
 def test_a_reply_in_the_same_notification_continues_its_report(

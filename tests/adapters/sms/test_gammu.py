@@ -175,7 +175,7 @@ def test_missing_part_waits_then_goes_incomplete(
     assert message.external_id == f"inbox:{ids[0]}+{ids[1]}"
     assert message.draft.body == "Bagian pertama [...] bagian ketiga."
     assert message.raw["complete"] is False
-    assert any("part(s) 2 of 3" in note for note in message.draft.notes)
+    assert any("bagian 2 dari 3" in note for note in message.draft.notes)
 
 
 def test_crash_between_commit_and_confirm_makes_no_second_report(

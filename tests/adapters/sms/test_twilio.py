@@ -343,9 +343,10 @@ def test_media_are_fetched_as_attachments_within_limits(db_url: str, tmp_path: P
                 for e in gateway.rows(TimelineEvent)
                 if e.event == "normalizer_note"
             ]
-            assert any("media 1 (video/mp4) not attached" in n and "limit" in n for n in notes)
+            assert any("media 1 (video/mp4) tidak dilampirkan" in n and "batas" in n for n in notes)
             assert any(
-                "media 2 (image/png) not attached: not at the Twilio API host" in n for n in notes
+                "media 2 (image/png) tidak dilampirkan: bukan di host API Twilio" in n
+                for n in notes
             )
     finally:
         server.stop()

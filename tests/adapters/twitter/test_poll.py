@@ -160,7 +160,7 @@ def test_more_than_800_new_mentions_is_a_recorded_gap(runtime: Any, fake_x: Fake
         (r for r in reports(runtime) if "saat gangguan" in r.payload["body"]),
         key=_id_of,
     )
-    assert "newest 800 mentions" in _notes(runtime, oldest.id)
+    assert "800 sebutan terbaru" in _notes(runtime, oldest.id)
     from gateway.app import create_app
 
     text = create_app(runtime).test_client().get("/metrics").get_data(as_text=True)
@@ -196,7 +196,7 @@ def test_dms_older_than_the_window_are_a_recorded_gap(runtime: Any, fake_x: Fake
     fake_x.add_dm("Pesan setelah gangguan panjang.")
     messages = list(poller(runtime).adapter.poll(old.dumps()))
     assert len(messages) == 1
-    assert "last 30 days" in " ".join(messages[0][0].draft.notes)
+    assert "30 hari terakhir" in " ".join(messages[0][0].draft.notes)
     assert poller(runtime).adapter.warnings["gap"] == 1
 
 

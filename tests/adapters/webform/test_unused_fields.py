@@ -58,7 +58,7 @@ LENIENT_CASES = [
         "unknown field on an unmapped form",
         "web",
         {"body": "Jalan rusak", "kelurahan": "Sukamaju", "external_id": "u-1"},
-        ["form field(s) 'kelurahan' not used"],
+        ["isian formulir 'kelurahan' tidak dipakai"],
         "Sukamaju",
     ),
     (
@@ -79,21 +79,21 @@ LENIENT_CASES = [
         "unused nested field on a mapped form",
         "web-mapped",
         {"isi": "Jalan rusak", "nomor": "u-4", "pelapor": {"nama": "Budi", "umur": "41"}},
-        ["form field(s) 'pelapor.umur' not used"],
+        ["isian formulir 'pelapor.umur' tidak dipakai"],
         "41",
     ),
     (
         "a field named like an email address is masked",
         "web",
         {"body": "Jalan rusak", "siti.aminah@contoh.id": "ya", "external_id": "u-5"},
-        ["form field(s) 's***@c***.id' not used"],
+        ["isian formulir 's***@c***.id' tidak dipakai"],
         "siti.aminah",
     ),
     (
         "many unknown fields are counted, not listed",
         "web",
         {"body": "Jalan rusak", "external_id": "u-6", **{f"f{i:02}": "x" for i in range(25)}},
-        ["'f09' (+15) not used"],
+        ["'f09' (+15) tidak dipakai"],
         "f10",
     ),
 ]
