@@ -59,16 +59,17 @@ def load_adapter_class(type_name: str) -> type[Adapter[Any]]:
         path = known_types()[type_name]
     except KeyError:
         raise AdapterUnavailable(
-            f"unknown channel type {type_name!r}; known types: {', '.join(sorted(known_types()))}"
+            f"jenis kanal {type_name!r} tidak dikenal;"
+            f" jenis yang ada: {', '.join(sorted(known_types()))}"
         ) from None
     module_name, _, class_name = path.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise AdapterUnavailable(
-            f"channel type {type_name!r} needs a library that is not installed: {exc}"
+            f"jenis kanal {type_name!r} memerlukan pustaka yang belum terpasang ({exc})"
         ) from exc
     cls = getattr(module, class_name)
     if not (isinstance(cls, type) and issubclass(cls, Adapter)) or cls.type != type_name:
-        raise AdapterUnavailable(f"{path} is not an adapter for type {type_name!r}")
+        raise AdapterUnavailable(f"{path} bukan adaptor untuk jenis kanal {type_name!r}")
     return cls

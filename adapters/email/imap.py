@@ -159,7 +159,9 @@ class ImapAdapter(Adapter[ImapOptions]):
 
     def _unavailable(self, exc: Exception) -> AdapterUnavailable:
         self.close()
-        return AdapterUnavailable(f"IMAP {self.options.host}: {type(exc).__name__}: {exc}")
+        return AdapterUnavailable(
+            f"server IMAP {self.options.host} gagal ({type(exc).__name__}: {exc})"
+        )
 
     def close(self) -> None:
         """Log out and drop the connection (a broken one is just dropped)."""

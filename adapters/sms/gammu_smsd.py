@@ -159,13 +159,14 @@ class GammuSmsdAdapter(SmsAdapter[GammuOptions]):
             except SQLAlchemyError as exc:
                 engine.dispose()
                 raise AdapterUnavailable(
-                    f"Gammu database unreachable or not a Gammu schema: {type(exc).__name__}"
+                    "basis data Gammu tidak terjangkau atau bukan skema Gammu"
+                    f" ({type(exc).__name__})"
                 ) from None
             if version not in SUPPORTED_VERSIONS:
                 engine.dispose()
                 raise AdapterUnavailable(
-                    f"Gammu schema version {version} is not supported"
-                    f" (supported: {sorted(SUPPORTED_VERSIONS)})"
+                    f"skema Gammu versi {version} tidak didukung"
+                    f" (yang didukung: {sorted(SUPPORTED_VERSIONS)})"
                 )
             self._engine, self.schema_version = engine, int(version)
         return self._engine
@@ -189,7 +190,9 @@ class GammuSmsdAdapter(SmsAdapter[GammuOptions]):
             with engine.connect() as conn:
                 rows = [dict(r._mapping) for r in conn.execute(query)]
         except SQLAlchemyError as exc:
-            raise AdapterUnavailable(f"Gammu inbox unreadable: {type(exc).__name__}") from None
+            raise AdapterUnavailable(
+                f"kotak masuk Gammu tidak terbaca ({type(exc).__name__})"
+            ) from None
         by_id = {int(r["ID"]): r for r in rows}
         parts = [
             Part(
@@ -266,7 +269,9 @@ class GammuSmsdAdapter(SmsAdapter[GammuOptions]):
                         .values(Processed=TRUE)
                     )
         except SQLAlchemyError as exc:
-            raise AdapterUnavailable(f"Gammu inbox not updated: {type(exc).__name__}") from None
+            raise AdapterUnavailable(
+                f"kotak masuk Gammu tidak dapat diperbarui ({type(exc).__name__})"
+            ) from None
 
     def close(self) -> None:
         """Dispose of the engine."""

@@ -304,7 +304,7 @@ class TelegramAdapter(Adapter[TelegramOptions]):
         try:
             return self.loop.run(call, self.options.timeout + 5)
         except (TelegramError, TimeoutError, OSError) as exc:
-            raise AdapterUnavailable(f"Telegram getUpdates failed: {_describe(exc)}") from None
+            raise AdapterUnavailable(f"`getUpdates` Telegram gagal ({_describe(exc)})") from None
 
     def confirm(self, messages: Sequence[RawMessage]) -> None:
         """Remember what is committed (the next page may be asked); answer pressed buttons."""
@@ -371,7 +371,9 @@ class TelegramAdapter(Adapter[TelegramOptions]):
     def register_webhook(self) -> str:
         """`setWebhook` with this channel's URL and secret token; returns the URL."""
         if self.options.receive != "webhook" or self.options.secret_token is None:
-            raise AdapterUnavailable("receive: polling — a webhook would stop getUpdates")
+            raise AdapterUnavailable(
+                "kanal ini memakai `receive: polling`; webhook akan menghentikan `getUpdates`"
+            )
         url, secret = self.inbound_url(), self.options.secret_token.get_secret_value()
         bot = self.bot()
         try:
@@ -382,7 +384,7 @@ class TelegramAdapter(Adapter[TelegramOptions]):
                 self.options.timeout + 5,
             )
         except (TelegramError, TimeoutError, OSError) as exc:
-            raise AdapterUnavailable(f"Telegram setWebhook failed: {_describe(exc)}") from None
+            raise AdapterUnavailable(f"`setWebhook` Telegram gagal ({_describe(exc)})") from None
         return url
 
 

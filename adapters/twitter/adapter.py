@@ -123,7 +123,7 @@ class TwitterAdapter(Adapter[TwitterOptions]):
             data = self.api.call("users_me", self.api.client.get_me)
             ident = str((data.get("data") or {}).get("id") or "")
             if not ident.isdigit():
-                raise AdapterUnavailable("X did not say which account the access token is for")
+                raise AdapterUnavailable("X tidak menyebut akun pemilik `access_token` ini")
             self._account_id = ident
         return self._account_id
 

@@ -111,8 +111,8 @@ class XApi:
             raise RateLimited(endpoint, until) from None
         except tweepy.Unauthorized:
             raise AdapterUnavailable(
-                f"X refused the channel's keys for {endpoint} (401): check consumer_key,"
-                " consumer_secret, access_token and access_token_secret"
+                f"X menolak kunci kanal untuk {endpoint} (401): periksa `consumer_key`,"
+                " `consumer_secret`, `access_token` dan `access_token_secret`"
             ) from None
         except tweepy.BadRequest as exc:
             raise BadRequest(
@@ -122,9 +122,9 @@ class XApi:
             raise
         except tweepy.HTTPException as exc:
             status = getattr(exc.response, "status_code", "?")
-            raise AdapterUnavailable(f"X answered {status} to {endpoint}") from None
+            raise AdapterUnavailable(f"X menjawab {status} untuk {endpoint}") from None
         except requests.RequestException as exc:
-            raise AdapterUnavailable(f"X unreachable ({type(exc).__name__})") from None
+            raise AdapterUnavailable(f"X tidak terjangkau ({type(exc).__name__})") from None
         if response.headers.get("x-rate-limit-remaining") == "0":
             self.waits[endpoint] = _reset_of(response, now) or now + DEFAULT_WAIT
         return _json_object(endpoint, response)
@@ -162,19 +162,19 @@ def refusal(endpoint: str, response: Any, now: float, options: TwitterOptions) -
     detail = str(problem.get("detail") or "")
     if reason == "client-not-enrolled" or "client-forbidden" in str(problem.get("type", "")):
         advice = (
-            "the X app's access level (API tier) does not include this endpoint:"
-            " move the app to a plan that can read it in the X developer portal"
+            "tingkat akses aplikasi X (API tier) tidak mencakup endpoint ini:"
+            " pindahkan aplikasi ke paket yang dapat membacanya di portal pengembang X"
         )
     elif "oauth1-permissions" in str(problem.get("type", "")):
         advice = (
-            "the X app lacks the permission (set 'Read and write and Direct message' in the"
-            " app's settings, then make new access tokens)"
+            "aplikasi X tidak punya izinnya (pilih 'Read and write and Direct message' di"
+            " pengaturan aplikasi, lalu buat access token baru)"
         )
     else:
-        advice = "X refused the request"
+        advice = "X menolak permintaan"
     return ChannelRefused(
         f"{endpoint}: {advice} ({reason}{': ' + detail if detail else ''});"
-        f" next try after {_utc(now + options.forbidden_retry)}",
+        f" dicoba lagi dalam {_duration(options.forbidden_retry)}",
         retry_at=now + options.forbidden_retry,
     )
 
@@ -192,12 +192,19 @@ def _utc(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _duration(seconds: float) -> str:
+    """A wait as people say it (no clock time: the adapter does not know the gateway's zone)."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:g} jam"
+    return f"{max(1, round(seconds / 60))} menit"
+
+
 def _json_object(endpoint: str, response: Any) -> dict[str, Any]:
     """The answer's JSON object; anything else is the API misbehaving (tried again later)."""
     try:
         data = response.json()
     except ValueError:
-        raise AdapterUnavailable(f"X answered {endpoint} with something not JSON") from None
+        raise AdapterUnavailable(f"jawaban X untuk {endpoint} bukan JSON") from None
     if not isinstance(data, dict):
-        raise AdapterUnavailable(f"X answered {endpoint} with an unexpected shape")
+        raise AdapterUnavailable(f"jawaban X untuk {endpoint} berbentuk tak terduga")
     return data

@@ -84,12 +84,14 @@ class LegacyDbAdapter(Adapter[LegacyDbOptions]):
                 schema, _, name = self.options.table.rpartition(".")
                 table = Table(name, MetaData(), schema=schema or None, autoload_with=engine)
             except NoSuchTableError as exc:
-                raise AdapterUnavailable(f"table {self.options.table} not found") from exc
+                raise AdapterUnavailable(f"tabel `{self.options.table}` tidak ada") from exc
             except (SQLAlchemyError, ImportError) as exc:
-                raise AdapterUnavailable(f"database unreachable: {type(exc).__name__}") from exc
+                raise AdapterUnavailable(
+                    f"basis data tidak terjangkau ({type(exc).__name__})"
+                ) from exc
             if self.options.id_column not in table.c:
                 raise AdapterUnavailable(
-                    f"table {self.options.table} has no column {self.options.id_column}"
+                    f"tabel `{self.options.table}` tidak punya kolom `{self.options.id_column}`"
                 )
             self._engine, self._table = engine, table
         return self._engine, self._table
@@ -108,7 +110,7 @@ class LegacyDbAdapter(Adapter[LegacyDbOptions]):
                     rows = [dict(row._mapping) for row in conn.execute(query)]
             except SQLAlchemyError as exc:
                 raise AdapterUnavailable(
-                    f"reading {self.options.table} failed: {type(exc).__name__}"
+                    f"membaca tabel `{self.options.table}` gagal ({type(exc).__name__})"
                 ) from exc
             for row in rows:
                 last = _jsonable(row[self.options.id_column])

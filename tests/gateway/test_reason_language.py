@@ -2,7 +2,8 @@
 
 A `PayloadInvalid` message is what a pemda admin reads on the repair page and the dashboard
 and what a sender gets in a 400 answer; an `InvalidSignature` message is the 403 answer a
-site's developer reads. Each literal one in the packages that raise them is checked for
+site's developer reads; an `AdapterUnavailable` one is a polled channel's last error on the
+dashboard. Each literal one in the packages that raise them is checked for
 English words (tests/language.py). Log lines stay English and are not such messages. The
 fuzz, hostile-input and adapter-harness tests check the reasons produced at run time.
 """
@@ -46,7 +47,7 @@ def _reasons() -> list[tuple[str, str]]:
                 if (
                     isinstance(node, ast.Call)
                     and isinstance(node.func, ast.Name)
-                    and node.func.id in ("PayloadInvalid", "InvalidSignature")
+                    and node.func.id in CHECKED
                     and node.args
                 ):
                     text = _literal(node.args[0])
@@ -55,6 +56,9 @@ def _reasons() -> list[tuple[str, str]]:
     return found
 
 
+# A rejection reason (400), a signature refusal (403), and why a source cannot be read (the
+# dashboard's "last error" for a polled channel).
+CHECKED = ("PayloadInvalid", "InvalidSignature", "AdapterUnavailable", "ChannelRefused")
 REASONS = _reasons()
 
 

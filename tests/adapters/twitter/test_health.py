@@ -51,7 +51,7 @@ def test_a_tier_refusal_keeps_readyz_degraded_naming_the_channel(
     assert ready["channels"]["web"] == "ok"
     state = ready["channels"]["x-lapor"]
     assert state.startswith("failing since") and "(1x)" in state
-    assert "access level (API tier)" in state and "client-not-enrolled" in state
+    assert "tingkat akses aplikasi X (API tier)" in state and "client-not-enrolled" in state
 
     _acknowledge_and_send(runtime)  # the channel's replies work meanwhile
     assert fake_x.calls.get("dm_send") == 1

@@ -141,7 +141,10 @@ def test_a_tier_refusal_is_a_clear_channel_error_not_a_loop(
     caplog.set_level(logging.INFO)
     assert poller(runtime).run_once() == 1  # the DM
     assert runtime.metrics.poll_errors.labels("x-lapor")._value.get() == 1
-    assert "access level (API tier)" in caplog.text and "client-not-enrolled" in caplog.text
+    assert (
+        "tingkat akses aplikasi X (API tier)" in caplog.text
+        and "client-not-enrolled" in caplog.text
+    )
     for _ in range(3):
         poller(runtime).run_once()
     assert fake_x.calls["mentions"] == 1, "X is not asked again before forbidden_retry"
