@@ -381,7 +381,7 @@ class Adapter(Generic[OptionsT]):
 
     def send_reply(self, reply: OutgoingReply) -> str | None:
         """Send one reply; return the provider's message id. Raise SendError on failure."""
-        raise SendError(f"{self.type} cannot send replies", retryable=False)
+        raise SendError(f"kanal jenis {self.type} tidak dapat mengirim balasan", retryable=False)
 
 
 def contract_problems(cls: builtins.type[Adapter[Any]]) -> list[str]:

@@ -198,7 +198,7 @@ class ReplySender(ClaimLoop[list[ReplyJob]]):
         error: SendError | None = None
         if adapter is None:
             error = SendError(
-                f"channel {job.channel} is not configured or not enabled",
+                f"kanal {job.channel} tidak diatur atau tidak aktif",
                 retryable=True,
                 code="no_channel",
             )

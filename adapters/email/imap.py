@@ -350,7 +350,7 @@ class ImapAdapter(Adapter[ImapOptions]):
         settings = self.smtp_settings()
         if settings is None or not self.can_reply(reply.reply_to):
             raise SendError(
-                "channel has no SMTP server or the report no address a person reads",
+                "kanal tanpa server SMTP atau laporan tanpa alamat yang dibaca orang",
                 retryable=False,
                 code="no_route",
             )

@@ -104,7 +104,9 @@ def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
 
 
 def _error_for_code(code: int, what: str) -> SendError:
-    return SendError(f"SMTP server answered {code} to {what}", retryable=code < 500, code=str(code))
+    return SendError(
+        f"server SMTP menjawab {code} untuk {what}", retryable=code < 500, code=str(code)
+    )
 
 
 def send(settings: SmtpSettings, message: EmailMessage) -> None:
@@ -127,15 +129,17 @@ def send(settings: SmtpSettings, message: EmailMessage) -> None:
             client.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
-        raise _error_for_code(min(codes) if codes else 550, "the recipient") from None
+        raise _error_for_code(min(codes) if codes else 550, "penerima") from None
     except smtplib.SMTPAuthenticationError as exc:
         # Our credentials, not the citizen's address: retried until an admin fixes the env.
         raise SendError(
-            f"SMTP login refused ({exc.smtp_code})", retryable=True, code="auth"
+            f"login SMTP ditolak ({exc.smtp_code})", retryable=True, code="auth"
         ) from None
     except smtplib.SMTPResponseException as exc:
-        raise _error_for_code(exc.smtp_code, "the message") from None
+        raise _error_for_code(exc.smtp_code, "pesan") from None
     except (smtplib.SMTPException, OSError) as exc:  # no connection, TLS failure, timeout
         raise SendError(
-            f"SMTP server unreachable: {type(exc).__name__}", retryable=True, code="connection"
+            f"server SMTP tidak terjangkau ({type(exc).__name__})",
+            retryable=True,
+            code="connection",
         ) from None

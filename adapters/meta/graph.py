@@ -156,7 +156,7 @@ class MetaAdapter(Adapter[MetaOptionsT]):
             )
         except requests.RequestException as exc:
             raise SendError(
-                f"Graph API unreachable: {type(exc).__name__}", retryable=True
+                f"Graph API tidak terjangkau ({type(exc).__name__})", retryable=True
             ) from None
         if response.status_code // 100 == 2:
             try:
@@ -228,7 +228,7 @@ def graph_error(response: requests.Response) -> SendError:
         response.status_code == 429 or response.status_code >= 500 or code in RETRYABLE_CODES
     )
     return SendError(
-        f"Graph API answered {response.status_code} (error {code}): {message}",
+        f"Graph API menjawab {response.status_code} (galat {code}): {message}",
         retryable=retryable,
         code=str(code or response.status_code),
     )

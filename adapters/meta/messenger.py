@@ -180,7 +180,7 @@ class MessengerAdapter(MetaAdapter[MessengerOptions]):
             body["messaging_type"], body["tag"] = "MESSAGE_TAG", self.options.message_tag
         else:
             raise SendError(
-                "outside the 24-hour messaging window and no message_tag is configured",
+                "di luar jendela pesan 24 jam dan `message_tag` tidak diatur",
                 retryable=False,
                 code="window_closed",
             )

@@ -198,7 +198,7 @@ class WhatsAppCloudAdapter(MetaAdapter[WhatsAppOptions]):
             body = {**base, **self._template(reply)}
         else:
             raise SendError(
-                "outside WhatsApp's 24-hour window and no template_name is configured",
+                "di luar jendela 24 jam WhatsApp dan `template_name` tidak diatur",
                 retryable=False,
                 code="window_closed",
             )

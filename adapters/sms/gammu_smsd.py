@@ -301,7 +301,7 @@ class GammuSmsdAdapter(SmsAdapter[GammuOptions]):
                     _write_parts(conn, outbox_id, parts)
         except DBAPIError as exc:
             raise SendError(
-                f"Gammu outbox not written: {database_error(exc)}",
+                f"kotak keluar Gammu tidak dapat ditulis: {database_error(exc)}",
                 retryable=exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError),
             ) from None
         except AdapterUnavailable as exc:

@@ -283,7 +283,7 @@ class KannelSmsAdapter(SmsAdapter[KannelOptions]):
             fields["DLR-Url"] = dlr_url_for(self.options.dlr_url, reply.reply_id)
             fields["DLR-Mask"] = str(self.options.dlr_mask)
         if any(_CONTROL.search(value) for value in fields.values()):
-            raise SendError("a sendsms field holds a control character", retryable=False)
+            raise SendError("salah satu isian sendsms memuat karakter kendali", retryable=False)
         headers: dict[str, str | bytes] = {"Content-Type": "text/plain; charset=UTF-8"}
         headers.update({f"X-Kannel-{k}": v.encode("utf-8") for k, v in fields.items()})
         try:
@@ -296,11 +296,11 @@ class KannelSmsAdapter(SmsAdapter[KannelOptions]):
         except requests.RequestException as exc:
             # Only the exception's type: its text may quote the request.
             raise SendError(
-                f"Kannel sendsms unreachable: {type(exc).__name__}", retryable=True
+                f"sendsms Kannel tidak terjangkau ({type(exc).__name__})", retryable=True
             ) from None
         if response.status_code >= 300:
             raise SendError(
-                f"Kannel sendsms answered {response.status_code}",
+                f"sendsms Kannel menjawab {response.status_code}",
                 retryable=is_retryable_status(response.status_code),
                 code=str(response.status_code),
             )

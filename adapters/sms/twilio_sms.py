@@ -262,12 +262,14 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
                 message = self._messages.create(**args)
         except TwilioRestException as exc:
             raise SendError(
-                f"Twilio answered {exc.status} (error {exc.code})",
+                f"Twilio menjawab {exc.status} (galat {exc.code})",
                 retryable=is_retryable_status(exc.status),
                 code=str(exc.code or exc.status),
             ) from exc
         except (requests.RequestException, TwilioException) as exc:
-            raise SendError(f"Twilio unreachable: {type(exc).__name__}", retryable=True) from exc
+            raise SendError(
+                f"Twilio tidak terjangkau ({type(exc).__name__})", retryable=True
+            ) from exc
         return str(message.sid)
 
 

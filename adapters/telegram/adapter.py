@@ -355,17 +355,21 @@ class TelegramAdapter(Adapter[TelegramOptions]):
                 self.options.timeout + 5,
             )
         except RetryAfter:
-            raise SendError("Telegram asks to wait (flood control)", retryable=True) from None
+            raise SendError("Telegram meminta menunggu (flood control)", retryable=True) from None
         except Forbidden:
             raise SendError(
-                "the citizen blocked the bot or never started it", retryable=False, code="forbidden"
+                "warga memblokir bot atau belum pernah memulainya",
+                retryable=False,
+                code="forbidden",
             ) from None
         except BadRequest as exc:
             raise SendError(
-                f"Telegram refused: {_describe(exc)}", retryable=False, code="bad_request"
+                f"Telegram menolak ({_describe(exc)})", retryable=False, code="bad_request"
             ) from None
         except (TelegramError, TimeoutError, OSError) as exc:
-            raise SendError(f"Telegram unreachable: {_describe(exc)}", retryable=True) from None
+            raise SendError(
+                f"Telegram tidak terjangkau ({_describe(exc)})", retryable=True
+            ) from None
         return f"{chat_id}:{sent.message_id}"
 
     def register_webhook(self) -> str:

@@ -401,7 +401,9 @@ class TwitterAdapter(Adapter[TwitterOptions]):
 
     def _dm(self, text: str, user_id: str) -> str | None:
         if not user_id:
-            raise SendError("no X account to send the DM to", retryable=False, code="no_recipient")
+            raise SendError(
+                "tidak ada akun X tujuan pesan langsung", retryable=False, code="no_recipient"
+            )
         data = self._send(
             "dm_send",
             self.api.client.create_direct_message,
@@ -426,7 +428,7 @@ class TwitterAdapter(Adapter[TwitterOptions]):
             detail = "; ".join(exc.api_messages) or _problem_detail(exc.response)
             if "duplicate" in detail.lower():
                 return None
-            raise SendError(f"X refused: {detail}", retryable=False, code="forbidden") from None
+            raise SendError(f"X menolak: {detail}", retryable=False, code="forbidden") from None
         except AdapterUnavailable as exc:
             raise SendError(str(exc), retryable=True) from None
 

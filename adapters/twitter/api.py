@@ -9,7 +9,6 @@ error in its health and logs without asking X again at every poll. Nothing here 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -37,7 +36,7 @@ class RateLimited(Exception):
     """X asked us to wait: no call to this endpoint before `until` (epoch seconds)."""
 
     def __init__(self, endpoint: str, until: float) -> None:
-        super().__init__(f"{endpoint} rate-limited until {_utc(until)}")
+        super().__init__(f"{endpoint}: X membatasi laju permintaan; dicoba lagi nanti")
         self.endpoint = endpoint
         self.until = until
 
@@ -186,10 +185,6 @@ def _reset_of(response: Any, now: float) -> float | None:
     except (AttributeError, TypeError, ValueError):
         return None
     return max(reset, now + 1.0)
-
-
-def _utc(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _duration(seconds: float) -> str:

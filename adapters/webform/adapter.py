@@ -217,10 +217,12 @@ class WebformAdapter(Adapter[WebformOptions]):
                 timeout=self.options.reply_timeout,
             )
         except requests.RequestException as exc:
-            raise SendError(f"reply URL unreachable: {type(exc).__name__}", retryable=True) from exc
+            raise SendError(
+                f"`reply_url` tidak terjangkau ({type(exc).__name__})", retryable=True
+            ) from exc
         if response.status_code >= 300:
             raise SendError(
-                f"reply URL answered {response.status_code}",
+                f"`reply_url` menjawab {response.status_code}",
                 retryable=is_retryable_status(response.status_code),
                 code=str(response.status_code),
             )

@@ -51,6 +51,8 @@ def _reasons() -> list[tuple[str, str]]:
                     and node.args
                 ):
                     text = _literal(node.args[0])
+                    if text is None and node.func.id in PASSED_ON:
+                        continue  # another error's message, checked where that one is made
                     where = f"{path.relative_to(ROOT)}:{node.lineno}"
                     found.append((where, text if text is not None else ""))
     return found
@@ -58,7 +60,16 @@ def _reasons() -> list[tuple[str, str]]:
 
 # A rejection reason (400), a signature refusal (403), and why a source cannot be read (the
 # dashboard's "last error" for a polled channel).
-CHECKED = ("PayloadInvalid", "InvalidSignature", "AdapterUnavailable", "ChannelRefused")
+# A reply's SendError is its last error on the repair page and the report's replies.
+CHECKED = (
+    "PayloadInvalid",
+    "InvalidSignature",
+    "AdapterUnavailable",
+    "ChannelRefused",
+    "SendError",
+    "MediaProblem",
+)
+PASSED_ON = ("SendError",)  # SendError(str(exc)) passes on an error checked at its source
 REASONS = _reasons()
 
 
