@@ -85,7 +85,7 @@ class MessengerAdapter(MetaAdapter[MessengerOptions]):
                     message.raw["request"] = raw_request
                     result.messages.append(message)
         if not result.messages and not result.receipts:
-            raise Ignored("no message in this notification (echo, read, reaction...)")
+            raise Ignored("tidak ada pesan dalam pemberitahuan ini (gema, tanda dibaca, reaksi...)")
         return result
 
     def _event(self, event: dict[str, Any], received_at: dt.datetime) -> RawMessage | None:

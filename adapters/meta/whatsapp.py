@@ -103,7 +103,7 @@ class WhatsAppCloudAdapter(MetaAdapter[WhatsAppOptions]):
                     result.messages.append(message)
             result.receipts += _receipts(_list(value.get("statuses")), request.received_at)
         if not result.messages and not result.receipts:
-            raise Ignored("no message and no status in this notification")
+            raise Ignored("tidak ada pesan maupun status dalam pemberitahuan ini")
         return result
 
     def _message(

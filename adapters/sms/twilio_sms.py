@@ -157,7 +157,7 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
                 field="Content-Type",
             )
         if "MessageStatus" in form and "Body" not in form:
-            raise Ignored(f"status callback ({form['MessageStatus'] or 'no status'})")
+            raise Ignored(f"laporan status pengiriman ({form['MessageStatus'] or 'tanpa status'})")
         sid = form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid")
         if not sid:
             raise PayloadInvalid("isian `MessageSid` wajib ada", field="MessageSid")

@@ -68,14 +68,14 @@ def _read(
         draft = _callback_draft(update, external_id, received_at)
         return RawMessage(external_id, draft.received_at, {"update": data}, draft)
     if update.edited_message is not None:
-        raise Ignored("an edit of a message already received (the first version is kept)")
+        raise Ignored("suntingan pesan yang sudah diterima (versi pertama yang disimpan)")
     message = update.message
     if message is None:
-        raise Ignored("update without a message (channel post, membership, poll...)")
+        raise Ignored("pembaruan tanpa pesan (unggahan kanal, keanggotaan, jajak pendapat...)")
     if message.chat.type != "private":
-        raise Ignored("message in a group or channel: only private chats are read")
+        raise Ignored("pesan di grup atau kanal: hanya obrolan pribadi yang dibaca")
     if message.from_user is None or message.from_user.is_bot:
-        raise Ignored("message from a bot")
+        raise Ignored("pesan dari bot")
     if not isinstance(message.message_id, int) or not isinstance(message.date, dt.datetime):
         raise PayloadInvalid("pesan tanpa `message_id` atau `date`", field="message")
     return _message(message, external_id, data, limits)
@@ -132,9 +132,9 @@ def _callback_draft(update: Update, external_id: str, received_at: dt.datetime) 
         raise PayloadInvalid("`callback_query` tanpa `from`", field="callback_query.from")
     message = query.message
     if message is None or message.chat.type != "private":
-        raise Ignored("button pressed outside a private chat")
+        raise Ignored("tombol ditekan di luar obrolan pribadi")
     if not query.data:
-        raise Ignored("button without data (a game or an inline message)")
+        raise Ignored("tombol tanpa data (permainan atau pesan inline)")
     user = query.from_user
     return MessageDraft(
         external_id=external_id,

@@ -331,7 +331,7 @@ class TwitterAdapter(Adapter[TwitterOptions]):
             raise PayloadInvalid("badan permintaan bukan objek JSON", field="body")
         account = self.options.user_id or ""
         if str(payload.get("for_user_id", "")) != account:
-            raise Ignored("event for another account")
+            raise Ignored("peristiwa untuk akun lain")
         reader = Reader(account, self.grammar, re.compile(self.options.tracking_id_pattern, re.I))
         messages = []
         for status in payload.get("tweet_create_events") or []:
@@ -343,7 +343,7 @@ class TwitterAdapter(Adapter[TwitterOptions]):
             messages.append(dm_message(dm, Includes(includes), reader))
         found = [m for m in messages if m is not None]
         if not found:
-            raise Ignored("no citizen message in this event")
+            raise Ignored("tidak ada pesan warga dalam peristiwa ini")
         raw = self.raw_record(request)
         for message in found:
             message.raw = {**message.raw, "source": "x_account_activity", "request": raw}

@@ -132,7 +132,9 @@ def _store(
         outcomes = runtime.intake.accept(adapter, result.messages, fingerprint=fingerprint)
     except Ignored as exc:
         runtime.metrics.inbound.labels(name, "ignored").inc()
-        return jsonify({"status": "ignored", "reason": str(exc) or "nothing to do"}), 200
+        return jsonify(
+            {"status": "ignored", "reason": str(exc) or "tidak ada yang perlu dilakukan"}
+        ), 200
     except PayloadInvalid as exc:
         kept = runtime.intake.reject(name, adapter.raw_record(inbound), exc, inbound.received_at)
         return json_error(400, "invalid_payload", str(exc), exc.field, inbound_id=kept)

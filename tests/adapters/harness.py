@@ -145,6 +145,9 @@ def run_case(gateway: GatewayHarness, channel: PushChannel, case: InboundCase) -
     if case.error_field is not None:
         assert response.get_json()["error"]["field"] == case.error_field
     error = response.get_json().get("error") if response.is_json else None
+    answer = response.get_json() if response.is_json else None
+    if isinstance(answer, dict) and answer.get("status") == "ignored":
+        assert_indonesian(answer["reason"])  # why nothing was stored, for the sender (11.8)
     if isinstance(error, dict):
         # What the sender reads, beside the machine `code`: Bahasa Indonesia (issue 11.8).
         assert_indonesian(error["message"])

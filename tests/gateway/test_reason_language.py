@@ -68,6 +68,7 @@ CHECKED = (
     "ChannelRefused",
     "SendError",
     "MediaProblem",
+    "Ignored",
 )
 PASSED_ON = ("SendError",)  # SendError(str(exc)) passes on an error checked at its source
 REASONS = _reasons()
