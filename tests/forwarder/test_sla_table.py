@@ -11,6 +11,7 @@ from forwarder.sla.calendar import WorkingCalendar
 from forwarder.sla.clocks import SlaRules
 from forwarder.sla.table import (
     CoordinationTable,
+    GroupBy,
     Progress,
     TableRow,
     coordination_table,
@@ -144,7 +145,7 @@ def check_table(table: CoordinationTable, want: dict[str, sla_data.Expected]) ->
 
 
 @pytest.mark.parametrize("by", ["agency", "channel"])
-def test_table_figures_match_the_events(db_url: str, tmp_path: Path, by: str) -> None:
+def test_table_figures_match_the_events(db_url: str, tmp_path: Path, by: GroupBy) -> None:
     now = dt.datetime.now(dt.UTC)
     today = sla_data.local(now)
     items = sla_data.scenarios(today)
@@ -181,7 +182,7 @@ def test_table_figures_match_the_events(db_url: str, tmp_path: Path, by: str) ->
                 last,
                 by=by,
                 labels=labels,
-                now=now,  # type: ignore[arg-type]
+                now=now,
             )
     finally:
         engine.dispose()
