@@ -93,7 +93,13 @@ def _working_moment(rng: random.Random, day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, rng.choice((0, 20, 45))), WIB)
 
 
-def scenarios(today: dt.date, count: int = 48, seed: int = 12) -> list[Scenario]:
+def scenarios(
+    today: dt.date,
+    count: int = 48,
+    seed: int = 12,
+    agencies: tuple[str, ...] = AGENCIES,
+    channels: tuple[str, ...] = CHANNELS,
+) -> list[Scenario]:
     """Reports received over the ten weeks before `today` (and two outside the period)."""
     rng = random.Random(seed)
     first = today - dt.timedelta(days=70)
@@ -102,14 +108,14 @@ def scenarios(today: dt.date, count: int = 48, seed: int = 12) -> list[Scenario]
         day = first + dt.timedelta(days=rng.randrange(0, 60))
         hour = rng.choice((7, 10, 14, 19, 23))  # 23:30 WIB is still that day (16:30 UTC)
         created = dt.datetime.combine(day, dt.time(hour, 30), WIB)
-        agency, channel = rng.choice(AGENCIES), rng.choice(CHANNELS)
+        agency, channel = rng.choice(agencies), rng.choice(channels)
         s = Scenario(f"r{n:03d}", agency, channel, created, forwarded=n % 11 != 5)
         found.append(s)
         if not s.forwarded:
             continue  # a dead letter: no clock at all
         cursor = local(created)
         if n % 7 == 3:  # first at another agency, which returned it after some days
-            other = next(a for a in AGENCIES if a != agency)
+            other = next(a for a in agencies if a != agency)
             s.statuses.append((created + dt.timedelta(minutes=5), "received", other))
             cursor = add_working(cursor, rng.randrange(1, 5))
             if n % 2:  # it had even started on it: not a response of the agency it went to
@@ -137,9 +143,9 @@ def scenarios(today: dt.date, count: int = 48, seed: int = 12) -> list[Scenario]
             s.statuses.append((s.statuses[-1][0] + dt.timedelta(days=1), "archived", agency))
     # Outside the period: received the day before it starts, and today (after its end).
     before = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(23, 30), WIB)
-    found.append(Scenario("x-before", "upt-jalan", "web", before, True))
+    found.append(Scenario("x-before", agencies[0], channels[0], before, True))
     now_ish = dt.datetime.combine(today, dt.time(0, 10), WIB)
-    found.append(Scenario("x-today", "upt-jalan", "web", now_ish, True))
+    found.append(Scenario("x-today", agencies[0], channels[0], now_ish, True))
     return found
 
 
@@ -155,7 +161,7 @@ def seed(session: Any, items: Iterable[Scenario]) -> None:
             Report(
                 id=s.rid,
                 channel=s.channel,
-                channel_type="webform" if s.channel == "web" else "letter",
+                channel_type="letter" if s.channel == "surat" else "webform",
                 external_id=s.rid,
                 created_at=s.created,
                 kind=Kind.PENGADUAN,

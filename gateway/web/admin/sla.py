@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import Response, abort, request
 
@@ -12,6 +13,7 @@ from forwarder.sla.table import (
     PROGRESS_LABELS,
     CoordinationTable,
     GroupBy,
+    TableRow,
     coordination_table,
 )
 from gateway.console.audit import audit
@@ -20,7 +22,6 @@ from gateway.console.sla_table import (
     PROGRESS_COLOURS,
     XLSX_TYPE,
     csv_text,
-    headers,
     period_text,
     progress_bars,
     text_cells,
@@ -70,15 +71,22 @@ def sla_table() -> tuple[str, int]:
     """The table on a page, with a chart of where each row's reports stand."""
     table = _table()
     tz = zone()
+    lead = len(LEAD_HEADERS[table.by])
+
+    def shown(row: TableRow) -> dict[str, Any]:
+        return {
+            "label": row.label,
+            "key": row.key,
+            "cells": text_cells(table, row, tz, comma=True)[lead:],
+        }
+
     return render(
         "admin/sla.html",
         table=table,
-        headers=headers(table),
-        rows=[text_cells(table, row, tz, comma=True) for row in table.rows],
-        total=text_cells(table, table.total, tz, comma=True),
+        rows=[shown(row) for row in table.rows],
+        total=shown(table.total),
         chart=progress_bars(table),
         colours={PROGRESS_LABELS[p]: i for p, i in PROGRESS_COLOURS.items()},
-        lead=len(LEAD_HEADERS[table.by]),
         period=period_text(table),
         groupings=GROUPINGS,
         args={"from": table.first.isoformat(), "to": table.last.isoformat(), "by": table.by},
