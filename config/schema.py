@@ -322,6 +322,12 @@ class SlaDigestSection(_Section):
     send_at: dt.time = dt.time(7, 0)
     timeout: Duration = 30.0
 
+    @model_validator(mode="after")
+    def _tls_off_only_on_loopback(self) -> SlaDigestSection:
+        if self.smtp_tls == "none" and self.smtp_host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError("smtp_tls: none hanya boleh untuk host loopback (pengujian)")
+        return self
+
 
 class SlaSection(_Section):
     """Stage clocks on the working-day calendar (README: SLA watch).

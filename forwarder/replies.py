@@ -50,16 +50,21 @@ LOCAL_LABELS = {
 }
 
 
+def template_loader(override_dir: str | Path | None) -> jinja2.BaseLoader:
+    """The admin's template directory (`replies.templates_dir`) first, the defaults after."""
+    loaders: list[jinja2.BaseLoader] = []
+    if override_dir:
+        loaders.append(jinja2.FileSystemLoader(str(override_dir)))
+    loaders.append(jinja2.FileSystemLoader(str(DEFAULT_TEMPLATES)))
+    return jinja2.ChoiceLoader(loaders)
+
+
 class ReplyTemplates:
     """Jinja2 text templates: the admin's directory first, the packaged defaults after."""
 
     def __init__(self, override_dir: str | Path | None = None) -> None:
-        loaders: list[jinja2.BaseLoader] = []
-        if override_dir:
-            loaders.append(jinja2.FileSystemLoader(str(override_dir)))
-        loaders.append(jinja2.FileSystemLoader(str(DEFAULT_TEMPLATES)))
         self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(loaders),
+            loader=template_loader(override_dir),
             undefined=jinja2.StrictUndefined,
             # A missing value is left out, never printed as "None" to a citizen.
             finalize=lambda value: "" if value is None else value,
@@ -96,9 +101,17 @@ class ReplyTemplates:
             "text": "contoh",
             "status_url": "https://aduan.contoh.go.id/s/AbCdEfGhIjKlMnOpQrStUv",
         }
-        for name in ("ack", "status", "response", "status_query"):
+        late = {
+            "stage": "first_response",
+            "stage_label": "respon awal",
+            "allowed": 3,
+            "working_days": True,
+            "due_day": "Rabu, 02 Des 2026",
+            "started_day": "Jumat, 27 Nov 2026",
+        }
+        for name in ("ack", "status", "response", "status_query", "sla_overdue", "completion"):
             for variant in (None, "sms", "email", "telegram", "twitter", "webform", "letter"):
-                self.render(name, variant, **sample, found=True, include_response=True)
+                self.render(name, variant, **sample, **late, found=True, include_response=True)
 
 
 class ReplyQueue:
@@ -297,6 +310,31 @@ class ReplyQueue:
             status=status,
             status_label=STATUS_LABELS.get(status, status),
             agency=agency,
+            note=note,
+        )
+
+    def completed(
+        self,
+        session: Session,
+        report: Report,
+        response_id: str,
+        agency: str | None,
+        text: str,
+        note: str | None,
+    ) -> ReplyItem | None:
+        """The report is completed, told together with the agency's response to it.
+
+        Keyed by the response: that response is never told a second time on its own.
+        """
+        return self.queue(
+            session,
+            report,
+            f"completion:{response_id}",
+            "completion",
+            status="completed",
+            status_label=STATUS_LABELS["completed"],
+            agency=agency,
+            text=text,
             note=note,
         )
 

@@ -118,33 +118,36 @@ class StatusSync:
         updated_at = _parse_time(str(item["updated_at"]))
         status = str(item["status"])
         changed = self._record_history(session, report, item)
+        responses = [
+            r
+            for r in item.get("responses") or []
+            if self._new_response(session, report.id, str(r["id"]))
+        ]
+        told: str | None = None  # a response told within the completion message
         if status != report.central_status and (
             report.central_updated_at is None or updated_at >= report.central_updated_at
         ):
             changed = True
-            note = self._latest_note(item, status)
             report.central_status = status
             report.central_updated_at = updated_at
-            self.replies.status_changed(
-                session, report, status, _iso(updated_at), item.get("agency"), note
-            )
+            told = self._tell_status(session, report, item, responses, _iso(updated_at))
             if status == "returned":
                 self._reroute(session, report, item.get("agency"))
             else:
                 self._note_central_move(session, report, item.get("agency"))
-        for response in item.get("responses") or []:
-            if self._new_response(session, report.id, str(response["id"])):
-                changed = True
-                # The text is kept for the reporter's own status queries; the public
-                # status page shows only whitelisted details, never this one.
-                record_event(
-                    session,
-                    report.id,
-                    "response",
-                    id=str(response["id"]),
-                    agency=response.get("agency"),
-                    text=str(response["text"]),
-                )
+        for response in responses:
+            changed = True
+            # The text is kept for the reporter's own status queries; the public
+            # status page shows only whitelisted details, never this one.
+            record_event(
+                session,
+                report.id,
+                "response",
+                id=str(response["id"]),
+                agency=response.get("agency"),
+                text=str(response["text"]),
+            )
+            if str(response["id"]) != told:
                 self.replies.agency_response(
                     session,
                     report,
@@ -153,6 +156,36 @@ class StatusSync:
                     str(response["text"]),
                 )
         return changed
+
+    def _tell_status(
+        self,
+        session: Session,
+        report: Report,
+        item: dict[str, Any],
+        responses: list[dict[str, Any]],
+        at: str,
+    ) -> str | None:
+        """Tell the citizen the new status; returns the id of a response told with it.
+
+        A report completed together with a new agency response is told once, as the
+        completion carrying that response (issue 12.6); a response told before is not
+        repeated, and one that comes later is told on its own.
+        """
+        status = str(item["status"])
+        note = self._latest_note(item, status)
+        if status == "completed" and responses:
+            latest = responses[-1]
+            self.replies.completed(
+                session,
+                report,
+                str(latest["id"]),
+                latest.get("agency") or item.get("agency"),
+                str(latest["text"]),
+                note,
+            )
+            return str(latest["id"])
+        self.replies.status_changed(session, report, status, at, item.get("agency"), note)
+        return None
 
     @staticmethod
     def _record_history(session: Session, report: Report, item: dict[str, Any]) -> bool:

@@ -9,7 +9,9 @@ import datetime as dt
 import zoneinfo
 from functools import cache
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+from vocabulary.dates import MONTHS
+
+__all__ = ["MONTHS", "format_local", "to_local"]
 
 
 @cache

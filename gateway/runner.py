@@ -34,6 +34,7 @@ class ScheduledJobs:
         self.forwarder = runtime.forwarder()
         self.reply_sender = runtime.reply_sender()
         self.sync = runtime.status_sync()
+        self.sla = runtime.sla_watch()
         self.pollers = runtime.pollers()
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self._stopped = threading.Event()
@@ -74,6 +75,14 @@ class ScheduledJobs:
             "interval",
             seconds=cfg.sync_interval,
             id="sync",
+            **common,
+        )
+        self.scheduler.add_job(
+            self._job("sla", self.sla.run_once),
+            "interval",
+            seconds=self.runtime.config.model.sla.watch_interval,
+            id="sla",
+            next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30),
             **common,
         )
         self.scheduler.add_job(

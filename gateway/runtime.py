@@ -22,6 +22,9 @@ from config.models import learned_kinds
 from forwarder.replies import ReplyQueue, ReplyTemplates
 from forwarder.reply_sender import ReplySender
 from forwarder.routing import Router
+from forwarder.sla.clocks import SlaRules
+from forwarder.sla.digest import DigestTemplates, SlaDigest, agency_contacts, smtp_settings
+from forwarder.sla.watch import SlaWatch
 from forwarder.sync import StatusSync
 from forwarder.targets.lapor import LaporClient
 from forwarder.worker import Forwarder
@@ -37,6 +40,7 @@ from store.health import ChannelHealth
 from store.metrics import Metrics
 from store.models import ForwardItem, InboundMessage, ReplyItem
 from store.receipts import record_receipts
+from store.sla import load_watch
 from store.states import InboundState
 from vocabulary.errors import AdapterUnavailable
 
@@ -93,6 +97,35 @@ class Runtime:
     def status_sync(self) -> StatusSync:
         """A status sync on this runtime."""
         return StatusSync(self.sessions, self.client, self.router, self.replies)
+
+    def sla_watch(self) -> SlaWatch:
+        """The SLA watch job on this runtime (with the daily digest when configured)."""
+        model = self.config.model
+        rules = SlaRules.from_config(model)
+        settings = smtp_settings(model)
+        digest = None
+        if settings is not None and model.sla.digest is not None:
+            digest = SlaDigest(
+                self.sessions,
+                settings,
+                agency_contacts(model),
+                rules,
+                DigestTemplates(model.replies.templates_dir),
+                send_at=model.sla.digest.send_at,
+                public_url=model.gateway.public_url,
+            )
+        return SlaWatch(
+            self.sessions,
+            rules,
+            self.replies,
+            notify_citizen=model.sla.notify_citizen,
+            digest=digest,
+        )
+
+    def sla_counts(self) -> dict[str, Any] | None:
+        """The SLA watch's last counts (for /metrics)."""
+        with self.reads() as session:
+            return load_watch(session)
 
     def pollers(self) -> list[Poller]:
         """One poller per enabled polled channel."""
@@ -225,5 +258,6 @@ def build_runtime(
         health=ChannelHealth(sessions),
     )
     metrics.watch_queues(runtime.queue_counts)
+    metrics.watch_sla(runtime.sla_counts)
     metrics.watch_channels(lambda: {n: dict(a.warnings) for n, a in adapters.items()})
     return runtime

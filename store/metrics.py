@@ -7,6 +7,7 @@ process (`run`, `web` or `worker`) answers `/metrics`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -64,6 +65,38 @@ class ChannelWarningCollector(Collector):
         yield family
 
 
+class SlaCollector(Collector):
+    """Running SLA clocks overdue and due soon per agency and stage, from the watch's last pass.
+
+    The counts are what the watch job (any worker) kept in the database, so every process
+    answering /metrics shows the same; a scrape never computes clocks itself.
+    """
+
+    def __init__(self, read: Callable[[], dict[str, Any] | None]) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Yield the gauges (nothing before the first watch or when the DB is down)."""
+        try:
+            snapshot = self.read()
+        except Exception:  # noqa: BLE001 (a scrape must not fail because the DB is down)
+            return
+        if snapshot is None:
+            return
+        for name, key, what in (
+            ("sp4n_sla_overdue", "overdue", "past their due day"),
+            ("sp4n_sla_due_soon", "due_soon", "due soon"),
+        ):
+            family = GaugeMetricFamily(
+                name,
+                f"Running SLA stage clocks {what}, by agency and stage (last watch pass)",
+                labels=["agency", "stage"],
+            )
+            for agency, stage, count in snapshot.get(key, []):
+                family.add_metric([str(agency), str(stage)], float(count))
+            yield family
+
+
 class Metrics:
     """The gateway's metric objects, on their own registry (one per app, tests stay apart)."""
 
@@ -114,6 +147,10 @@ class Metrics:
     def watch_channels(self, read: Callable[[], dict[str, dict[str, int]]]) -> None:
         """Register the scrape-time channel warning counts (channel -> code -> count)."""
         self.registry.register(ChannelWarningCollector(read))
+
+    def watch_sla(self, read: Callable[[], dict[str, Any] | None]) -> None:
+        """Register the SLA gauges (read from the watch's last pass)."""
+        self.registry.register(SlaCollector(read))
 
     def watch_queues(self, read: Callable[[], dict[str, dict[str, int]]]) -> None:
         """Register the scrape-time queue gauges."""

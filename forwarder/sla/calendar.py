@@ -12,7 +12,7 @@ count, whatever the hour; day 1 is the first working day after it. So a report r
 on a Friday evening or on a holiday has its first working day on the next working day.
 
 Public: `WorkingCalendar` (`is_working_day`, `add_working_days`, `working_days_between`,
-`local_date`, `end_of_day`, `non_working_days`) and `calendar_from_config`.
+`local_date`, `end_of_day`, `non_working_days`), `calendar_from_config` and `format_day`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from collections.abc import Iterable, Mapping
 import holidays
 
 from config.schema import ConfigModel
+from vocabulary.dates import DAY_NAMES, MONTHS
 
 DEFAULT_ZONE = "Asia/Jakarta"
-DAY_NAMES = {1: "Senin", 2: "Selasa", 3: "Rabu", 4: "Kamis", 5: "Jumat", 6: "Sabtu", 7: "Minggu"}
 
 
 class WorkingCalendar:
@@ -152,6 +152,11 @@ class WorkingCalendar:
         return bisect.bisect_right(ordinals, end.toordinal()) - bisect.bisect_right(
             ordinals, start.toordinal()
         )
+
+
+def format_day(day: dt.date) -> str:
+    """`Rabu, 02 Des 2026`: a due day as people read it."""
+    return f"{DAY_NAMES[day.isoweekday()]}, {day.day:02d} {MONTHS[day.month - 1]} {day.year}"
 
 
 def calendar_from_config(model: ConfigModel | None) -> WorkingCalendar:

@@ -116,10 +116,12 @@ def test_no_template_ever_renders_a_missing_value() -> None:
     from forwarder.replies import DEFAULT_TEMPLATES, ReplyTemplates
 
     templates = ReplyTemplates()
-    # The replies the queue renders from a report (chat prompts have their own context).
+    # The replies the queue renders from a report (chat prompts have their own context;
+    # the SLA digest goes to agencies, not citizens).
     names = sorted(
         {p.name.split(".")[0] for p in DEFAULT_TEMPLATES.glob("*.txt")}
         - {p.name.split(".")[0] for p in DEFAULT_TEMPLATES.glob("chat_*.txt")}
+        - {"sla_digest"}
     )
     assert {"ack", "status", "response", "status_query"} <= set(names)
     empty = {
@@ -132,6 +134,13 @@ def test_no_template_ever_renders_a_missing_value() -> None:
         "note": None,
         "text": None,
         "status_url": None,
+        # sla_overdue's own (forwarder.sla.watch)
+        "stage": None,
+        "stage_label": None,
+        "allowed": None,
+        "working_days": True,
+        "due_day": None,
+        "started_day": None,
     }
     variants = sorted({p.name.split(".")[1] for p in DEFAULT_TEMPLATES.glob("*.*.txt")})
     for name in names:

@@ -164,3 +164,24 @@ def test_cli_prints_the_year(tmp_path: Path) -> None:
     # Without a config: the defaults.
     bare = CliRunner().invoke(main, ["sla", "calendar", "--year", "2025"])
     assert bare.exit_code == 0 and "Senin  31 Mar 2025  Hari Raya Idul Fitri" in bare.output
+
+
+def test_digest_password_only_from_the_environment(tmp_path: Path) -> None:
+    digest = (
+        "sla:\n  digest: {smtp_host: smtp.kab.go.id, from_address: sla@kab.go.id,"
+        " smtp_user: sla, smtp_password: '%s'}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_test_config(_config(tmp_path, digest % "rahasia-tertulis").read_text())
+    assert any("sla.digest.smtp_password" in str(i) for i in caught.value.issues)
+    ok = load_test_config(
+        _config(tmp_path, digest % "${SLA_SMTP_PASSWORD}").read_text(),
+        SLA_SMTP_PASSWORD="sandi-dari-env",
+    )
+    assert ok.model.sla.digest is not None
+    assert ok.model.sla.digest.smtp_password is not None
+    assert ok.model.sla.digest.smtp_password.get_secret_value() == "sandi-dari-env"
+    plain = "sla:\n  digest: {smtp_host: smtp.kab.go.id, from_address: a@b.id, smtp_tls: none}\n"
+    with pytest.raises(ConfigError) as caught:
+        load_test_config(_config(tmp_path, plain).read_text())
+    assert any("loopback" in str(i) for i in caught.value.issues)

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event
 
 from forwarder.sla.calendar import WorkingCalendar
@@ -231,3 +233,46 @@ def test_timelines_load_in_one_statement(db_url: str, tmp_path: Path) -> None:
         assert clock(clocks, Stage.VERIFICATION).started_at == t0 + dt.timedelta(minutes=2)
     finally:
         engine.dispose()
+
+
+STATUSES = ["received", "verified", "dispositioned", "in_progress", "completed", "closed"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2028, 12, 1)),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from([*STATUSES, "returned", "archived"]),
+            st.integers(min_value=0, max_value=20 * 24 * 60),
+        ),
+        max_size=12,
+    ),
+    later=st.integers(min_value=0, max_value=90 * 24 * 60),
+)
+def test_clock_invariants(start: dt.datetime, steps: list[tuple[str, int]], later: int) -> None:
+    at = start.replace(tzinfo=dt.UTC)
+    statuses = []
+    for status, gap in [("received", 0), *steps]:
+        at += dt.timedelta(minutes=gap)
+        statuses.append((at, status, None))
+    now = at + dt.timedelta(minutes=later)
+    clocks = stage_clocks(timeline(*statuses), RULES, now)
+    cal = RULES.calendar
+    assert [c.stage for c in clocks].count(Stage.RESOLUTION) == 1
+    seen = set()
+    for c in clocks:
+        assert (c.stage, c.cycle) not in seen
+        seen.add((c.stage, c.cycle))
+        if c.stage is not Stage.RESOLUTION:
+            assert cal.is_working_day(c.due_on)  # due dates never on a non-working day
+        assert c.used >= 0
+        if c.ended_at is not None:
+            assert c.ended_at >= c.started_at
+            assert c.state is not ClockState.DUE_SOON
+        if c.state is ClockState.OVERDUE and c.ended_at is None:
+            assert now >= c.due_at
+    # At most the newest cycle has running clocks, and at most one working stage runs.
+    live = [c for c in running(clocks) if c.stage is not Stage.RESOLUTION]
+    assert len(live) <= 1
+    assert all(c.cycle == max(x.cycle for x in clocks) for c in live)

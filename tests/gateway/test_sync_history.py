@@ -108,3 +108,58 @@ def test_status_events_recorded_by_an_older_sync_are_not_repeated(gateway: Any) 
         "verified",
         "in_progress",
     ]
+
+
+def add_response(harness: Any, tracking_id: str, text: str) -> None:
+    response = requests.post(
+        f"{harness.sandbox.url}/sandbox/reports/{tracking_id}/responses",
+        json={"text": text, "agency": "upt-jalan"},
+        timeout=5,
+    )
+    assert response.status_code < 400, response.text
+
+
+def test_completion_carries_the_agency_response_once(gateway: Any) -> None:
+    gateway.post("web", {"body": "Jalan rusak di RT 03", "external_id": "c-1"})
+    gateway.drain()
+    (report,) = gateway.rows(Report)
+    tid = report.tracking_id
+    sync = gateway.runtime.status_sync()
+    set_status(gateway, tid, "in_progress")
+    sync.run_once()
+    # Completed together with the answer: one message with both.
+    add_response(gateway, tid, "Jalan sudah ditambal pada 3 Desember.")
+    set_status(gateway, tid, "completed")
+    sync.run_once()
+    replies = [r for r in gateway.rows(ReplyItem) if r.event != "ack"]
+    assert [r.event.split(":")[0] for r in replies] == ["status", "completion"]
+    completion = replies[-1]
+    assert "selesai ditindaklanjuti" in completion.text
+    assert "Jalan sudah ditambal pada 3 Desember." in completion.text
+    assert tid in completion.text
+    # The answer is on the timeline all the same (the reporter's status queries use it).
+    responses = [e for e in gateway.rows(TimelineEvent) if e.event == "response"]
+    assert [e.detail["text"] for e in responses] == ["Jalan sudah ditambal pada 3 Desember."]
+    # Read again: nothing new. A later answer is told on its own.
+    sync.run_once()
+    assert len([r for r in gateway.rows(ReplyItem) if r.event != "ack"]) == 2
+    add_response(gateway, tid, "Foto hasil perbaikan terlampir di LAPOR!.")
+    sync.run_once()
+    last = [r for r in gateway.rows(ReplyItem) if r.event != "ack"][-1]
+    assert last.event.startswith("response:") and "Foto hasil" in last.text
+
+
+def test_an_answer_told_before_is_not_repeated_at_completion(gateway: Any) -> None:
+    gateway.post("web", {"body": "Jembatan retak", "external_id": "c-2"})
+    gateway.drain()
+    (report,) = gateway.rows(Report)
+    tid = report.tracking_id
+    sync = gateway.runtime.status_sync()
+    add_response(gateway, tid, "Tim akan memeriksa jembatan.")
+    sync.run_once()
+    set_status(gateway, tid, "completed")
+    sync.run_once()
+    replies = [r for r in gateway.rows(ReplyItem) if r.event != "ack"]
+    assert [r.event.split(":")[0] for r in replies] == ["response", "status"]
+    assert "Tim akan memeriksa" not in replies[1].text
+    assert "selesai ditindaklanjuti" in replies[1].text
