@@ -74,33 +74,33 @@ class ReportOutcome:
 def outcome(timeline: ReportTimeline, rules: SlaRules, now: dt.datetime) -> ReportOutcome:
     """One report's row material, read off its stage clocks.
 
-    The clocks of the newest cycle tell it all: its `follow_up` clock starts at the first
-    response, its `closure` clock at completion (a stage's clock exists once its start
-    milestone was reached).
+    The clocks of the newest cycle tell it all. A stage's clock exists once its start was
+    reached, so a `follow_up` clock means the first response came and a `closure` clock
+    that it was completed. The working days to them are the days the stages before used:
+    each stage ends where the next begins, and working days add up across such spans.
     """
-    clocks = stage_clocks(timeline, rules, now)
     cycle = -1
-    start = response = completed = None
-    late_here = late_resolution = False
-    for clock in clocks:
-        if clock.stage is Stage.RESOLUTION:
+    used = response = completion = 0
+    responded = completed = late_here = late_resolution = False
+    for clock in stage_clocks(timeline, rules, now):
+        stage = clock.stage
+        if stage is Stage.RESOLUTION:
             late_resolution = clock.state is ClockState.OVERDUE
             continue
         if clock.cycle != cycle:  # a newer cycle: the earlier agency's figures do not count
-            cycle, start, response, completed, late_here = clock.cycle, None, None, None, False
-        if clock.stage is Stage.VERIFICATION:
-            start = clock.started_at
-        elif clock.stage is Stage.FOLLOW_UP:
-            response = clock.started_at
-        elif clock.stage is Stage.CLOSURE:
-            completed = clock.started_at
+            cycle, used, responded, completed, late_here = clock.cycle, 0, False, False, False
+        if stage is Stage.FOLLOW_UP:
+            responded, response = True, used
+        elif stage is Stage.CLOSURE:
+            completed, completion = True, used
+        used += clock.used
         late_here = late_here or clock.state is ClockState.OVERDUE
     statuses = timeline.statuses
-    if completed is not None:
+    if completed:
         progress = Progress.COMPLETED
     elif any(s.status == "archived" for s in statuses):
         progress = Progress.ARCHIVED
-    elif response is not None:
+    elif responded:
         progress = Progress.IN_PROCESS
     else:
         progress = Progress.NOT_FOLLOWED_UP
@@ -109,17 +109,11 @@ def outcome(timeline: ReportTimeline, rules: SlaRules, now: dt.datetime) -> Repo
         channel=timeline.channel,
         last_activity=max((s.at for s in statuses), default=None),
         progress=progress,
-        response_days=_days(rules.calendar, start, response),
-        completion_days=_days(rules.calendar, start, completed),
-        clocked=bool(clocks),
+        response_days=response if responded else None,
+        completion_days=completion if completed else None,
+        clocked=cycle >= 0,
         overdue=late_here or late_resolution,
     )
-
-
-def _days(cal: WorkingCalendar, start: dt.datetime | None, end: dt.datetime | None) -> int | None:
-    if start is None or end is None:
-        return None
-    return cal.working_days_between(cal.local_date(start), cal.local_date(end))
 
 
 def percentile(values: Sequence[int], share: float) -> int | None:
@@ -168,6 +162,20 @@ class TableRow:
             self.clocked += 1
             self.overdue += item.overdue
 
+    def absorb(self, other: TableRow) -> None:
+        """Count another row's reports in too (for the total)."""
+        self.reports += other.reports
+        if other.last_activity is not None and (
+            self.last_activity is None or other.last_activity > self.last_activity
+        ):
+            self.last_activity = other.last_activity
+        for progress, count in other.counts.items():
+            self.counts[progress] += count
+        self._response += other._response
+        self._completion += other._completion
+        self.clocked += other.clocked
+        self.overdue += other.overdue
+
     def finish(self) -> None:
         """Averages and percentiles, once every report is in."""
         for name, values in (("response", self._response), ("completion", self._completion)):
@@ -210,8 +218,9 @@ def tabulate(
         if row is None:
             row = rows[key] = TableRow(key, labels.get(key, key))
         row.add(item)
-        total.add(item)
     ordered = sorted(rows.values(), key=lambda r: (r.label.casefold(), r.key))
+    for row in ordered:
+        total.absorb(row)
     for row in [*ordered, total]:
         row.finish()
     today = rules.calendar.local_date(now)
