@@ -57,7 +57,7 @@ PROGRESS_LABELS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReportOutcome:
     """What the table needs of one report."""
 
