@@ -7,7 +7,6 @@ The screenshot lands in `docs/screenshots/sla-table.png` with `SP4N_SAVE_SCREENS
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,36 +14,16 @@ import pytest
 from openpyxl import load_workbook
 
 from tests import sla_data
-from tests.console.test_browser import CHROMIUM, PASSWORDS, Shots, Stack, _login
-from tests.helpers import need_service
+from tests.console import test_browser
+from tests.console.test_browser import PASSWORDS, Shots, Stack, _login
 
 pytestmark = pytest.mark.slow
+# The real-process stack and the browser of the main browser test serve here too.
+stack = test_browser.stack
+browser = test_browser.browser
 
 AGENCIES = ("dinas-pupr", "inspektorat", "pemkab")
 CHANNELS = ("web-kabupaten", "surat", "telepon")
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    if not Path(CHROMIUM).exists():
-        need_service("chromium", f"{CHROMIUM} is missing (Debian package chromium)")
-    deployment = Stack(tmp_path)
-    yield deployment
-    deployment.stop()
-
-
-@pytest.fixture
-def browser(stack: Stack) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
 
 
 def _seed(stack: Stack, items: list[sla_data.Scenario]) -> None:
