@@ -169,14 +169,18 @@ def xlsx_bytes(table: CoordinationTable, zone: str) -> bytes:
         ("RTL", "respon pertama (tindak lanjut): status pertama sedang diproses atau sesudahnya"),
         (
             "Hari kerja",
-            "tanpa Sabtu, Minggu, libur nasional, cuti bersama dan libur daerah;"
-            " hari diterimanya tidak dihitung",
+            "menurut kalender gateway: tanpa libur mingguan, libur nasional, cuti bersama dan"
+            " libur daerah; hari laporan diterima instansi tidak dihitung",
         ),
-        ("P90", "90% laporan selesai dalam sekian hari kerja atau kurang (peringkat terdekat)"),
+        (
+            "P90",
+            "90% laporan mendapat RTL (atau selesai) dalam sekian hari kerja atau kurang"
+            " (peringkat terdekat)",
+        ),
         (
             "Terlambat",
-            "laporan yang salah satu tenggatnya (tahap di instansi ini, atau 60 hari"
-            " penyelesaian) sudah lewat",
+            "laporan yang salah satu tenggatnya sudah lewat: tahap di instansi yang kini"
+            " memegangnya, atau batas penyelesaian bagi pelapor",
         ),
     ):
         notes.append(line)
