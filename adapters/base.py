@@ -367,6 +367,14 @@ class Adapter(Generic[OptionsT]):
         """Who a reply goes to (a phone number, an address), for per-recipient rate limits."""
         return None
 
+    def sender_key(self, reply_to: Mapping[str, str]) -> str | None:
+        """Who wrote the message, for "same sender" checks (follow-ups, status answers).
+
+        The recipient key unless the channel lets a writer name another place for answers
+        (email's Reply-To): then only what identifies the writer counts.
+        """
+        return self.recipient_key(reply_to)
+
     def can_reply(self, reply_to: Mapping[str, str]) -> bool:
         """Whether this channel can answer a citizen with these reply coordinates."""
         return False

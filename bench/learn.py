@@ -10,12 +10,14 @@ Run by hand (never part of `make test`); record the printed figures in bench/RES
    scikit-learn's CalibratedClassifierCV, threshold chosen on held-out training data too).
 3. Prediction time per report (mean, p50, p99) with numpy alone (the core install's path).
 4. Web-form intake throughput, closed loop, without and with the models on (a learned
-   routing rule plus the kind model), side by side, using bench/intake.py's servers.
+   routing rule plus the kind model), side by side, using bench/intake.py's servers, and
+   the server process's CPU milliseconds per request (robust to other load on the machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import resource
@@ -147,19 +149,23 @@ def evaluate(model_path: Path, texts: list[str], labels: list[str]) -> dict[str,
     return figures
 
 
-def intake(model_path: Path, requests_total: int, concurrency: int, threads: int) -> dict[str, Any]:
-    """Closed-loop web-form intake without and with the models."""
-    import intake as bench_intake  # bench/intake.py
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+
+def _configs(model_path: Path) -> dict[str, Path]:
+    """Two gateway configs alike but for the models: a keyword rule, or a learned rule + kinds."""
     from normalizer.learn.model import load_model
 
-    out: dict[str, Any] = {}
-    os.environ.setdefault("CENTRAL_TOKEN", "bench-token-not-a-secret")  # the servers inherit it
+    os.environ.setdefault("CENTRAL_TOKEN", "bench-token-not-a-secret")  # servers inherit it
     tmp = Path(tempfile.mkdtemp(prefix="sp4n-learn-"))
     agencies = "".join(
         f"  - {{code: {code}, name: {code}, parent: nasional}}\n"
         for code in load_model(model_path).labels
     )
+    configs: dict[str, Path] = {}
     for name, rule, kinds in (
         ("without models", "    - {when: {keywords: [jalan]}, agency: nasional}\n", "false"),
         (
@@ -181,12 +187,82 @@ def intake(model_path: Path, requests_total: int, concurrency: int, threads: int
             "channels:\n  - {name: web, type: webform}\n",
             encoding="utf-8",
         )
+        configs[name] = config
+    return configs
+
+
+def in_process(model_path: Path, requests_total: int, blocks: int) -> dict[str, float]:
+    """CPU ms per web-form request, both configs in one process, alternating blocks.
+
+    No HTTP and no client threads: Flask's test client posts straight into the app and
+    the process's CPU clock (the intake writer thread included) is read around each
+    block. Alternating blocks of the two configs cancel drift from other load.
+    """
+    import intake as bench_intake  # bench/intake.py
+
+    from config.loader import load_config
+    from gateway.app import create_app
+    from gateway.logging_setup import configure_logging
+    from gateway.runtime import build_runtime
+
+    configure_logging("WARNING")
+    bench_intake._quiet()
+    clients = {
+        name: create_app(build_runtime(load_config(str(path)))).test_client()
+        for name, path in _configs(model_path).items()
+    }
+    spent = dict.fromkeys(clients, 0.0)
+    per_block = max(1, requests_total // blocks)
+    # Real-looking complaints, every one different, so no cache answers for the models.
+    texts, _ = _history(per_block * blocks + 100, 11)
+    bodies = iter(texts * 3)
+    headers = {"Content-Type": "application/json"}
+
+    def payload(serial: int) -> bytes:
+        return json.dumps(
+            {"body": next(bodies), "name": "Warga", "phone": "081234567890",
+             "external_id": f"learn-{serial}"}
+        ).encode()  # fmt: skip
+
+    serial = 0
+    for client in clients.values():  # warm-up: model loading, caches, first queries
+        for _ in range(100):
+            serial += 1
+            client.post("/channels/web/inbound", data=payload(serial), headers=headers)
+    for _ in range(blocks):
+        for name, client in clients.items():
+            started = time.process_time()
+            for _ in range(per_block):
+                serial += 1
+                answer = client.post("/channels/web/inbound", data=payload(serial), headers=headers)
+                assert answer.status_code == 201, answer.status_code
+            spent[name] += time.process_time() - started
+    return {
+        name: round(seconds * 1000 / (per_block * blocks), 3) for name, seconds in spent.items()
+    }
+
+
+def intake(model_path: Path, requests_total: int, concurrency: int, threads: int) -> dict[str, Any]:
+    """Closed-loop web-form intake without and with the models."""
+    import intake as bench_intake  # bench/intake.py
+
+    out: dict[str, Any] = {}
+    for name, config in _configs(model_path).items():
         proc, url = bench_intake._start("gateway", str(config), threads)
         try:
             bench_intake.closed_loop(url, 200, concurrency, f"warm-{name}")
-            out[name] = bench_intake.closed_loop(
+            assert proc.pid is not None
+            cpu_before = _cpu_seconds(proc.pid)
+            figures = bench_intake.closed_loop(
                 url, requests_total, concurrency, name.replace(" ", "-")
             )
+            # CPU the server process spent per request (all its threads, the writer included):
+            # unlike requests/s it hardly moves with what else runs on the machine, and on a
+            # CPU-bound gateway throughput is its inverse.
+            figures["server_cpu_ms_per_request"] = round(
+                (_cpu_seconds(proc.pid) - cpu_before) * 1000 / requests_total, 3
+            )
+            out[name] = figures
         finally:
             proc.terminate()
             proc.join()
@@ -204,7 +280,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--intake-only", type=Path, help="only stage 4, with this model file")
+    parser.add_argument(
+        "--in-process", type=Path, help="only CPU ms per request in one process, this model"
+    )
+    parser.add_argument("--blocks", type=int, default=10)
     args = parser.parse_args()
+    if args.in_process:
+        figures = in_process(args.in_process, args.requests, args.blocks)
+        print(f"server CPU ms per request, in one process: {figures}")
+        return
     if args.intake_only:
         for name, figures in intake(
             args.intake_only, args.requests, args.concurrency, args.threads

@@ -24,7 +24,7 @@ from forwarder.routing import NoHigherAgency, Router
 from forwarder.targets.lapor import LaporClient
 from forwarder.worker import apply_routing
 from normalizer.report import Routing
-from store.models import ForwardItem, Report, SyncState, TimelineEvent, utcnow
+from store.models import ForwardItem, Report, SyncState, TimelineEvent
 from store.states import ForwardAction
 from store.timeline import central_key, record_central_status, record_event
 from store.training import record_correction
@@ -252,7 +252,7 @@ class StatusSync:
     def _reroute(self, session: Session, report: Report, returned_by: str | None) -> None:
         current = Routing.model_validate(report.payload["routing"])
         try:
-            routing = self.router.escalate(current, returned_by or current.agency)
+            routing = self.router.escalate(current, returned_by)
         except NoHigherAgency as exc:
             record_event(session, report.id, "reroute_impossible", reason=str(exc))
             log.error("report %s returned at the top of the agency tree: %s", report.id, exc)
@@ -267,6 +267,4 @@ class StatusSync:
             reason=routing.reason,
             hops=routing.hops,
         )
-        session.add(
-            ForwardItem(report_id=report.id, action=ForwardAction.REROUTE, next_attempt_at=utcnow())
-        )
+        session.add(ForwardItem(report_id=report.id, action=ForwardAction.REROUTE))

@@ -300,6 +300,15 @@ Index("ix_reports_kind_created", Report.kind, Report.created_at)
 Index("ix_reports_state_created", Report.state, Report.central_status, Report.created_at)
 # The dashboard counts messages per channel and day.
 Index("ix_inbound_channel_received", InboundMessage.channel, InboundMessage.received_at)
+# ... and shows each channel's newest rejected input (migration 0016).
+Index(
+    "ix_inbound_state_channel_stored",
+    InboundMessage.state,
+    InboundMessage.channel,
+    InboundMessage.stored_at,
+)
+# The text search's own indexes (FTS5 on SQLite, pg_trgm on PostgreSQL) are not models:
+# see store/search.py and migration 0016.
 
 
 class User(Base):

@@ -157,12 +157,16 @@ class GatewayHarness:
             return list(session.scalars(select(model)))
 
 
-def _harness(db_url: str, central: Any, tmp_path: Path) -> Iterator[GatewayHarness]:
+def _harness(
+    db_url: str, central: Any, tmp_path: Path, *, extra: str = ""
+) -> Iterator[GatewayHarness]:
     from gateway.runtime import build_runtime
     from tests.helpers import config_text, free_port, load_test_config
 
     url = central.url if central is not None else f"http://127.0.0.1:{free_port()}"
-    runtime = build_runtime(load_test_config(config_text(db_url, url)), base_dir=tmp_path)
+    runtime = build_runtime(
+        load_test_config(config_text(db_url, url, extra=extra)), base_dir=tmp_path
+    )
     harness = GatewayHarness(runtime, central)
     yield harness
     harness.forwarder.close()

@@ -26,8 +26,9 @@ from imapclient.exceptions import IMAPClientError
 from pydantic import Field, SecretStr, model_validator
 
 from adapters.base import Adapter, ChannelOptions, Mode, OutgoingReply, PollOptions
+from adapters.email.loops import is_machine_address
 from adapters.email.mime import DEFAULT_FORBIDDEN, MimeLimits, parse_email
-from adapters.email.smtp import SmtpSettings, SmtpTls, build_reply, new_message_id, send
+from adapters.email.smtp import SmtpSettings, SmtpTls, build_reply, reply_message_id, send
 from vocabulary.drafts import RawMessage
 from vocabulary.durations import Duration
 from vocabulary.errors import AdapterUnavailable, SendError
@@ -319,22 +320,39 @@ class ImapAdapter(Adapter[ImapOptions]):
         address = reply_to.get("email", "").strip().lower()
         return address or None
 
+    def sender_key(self, reply_to: Mapping[str, str]) -> str | None:
+        """The From address, lower-cased: a Reply-To says where answers go, not who wrote.
+
+        Reports stored before the From was kept apart have only the delivery address.
+        """
+        if "from" in reply_to:
+            return reply_to["from"].strip().lower() or None
+        return self.recipient_key(reply_to)
+
     def can_reply(self, reply_to: Mapping[str, str]) -> bool:
-        """Only with an address to write to and an SMTP server to write through."""
+        """Only with a person's address to write to and an SMTP server to write through.
+
+        Never to MAILER-DAEMON, postmaster or a no-reply address, whatever let the message
+        through (an admin releasing a held bounce, a Reply-To naming one).
+        """
+        address = reply_to.get("email", "")
         return bool(
-            self.options.replies and self.smtp_settings() and "@" in reply_to.get("email", "")
+            self.options.replies
+            and self.smtp_settings()
+            and "@" in address
+            and not is_machine_address(address)
         )
 
     def send_reply(self, reply: OutgoingReply) -> str | None:
-        """Send the reply in the citizen's thread; return our Message-ID."""
+        """Send the reply in the citizen's thread; return its Message-ID (stable per reply)."""
         settings = self.smtp_settings()
         if settings is None or not self.can_reply(reply.reply_to):
             raise SendError(
-                "channel has no SMTP server or the report no email address",
+                "channel has no SMTP server or the report no address a person reads",
                 retryable=False,
                 code="no_route",
             )
-        message_id = new_message_id(settings)
+        message_id = reply_message_id(settings, reply.reply_id)
         send(
             settings,
             build_reply(settings, reply, message_id=message_id, now=dt.datetime.now(dt.UTC)),

@@ -23,10 +23,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email import policy
+from email._header_value_parser import get_address_list
 from email.errors import MessageError
+from email.headerregistry import AddressHeader
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import getaddresses, parseaddr
 from pathlib import PurePosixPath
 from typing import Any, Final
 
@@ -78,6 +79,8 @@ _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 _MAX_DEPTH = 30
 _MAX_REFS = 50
 _MAX_ID = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_FOLDING = re.compile(r"\r?\n(?=[ \t])")
 
 
 @dataclass(frozen=True)
@@ -306,14 +309,61 @@ def _message_ids(value: str | None) -> list[str]:
     return _MSGID.findall(value)
 
 
-def _address(value: str | None) -> tuple[str | None, str | None]:
-    """The first display name and address in a From/Reply-To value; None for what is absent."""
+def _clean_name(value: str | None) -> str | None:
+    """A display name as one line: control characters (a smuggled CR/LF) become spaces."""
     if not value:
-        return None, None
-    pairs = getaddresses([value])
-    name, address = pairs[0] if pairs else parseaddr(value)
-    address = address.strip() if address and "@" in address else ""
-    return (name.strip() or None), (address or None)
+        return None
+    return " ".join(_CONTROL.sub(" ", fix_surrogates(value)).split()) or None
+
+
+def _usable(local: str | None, domain: str | None) -> str | None:
+    """`local@domain` when both parts are there and hold no space or control character."""
+    if not local or not domain:
+        return None
+    address = f"{local}@{domain}"
+    if _CONTROL.search(address) or any(c.isspace() for c in address):
+        return None
+    return fix_surrogates(address)
+
+
+def _raw_mailboxes(message: Message, name: str) -> list[tuple[str | None, str | None, str | None]]:
+    """(display name, local part, domain) of each mailbox in the raw value of a header."""
+    raw = next((str(v) for k, v in message.raw_items() if k.lower() == name), None)
+    if raw is None:
+        return []
+    try:
+        parsed, _ = get_address_list(_FOLDING.sub(" ", raw))
+    except Exception:  # noqa: BLE001 - nothing readable: no address, the message goes on
+        return []
+    return [(m.display_name, m.local_part, m.domain) for m in parsed.all_mailboxes]
+
+
+def _mailbox(message: Message, name: str) -> tuple[str | None, str | None]:
+    """The first display name and address of an address header, from address objects.
+
+    Never from the decoded text, where an encoded word can carry "CR LF Bcc: someone@else"
+    that a second parse would take for an address.
+
+    The header registry (policy.default) refuses a display name holding CR or LF; then the
+    same RFC 5322 parser is run on the raw, still encoded value.
+    """
+    pairs: list[tuple[str | None, str | None, str | None]] | None = None
+    try:
+        header: object = message.get(name)
+        if header is None:
+            return None, None
+        if isinstance(header, AddressHeader):
+            pairs = [(a.display_name, a.username, a.domain) for a in header.addresses]
+    except Exception:  # noqa: BLE001 - header parsers raise many kinds on odd input
+        pairs = None
+    if pairs is None:
+        pairs = _raw_mailboxes(message, name)
+    first_name = _clean_name(pairs[0][0]) if pairs else None
+    for display, local, domain in pairs:
+        address = _usable(local, domain)
+        if address:
+            return _clean_name(display), address
+    return first_name, None
 
 
 def parse_email(
@@ -361,8 +411,8 @@ def _parse(
     message_id = ids[0] if ids else None
     external_id = external_id_for(message_id, raw)
     subject = headers.get("subject") or ""
-    name, address = _address(headers.get("from"))
-    _, reply_address = _address(headers.get("reply-to"))
+    name, address = _mailbox(message, "from")
+    _, reply_address = _mailbox(message, "reply-to")
 
     out = _Collected()
     _collect(message, out, limits)
@@ -376,7 +426,7 @@ def _parse(
         notes.append("HTML body converted to text")
 
     title = clean_text(_REPLY_PREFIX.sub("", subject)).replace("\n", " ") or None
-    hold = hold_reason(message, headers.get, address, subject)
+    hold = hold_reason(message, headers.get, address, subject, name)
     if not body and hold is None:
         if title:
             body = title
@@ -404,8 +454,11 @@ def _parse(
     )
     reply_to = reply_address or address
     if reply_to:
+        # "email" is where answers go (Reply-To when given); "from" is who wrote, the only
+        # thing a follow-up's "same sender" check may trust (a Reply-To names anyone).
         draft.reply_to = {
             "email": reply_to,
+            "from": address or "",
             "message_id": message_id or "",
             "subject": subject[:300],
         }

@@ -3,9 +3,12 @@
 The raw message keeps everything; this only decides what becomes the report's text. Rules,
 in order:
 
-1. a reply header ("On ... wrote:", "Pada ... menulis:", possibly wrapped over two lines)
-   followed by "> " lines is dropped with those lines (bottom or inline posting keeps the
-   citizen's text below); followed by plain text it cuts everything from there (top posting);
+1. a reply header ("On ... wrote:", "Pada ... menulis:", "Am ... schrieb ...:", Android's
+   "<date> пользователь ... написал:": a line naming an address and a time that ends in a
+   colon shortly after "wrote" in one of many languages, or right after the address when
+   quoted lines follow; possibly wrapped over two lines) followed by "> " lines is dropped
+   with those lines (bottom or inline posting keeps the citizen's text below); followed by
+   plain text it cuts everything from there (top posting);
 2. "-----Original Message-----", "-----Pesan Asli-----" and an Outlook header block
    ("From:" with "Sent:"/"Date:"/"Dikirim:" and "To:"/"Subject:" close below it, optionally
    after a line of underscores) cut everything from there, unless the message is a forward,
@@ -26,6 +29,23 @@ _REPLY_HEADER = re.compile(
     re.IGNORECASE,
 )
 _REPLY_HEADER_START = re.compile(r"^\s*(on|pada|le)\s", re.IGNORECASE)
+# Reply headers of other clients and languages ("Am ... schrieb Budi <budi@...>:", Android's
+# "<date> пользователь "Budi" <budi@...> написал:", "El ... escribió:", Gmail's Russian and
+# Japanese "<date> Budi <budi@...>:"): a line naming an address and a time that ends in a
+# colon shortly after a "wrote" verb, or right after the address when quoted lines follow.
+# English "wrote" and Indonesian "menulis" are left to `_REPLY_HEADER` ("On/Pada ..."): a
+# citizen's "Saya sudah menulis ke ... pukul 10.15:" is their own text.
+_WROTE = re.compile(
+    r"(schrieb|a\s+[ée]crit|написал[аи]?|escribi[óo]|escreveu|ha\s+scritto|schreef"
+    r"|napisa[łl]a?|skrev|kirjoitti|yazd[\u0131i]|napsal[a]?|írta|写道|のメッセージ)"
+    r".{0,80}$",
+    re.IGNORECASE,
+)
+_HEADER_ADDRESS = re.compile(r"[^\s<>()\"]+@[^\s<>()\"]+\.[^\s<>()\"]+")
+_HEADER_TIME = re.compile(r"\d{1,2}[:.]\d{2}|\d{4}")
+_ENDS_AT_ADDRESS = re.compile(r"(>|\))\s*[:\uff1a]\s*$")
+_MAX_HEADER_CHARS = 400
+_COLONS = (":", "\uff1a")  # and the full-width colon of Chinese and Japanese clients
 _ORIGINAL_MESSAGE = re.compile(
     r"^\s*-{2,}\s*(original message|pesan asli|pesan awal|forwarded message|pesan yang"
     r" diteruskan|pesan terusan)\s*-{2,}\s*$",
@@ -53,15 +73,32 @@ class StrippedBody:
     notes: list[str] = field(default_factory=list)
 
 
+def _is_any_language_header(text: str, quote_follows: bool) -> bool:
+    """A reply header in another client's or language's words (see `_WROTE`)."""
+    text = text.strip()
+    if len(text) > _MAX_HEADER_CHARS or not text.endswith(_COLONS):
+        return False
+    if not (_HEADER_ADDRESS.search(text) and _HEADER_TIME.search(text)):
+        return False
+    return bool(_WROTE.search(text) or (quote_follows and _ENDS_AT_ADDRESS.search(text)))
+
+
+def _quote_follows(lines: list[str], index: int) -> bool:
+    return _next_text_line(lines, index).lstrip().startswith(">")
+
+
 def _is_reply_header(lines: list[str], index: int) -> int:
     """How many lines (1 or 2) the reply header at `index` spans; 0 when there is none."""
     line = lines[index]
-    if _REPLY_HEADER.match(line):
+    if _REPLY_HEADER.match(line) or _is_any_language_header(line, _quote_follows(lines, index + 1)):
         return 1
-    if (
-        _REPLY_HEADER_START.match(line)
-        and index + 1 < len(lines)
-        and _REPLY_HEADER.match(f"{line} {lines[index + 1]}")
+    if index + 1 >= len(lines) or not line.strip():
+        return 0
+    joined = f"{line} {lines[index + 1]}"
+    if _REPLY_HEADER_START.match(line) and _REPLY_HEADER.match(joined):
+        return 2
+    if not line.rstrip().endswith(_COLONS) and _is_any_language_header(
+        joined, _quote_follows(lines, index + 2)
     ):
         return 2
     return 0

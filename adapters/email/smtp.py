@@ -4,14 +4,17 @@
 every failure to `SendError`: no connection, timeouts and 4xx answers are worth retrying,
 5xx answers (550 no such user, 554 rejected) are not.
 
-Every reply carries `Auto-Submitted: auto-replied` (RFC 3834) so well-behaved autoresponders
-stay quiet, `X-Auto-Response-Suppress: All` for Exchange, and `In-Reply-To`/`References` to
-the citizen's message so it lands in their thread; the tracking id is in the subject.
+Every reply's Message-ID is derived from its reply id (`reply_message_id`): a repeat after a
+crash is the same message. Every reply carries `Auto-Submitted: auto-replied` (RFC 3834) so
+well-behaved autoresponders stay quiet, `X-Auto-Response-Suppress: All` for Exchange, and
+`In-Reply-To`/`References` to the citizen's message so it lands in their thread; the
+tracking id is in the subject.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import smtplib
 import ssl
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from typing import Literal
 
 from adapters.base import OutgoingReply
@@ -29,6 +32,7 @@ from vocabulary.errors import SendError
 SmtpTls = Literal["ssl", "starttls", "none"]
 _RE_PREFIX = re.compile(r"^\s*((re|aw|balas|bls)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _MAX_SUBJECT = 200
+_MSGID_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}")
 
 
 @dataclass(frozen=True)
@@ -59,9 +63,19 @@ def reply_subject(original: str, tracking_id: str | None) -> str:
     return f"Re: {base}" if base else "Laporan Anda"
 
 
-def new_message_id(settings: SmtpSettings) -> str:
-    """A fresh Message-ID in our own domain (the gateway stores it as the reply's id)."""
-    return make_msgid(domain=settings.domain)
+def reply_message_id(settings: SmtpSettings, reply_id: str) -> str:
+    """The reply's Message-ID in our own domain, derived from the reply row's id.
+
+    The same reply sent twice (a crash after the server took it, before the gateway recorded
+    it) carries the same Message-ID, so mail clients and the citizen's server see a repeat,
+    not a second acknowledgement. An id that does not fit a msg-id is hashed.
+    """
+    local = reply_id if _MSGID_SAFE.fullmatch(reply_id) else _digest(reply_id)
+    return f"<sp4n-reply.{local}@{settings.domain}>"
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:32]
 
 
 def build_reply(

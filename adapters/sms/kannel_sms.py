@@ -5,14 +5,19 @@ incoming SMS. Point a catch-all sms-service at this channel::
 
     group = sms-service
     keyword = default
-    get-url = "http://gw/channels/NAME/inbound?sender=%p&receiver=%P&text=%a&time=%t&id=%I&charset=%C&coding=%c&secret=SECRET"
+    get-url = "http://gw/channels/NAME/inbound?sender=%p&receiver=%P&text=%b&time=%t&id=%I&charset=%C&coding=%c&secret=SECRET"
     max-messages = 0      # never turn our answer into an SMS
     omit-empty = true
     catch-all = true
 
+`%b` is the text's bytes as they are, read by `coding`/`charset` (UTF-8, UTF-16BE for UCS-2);
+`%a` splits those bytes on whitespace bytes, which cuts UCS-2 text (an emoji, a curly quote).
 Parameter names are configurable (`params:`); the shared secret travels as a query parameter
-(or a header, behind a proxy that adds one) and is compared in constant time. The answer is
-an empty 200: the acknowledgement with the tracking id goes later through sendsms.
+(or a header, behind a proxy that adds one) and is compared in constant time, and is removed
+from what is kept, from the query and from the raw bytes of a form body whatever its
+encoding. The answer is an empty 200: the acknowledgement with the tracking id goes later
+through sendsms, as a POST whose credentials, numbers and reference travel in `X-Kannel-*`
+headers (never in a URL that an HTTP library would log).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -47,6 +53,7 @@ from vocabulary.errors import InvalidSignature, PayloadInvalid, SendError, is_re
 
 REDACTED = "[redacted]"
 _CHARSET = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,39}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class KannelParams(BaseModel):
@@ -56,7 +63,7 @@ class KannelParams(BaseModel):
 
     sender: str = "sender"  # %p
     receiver: str = "receiver"  # %P
-    text: str = "text"  # %a (or %b)
+    text: str = "text"  # %b (the bytes as they are; not %a, which cuts UCS-2)
     time: str = "time"  # %t, or %T for a Unix time
     id: str = "id"  # %I
     charset: str = "charset"  # %C
@@ -143,26 +150,21 @@ class KannelSmsAdapter(SmsAdapter[KannelOptions]):
 
     def raw_record(self, request: InboundRequest) -> dict[str, Any]:
         """The request as kept: the secret parameter and header redacted everywhere."""
-        record = request.to_record(self.redact_headers)
         name = self.options.secret_param
+        if request.content_type == "application/x-www-form-urlencoded":
+            # On the raw bytes: a form whose values are not UTF-8 (ISO-8859-1, %b UCS-2)
+            # keeps them exactly, and never keeps the secret, in any encoding.
+            request = replace(request, body=_form_without(request.body, name))
+        record = request.to_record(self.redact_headers)
         parts = urlsplit(request.url)
-        query = [
-            (k, REDACTED if k == name else v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True, encoding="latin-1")
-        ]
-        record["url"] = urlunsplit(parts._replace(query=urlencode(query, encoding="latin-1")))
+        query = _form_without(parts.query.encode("latin-1", "replace"), name)
+        record["url"] = urlunsplit(parts._replace(query=query.decode("ascii")))
         # Binary (%b, UCS-2) values hold NUL bytes that JSON columns refuse; the URL above
         # keeps them exactly, percent-encoded.
         record["query"] = {
             k: (REDACTED if k == name else str(v).replace("\x00", "\ufffd"))
             for k, v in record["query"].items()
         }
-        if request.content_type == "application/x-www-form-urlencoded" and "text" in record["body"]:
-            form = [
-                (k, REDACTED if k == name else v)
-                for k, v in parse_qsl(record["body"]["text"], keep_blank_values=True)
-            ]
-            record["body"] = {"text": urlencode(form)}
         return record
 
     def parse_inbound(self, request: InboundRequest) -> InboundResult:
@@ -187,7 +189,7 @@ class KannelSmsAdapter(SmsAdapter[KannelOptions]):
             raise PayloadInvalid(f"parameter {p.sender!r} (Kannel %p) is required", field=p.sender)
         receiver = _ascii(params.get(p.receiver), p.receiver) or ""
         if p.text not in params:
-            raise PayloadInvalid(f"parameter {p.text!r} (Kannel %a) is required", field=p.text)
+            raise PayloadInvalid(f"parameter {p.text!r} (Kannel %b) is required", field=p.text)
         text = self._decode(params[p.text], params)
         stamp = _ascii(params.get(p.time), p.time)
         received_at = self._time(stamp) or request.received_at
@@ -253,30 +255,43 @@ class KannelSmsAdapter(SmsAdapter[KannelOptions]):
         return HttpAnswer(200, b"", "text/plain")
 
     def send_reply(self, reply: OutgoingReply) -> str | None:
-        """Queue the reply at Kannel's sendsms interface (UCS-2 for non-GSM text)."""
+        """POST the reply to Kannel's sendsms (UCS-2 for non-GSM text).
+
+        The text is the body; user, password, numbers and the delivery-report URL go in
+        `X-Kannel-*` headers, so no URL that an HTTP library logs carries the password or
+        the citizen's number. The delivery-report URL names the reply (`sp4n_reply=<id>`):
+        a reply sent twice (a crash before the gateway recorded it) reports under one id.
+        """
         text = sms_reply_text(reply.text, self.options.max_reply_parts)
-        params: dict[str, str] = {
-            "username": self.options.username or "",
-            "password": self.options.password.get_secret_value() if self.options.password else "",
-            "to": reply.reply_to["phone"],
-            "text": text,
-            "charset": "UTF-8",
+        password = self.options.password.get_secret_value() if self.options.password else ""
+        fields: dict[str, str] = {
+            "Username": self.options.username or "",
+            "Password": password,
+            "To": reply.reply_to["phone"],
         }
         sender = self.options.number or reply.reply_to.get("to")
         if sender:
-            params["from"] = sender
+            fields["From"] = sender
         if encoding_of(text) == "ucs2":
-            params["coding"] = "2"
+            fields["Coding"] = "2"
         if self.options.smsc:
-            params["smsc"] = self.options.smsc
+            fields["SMSC"] = self.options.smsc
         if self.options.dlr_url:
-            params["dlr-url"], params["dlr-mask"] = self.options.dlr_url, str(self.options.dlr_mask)
+            fields["DLR-Url"] = dlr_url_for(self.options.dlr_url, reply.reply_id)
+            fields["DLR-Mask"] = str(self.options.dlr_mask)
+        if any(_CONTROL.search(value) for value in fields.values()):
+            raise SendError("a sendsms field holds a control character", retryable=False)
+        headers: dict[str, str | bytes] = {"Content-Type": "text/plain; charset=UTF-8"}
+        headers.update({f"X-Kannel-{k}": v.encode("utf-8") for k, v in fields.items()})
         try:
-            response = self.http.get(
-                self.options.sendsms_url, params=params, timeout=self.options.timeout
+            response = self.http.post(
+                self.options.sendsms_url,
+                data=text.encode("utf-8"),
+                headers=headers,
+                timeout=self.options.timeout,
             )
         except requests.RequestException as exc:
-            # The exception text holds the URL, password included: only its type is told.
+            # Only the exception's type: its text may quote the request.
             raise SendError(
                 f"Kannel sendsms unreachable: {type(exc).__name__}", retryable=True
             ) from None
@@ -287,6 +302,23 @@ class KannelSmsAdapter(SmsAdapter[KannelOptions]):
                 code=str(response.status_code),
             )
         return None
+
+
+def dlr_url_for(dlr_url: str, reply_id: str) -> str:
+    """The channel's delivery-report URL naming one reply (`sp4n_reply=<id>` added).
+
+    Kannel fills `%` escape codes in this URL when it calls it, so the id is kept to
+    letters, digits, `-` and `_` (reply ids are ULIDs) and never percent-encoded.
+    """
+    reference = re.sub(r"[^A-Za-z0-9_-]", "", reply_id)
+    return f"{dlr_url}{'&' if '?' in dlr_url else '?'}sp4n_reply={reference}"
+
+
+def _form_without(data: bytes, name: str) -> bytes:
+    """URL-encoded pairs with `name`'s value replaced, every other byte value kept as is."""
+    pairs = parse_qsl(data.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    kept = [(k, REDACTED if k == name else v) for k, v in pairs]
+    return urlencode(kept, encoding="latin-1").encode("ascii")
 
 
 def _ascii(value: bytes | None, name: str) -> str | None:

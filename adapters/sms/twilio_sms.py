@@ -11,6 +11,12 @@ Media (MMS, WhatsApp photos) are fetched after parsing, only from the configured
 with the account's credentials, each up to `max_media_bytes` and all within `media_budget`
 seconds (Twilio waits 15 s for the answer); they become the report's attachments. One that
 cannot be fetched is named in a note, its URL kept in the raw record.
+
+Replies go through one client per channel, built whole with the adapter (the library builds
+its API objects on first use, which raced between reply threads) and held by its HTTP
+client to `api_base_url`'s origin: the account's credentials never go to another host,
+whatever the library or `TWILIO_EDGE`/`TWILIO_REGION` would make of the URL. Each reply
+carries `I-Twilio-Idempotency-Token: sp4n-reply-<reply id>`, the same on every try.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from __future__ import annotations
 import builtins
 import mimetypes
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -26,6 +34,7 @@ import requests
 from pydantic import Field, SecretStr, model_validator
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -50,6 +59,7 @@ from vocabulary.errors import (
 )
 
 TWILIO_API = "https://api.twilio.com"
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response/>'
 MAX_MEDIA = 10  # Twilio sends at most ten media per message
 MEDIA_ONLY_BODY = "[Pesan tanpa teks, berisi {n} lampiran media]"
@@ -112,17 +122,22 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
     )
     docs_url: ClassVar[str] = "https://www.twilio.com/docs/messaging/guides/webhook-request"
 
-    def __init__(
-        self,
-        options: ChannelOptions,
-        *,
-        public_url: str = "",
-        http_client: TwilioHttpClient | None = None,
-    ) -> None:
+    def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
         super().__init__(options, public_url=public_url)
         self.validator = RequestValidator(self.options.auth_token.get_secret_value())
-        self._http_client = http_client
-        self._client: Client | None = None
+        # Built whole here, before any reply thread can use it: the library makes its API
+        # objects on first use, and two threads doing that at once left one call on the
+        # default host (api.twilio.com) with the account's credentials.
+        self.http_client = PinnedHttpClient(self.options.api_base_url, self.options.timeout)
+        self._client = Client(
+            self.options.account_sid,
+            self.options.auth_token.get_secret_value(),
+            http_client=self.http_client,
+        )
+        # TWILIO_EDGE / TWILIO_REGION in the environment would rewrite the host.
+        self._client.edge = self._client.region = None
+        self._client.api.base_url = self.options.api_base_url.rstrip("/")
+        self._messages = self._client.api.v2010.account.messages
         self.http = requests.Session()  # media downloads
 
     def verify(self, request: InboundRequest) -> None:
@@ -223,15 +238,7 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
         return HttpAnswer(200, EMPTY_TWIML, "text/xml")
 
     def client(self) -> Client:
-        """The Twilio REST client, pointed at `api_base_url` (created on first use)."""
-        if self._client is None:
-            http = self._http_client or TwilioHttpClient(timeout=self.options.timeout)
-            self._client = Client(
-                self.options.account_sid,
-                self.options.auth_token.get_secret_value(),
-                http_client=http,
-            )
-            self._client.api.base_url = self.options.api_base_url.rstrip("/")
+        """The Twilio REST client, pointed at `api_base_url` (built with the adapter)."""
         return self._client
 
     def send_reply(self, reply: OutgoingReply) -> str | None:
@@ -250,7 +257,8 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
                 sender = f"whatsapp:{sender}"
             args["from_"] = sender
         try:
-            message = self.client().messages.create(**args)
+            with self.http_client.reference(client_reference(reply.reply_id)):
+                message = self._messages.create(**args)
         except TwilioRestException as exc:
             raise SendError(
                 f"Twilio answered {exc.status} (error {exc.code})",
@@ -260,6 +268,67 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
         except (requests.RequestException, TwilioException) as exc:
             raise SendError(f"Twilio unreachable: {type(exc).__name__}", retryable=True) from exc
         return str(message.sid)
+
+
+def client_reference(reply_id: str) -> str:
+    """The stable reference a reply carries to Twilio: the same on every try of one reply."""
+    return f"sp4n-reply-{reply_id}"
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+class PinnedHttpClient(TwilioHttpClient):
+    """Twilio's HTTP client held to one origin, adding the reply's idempotency token.
+
+    A request to any other scheme or host is refused before it is made: the account's
+    credentials go only to `api_base_url`, whatever the library builds. The token
+    (`I-Twilio-Idempotency-Token`) is set per thread by `reference()` around one send.
+    """
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.origin = _origin(base_url)
+        self._reference: ContextVar[str | None] = ContextVar("twilio_reference", default=None)
+
+    @contextmanager
+    def reference(self, value: str) -> Iterator[None]:
+        """Requests made inside carry `value` as their idempotency token."""
+        token = self._reference.set(value)
+        try:
+            yield
+        finally:
+            self._reference.reset(token)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        """The library's request, only to the pinned origin."""
+        if _origin(url) != self.origin:
+            raise TwilioException("request outside api_base_url refused")
+        reference = self._reference.get()
+        if reference is not None:
+            headers = {**(headers or {}), IDEMPOTENCY_HEADER: reference}
+        return super().request(
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            auth=auth,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+        )
 
 
 def _media(form: Mapping[str, str]) -> list[dict[str, str]]:

@@ -87,6 +87,7 @@ def edit_report(
         and _edit_field(payload, key, changes[key].strip(), report, actor, agencies)
     ]
     if not changed:
+        audit(session, actor, "edit", report.id, fields=[])  # submitted, nothing differed
         return []
     try:
         checked = CanonicalReport.model_validate(payload)

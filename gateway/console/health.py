@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from adapters.registry import load_adapter_class
@@ -17,7 +18,7 @@ from config.loader import Config
 from gateway.console.reports import local_midnight
 from gateway.localtime import to_local
 from store.health import failing_channels
-from store.models import InboundMessage
+from store.models import InboundMessage, UTCDateTime
 from vocabulary.errors import AdapterUnavailable
 
 
@@ -41,13 +42,53 @@ class ChannelHealth:
     silence_alarm: float | None
 
 
-def _counts_since(session: Session, since: dt.datetime) -> dict[str, int]:
-    rows = session.execute(
-        select(InboundMessage.channel, func.count())
-        .where(InboundMessage.received_at >= since)
-        .group_by(InboundMessage.channel)
-    )
-    return {channel: int(n) for channel, n in rows}
+@dataclass
+class Traffic:
+    """Messages of one channel today and in 7 days, and the newest one's time."""
+
+    today: int = 0
+    week: int = 0
+    last: dt.datetime | None = None
+
+
+def _traffic(
+    session: Session, names: list[str], today: dt.datetime, week: dt.datetime
+) -> dict[str, Traffic]:
+    """Per channel, each figure an index range of `ix_inbound_channel_received`.
+
+    Asked channel by channel (`channel = ?` then a time range, or the index's last entry
+    for the newest time), never grouped over every message of the week.
+    """
+    if not names:
+        return {}
+    parts = []
+    for name in names:
+        mine = InboundMessage.channel == name
+
+        def count(since: dt.datetime, mine: Any = mine) -> Any:
+            return (
+                select(func.count())
+                .where(mine, InboundMessage.received_at >= since)
+                .scalar_subquery()
+            )
+
+        newest = type_coerce(  # keeps the column's type (aware UTC) through the union
+            select(func.max(InboundMessage.received_at)).where(mine).scalar_subquery(),
+            UTCDateTime(),
+        )
+        parts.append(
+            select(
+                literal(name).label("channel"),
+                count(today).label("today"),
+                count(week).label("week"),
+                newest.label("last"),
+            )
+        )
+    rows = session.execute(union_all(*parts)).all()
+    return {
+        str(channel): Traffic(int(n_today or 0), int(n_week or 0), last)
+        for channel, n_today, n_week, last in rows
+    }
 
 
 def _last_rejections(session: Session) -> dict[str, tuple[dt.datetime, str | None]]:
@@ -74,14 +115,8 @@ def channel_health(
     now = now or dt.datetime.now(dt.UTC)
     zone = config.model.gateway.timezone
     today = local_midnight(to_local(now, zone).date(), zone)
-    today_counts = _counts_since(session, today)
-    week_counts = _counts_since(session, today - dt.timedelta(days=6))
-    last = dict(
-        session.execute(
-            select(InboundMessage.channel, func.max(InboundMessage.received_at)).group_by(
-                InboundMessage.channel
-            )
-        ).all()
+    traffic = _traffic(
+        session, [c.name for c in config.channels], today, today - dt.timedelta(days=6)
     )
     rejected = _last_rejections(session)
     failing = failing_channels(session)
@@ -110,9 +145,9 @@ def channel_health(
             started=options.name in started,
             description=options.description,
             webhook_url=url if "push" in modes else None,
-            today=today_counts.get(options.name, 0),
-            week=week_counts.get(options.name, 0),
-            last_message_at=last.get(options.name),
+            today=traffic[options.name].today,
+            week=traffic[options.name].week,
+            last_message_at=traffic[options.name].last,
             last_error=error,
             last_error_at=error_at,
             state="alive",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.console.labels import DONE_STATUSES
 from store.models import Report
+from store.search import text_matches
 
 LOCAL_STATES = ("queued", "dead")
 
@@ -77,9 +78,18 @@ def status_expr() -> Any:
 
 
 def apply_filter(
-    query: Select[Any], flt: ReportFilter, zone: str, overdue_after: float, now: dt.datetime
+    query: Select[Any],
+    flt: ReportFilter,
+    zone: str,
+    overdue_after: float,
+    now: dt.datetime,
+    *,
+    dialect: str,
 ) -> Select[Any]:
-    """The WHERE clauses of a filter (each one served by an index, see the migration)."""
+    """The WHERE clauses of a filter (each one served by an index, see the migrations).
+
+    `dialect` picks how text search reaches its index (store/search.py).
+    """
     conditions: list[Any] = []
     if flt.channel:
         conditions.append(Report.channel == flt.channel)
@@ -111,13 +121,11 @@ def apply_filter(
         )
     if flt.q:
         text = flt.q.strip()
-        pattern = f"%{text.replace('%', '').replace('_', '')}%"
         conditions.append(
             or_(
                 Report.tracking_id == text.upper(),
                 Report.id == text.upper(),
-                Report.payload["title"].as_string().ilike(pattern),
-                Report.payload["body"].as_string().ilike(pattern),
+                text_matches(text, dialect),
             )
         )
     return query.where(*conditions) if conditions else query
@@ -175,7 +183,8 @@ def list_reports(
 ) -> ReportPage:
     """Newest first, `page_size` at a time; `cursor` is the last row of the page before."""
     now = now or dt.datetime.now(dt.UTC)
-    base = apply_filter(select(*LIST_COLUMNS), flt, zone, overdue_after, now)
+    dialect = session.get_bind().dialect.name
+    base = apply_filter(select(*LIST_COLUMNS), flt, zone, overdue_after, now, dialect=dialect)
     query = base
     after = _parse_cursor(cursor)
     if after is not None:
@@ -186,7 +195,7 @@ def list_reports(
     query = query.order_by(Report.created_at.desc(), Report.id.desc()).limit(page_size + 1)
     rows = [ReportRow(**row._mapping) for row in session.execute(query)]
     count_query = apply_filter(
-        select(func.count()).select_from(Report), flt, zone, overdue_after, now
+        select(func.count()).select_from(Report), flt, zone, overdue_after, now, dialect=dialect
     )
     total = int(session.scalar(count_query) or 0)
     next_cursor = None
@@ -219,7 +228,14 @@ def iter_export(
     """Every row the filter selects, newest first (for CSV and XLSX), up to `limit`."""
     now = dt.datetime.now(dt.UTC)
     query = (
-        apply_filter(select(*LIST_COLUMNS), flt, zone, overdue_after, now)
+        apply_filter(
+            select(*LIST_COLUMNS),
+            flt,
+            zone,
+            overdue_after,
+            now,
+            dialect=session.get_bind().dialect.name,
+        )
         .order_by(Report.created_at.desc(), Report.id.desc())
         .limit(limit)
         .execution_options(yield_per=1000)

@@ -1,8 +1,9 @@
 """Messages that continue an earlier report: follow-ups and status questions.
 
-A message counts as the same sender's only when the adapter's recipient key (a phone number,
-an address) of the message equals the report's: naming someone else's tracking id never
-attaches anything to their report, and never tells anyone their agency's answer.
+A message counts as the same sender's only when the adapter's sender key (a phone number,
+an email's From address, never its Reply-To) of the message equals the report's: naming
+someone else's tracking id never attaches anything to their report, and never tells anyone
+their agency's answer.
 
 A message may continue one stored in the same transaction: a poller's batch (an X backlog)
 can hold a post and the citizen's reply to it. Those rows are not written yet (`BatchRows`
@@ -31,11 +32,11 @@ log = logging.getLogger(__name__)
 
 def same_sender(adapter: Adapter[Any], draft: MessageDraft, report: Report) -> bool:
     """Whether the draft comes from the citizen who made the report, on its channel."""
-    sender = adapter.recipient_key(draft.reply_to)
+    sender = adapter.sender_key(draft.reply_to)
     return bool(
         sender
         and report.channel == adapter.name
-        and adapter.recipient_key(report.reply_to or {}) == sender
+        and adapter.sender_key(report.reply_to or {}) == sender
     )
 
 

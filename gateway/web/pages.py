@@ -9,6 +9,7 @@ from typing import Any, TypeVar, cast
 from flask import Flask, abort, current_app, render_template
 from flask_login import current_user, login_required
 
+from gateway.console.audit import ACTION_LABELS, audit
 from gateway.console.labels import (
     EVENT_LABELS,
     HEALTH_LABELS,
@@ -38,6 +39,16 @@ def zone() -> str:
 def actor() -> str:
     """Who is acting, for the audit log."""
     return str(current_user.username)
+
+
+def audit_refused(action: str, target: str | None, reason: str, **detail: Any) -> None:
+    """Audit an action that was refused, in its own transaction (the action's rolled back).
+
+    Every console form that acts writes an audit row, done or not: who tried what is worth
+    keeping too. `reason` is the Indonesian message the admin saw (ids, never personal data).
+    """
+    with runtime().sessions.begin() as session:
+        audit(session, actor(), action, target, ok=False, reason=reason, **detail)
 
 
 def role() -> str:
@@ -104,4 +115,5 @@ def register_template_helpers(app: Flask) -> None:
         HOLD_LABELS=HOLD_LABELS,
         HEALTH_LABELS=HEALTH_LABELS,
         agency_names=agency_names,
+        ACTION_LABELS=ACTION_LABELS,
     )

@@ -25,7 +25,6 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections import Counter
 from functools import lru_cache
 from typing import Final
 
@@ -63,24 +62,22 @@ def char_features(prepared: str) -> list[str]:
     """Character 2- to 5-grams of each space-padded word of prepared text."""
     grams: list[str] = []
     for word in prepared.split():
-        padded = f" {word} "
-        size = len(padded)
-        for n in CHAR_SIZES:
-            if n > size:
-                break
-            grams.extend(padded[i : i + n] for i in range(size - n + 1))
+        grams.extend(_word_grams(word))
     return grams
+
+
+@lru_cache(maxsize=65536)
+def _word_grams(word: str) -> tuple[str, ...]:
+    """One word's character n-grams: cached, as complaints reuse a small vocabulary."""
+    padded = f" {word} "
+    size = len(padded)
+    return tuple(padded[i : i + n] for n in CHAR_SIZES if n <= size for i in range(size - n + 1))
 
 
 FAMILIES: Final = {"word": word_features, "char": char_features}
 
 
 @lru_cache(maxsize=1024)
-def counted(text: str) -> dict[str, Counter[str]]:
-    """Each family's token counts for a raw text (read-only; shared by every model).
-
-    Cached: the kind model and a routing model read the same message one after the other,
-    and the tokens, not the arithmetic, are what costs time in pure Python.
-    """
-    prepared = prepare(text)
-    return {family: Counter(tokens(prepared)) for family, tokens in FAMILIES.items()}
+def prepared(text: str) -> str:
+    """`prepare`, cached: the kind model and a routing model read the same message in turn."""
+    return prepare(text)

@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from forwarder import outbox
 from store import migrate
 from store.db import make_engine, make_sessionmaker
 from store.models import ForwardItem, Report, utcnow
-from store.states import ReportState
+from store.states import ForwardState, ReportState
 
 
 @pytest.fixture
@@ -129,3 +130,59 @@ def test_backoff_honours_retry_after_under_the_cap() -> None:
     rng = random.Random(1)
     assert outbox.backoff_delay(0, base=1, cap=900, retry_after=120, rng=rng) == 120
     assert outbox.backoff_delay(0, base=1, cap=60, retry_after=120, rng=rng) == 60
+
+
+def rows_of(sessions: sessionmaker[Session], report_id: str) -> list[tuple[str, str, int]]:
+    with sessions.begin() as s:
+        items = s.scalars(
+            select(ForwardItem).where(ForwardItem.report_id == report_id).order_by(ForwardItem.id)
+        )
+        return [(i.action, i.state, i.attempts) for i in items]
+
+
+def test_replay_by_tracking_id_requeues_only_what_is_not_done(
+    sessions: sessionmaker[Session],
+) -> None:
+    add_reports(sessions, 2)
+    first, other = "01TESTREPORT00000000000000", "01TESTREPORT00000000000001"
+    with sessions.begin() as s:
+        for item in outbox.claim_due(s, ForwardItem, owner="a", limit=2, lease_seconds=60):
+            item.state, item.attempts = ForwardState.DONE, 1
+        report = s.get(Report, first)
+        assert report is not None
+        report.tracking_id, report.state = "LPR1234567", ReportState.SUBMITTED
+        s.add(ForwardItem(report_id=first, action="followup", state="dead", attempts=5))
+    with sessions.begin() as s:
+        assert outbox.requeue_report(s, "LPR1234567") == first
+    # The submission stays done (never a second report); the dead follow-up is due again.
+    assert rows_of(sessions, first) == [("submit", "done", 1), ("followup", "pending", 0)]
+    assert rows_of(sessions, other) == [("submit", "done", 1)]
+    with sessions.begin() as s:
+        report = s.get(Report, first)
+        assert report is not None and report.state == "submitted"  # only dead becomes queued
+
+
+def test_replay_of_a_report_that_lost_its_row_submits_it_again(
+    sessions: sessionmaker[Session],
+) -> None:
+    add_reports(sessions, 2)
+    lost, submitted = "01TESTREPORT00000000000000", "01TESTREPORT00000000000001"
+    with sessions.begin() as s:
+        s.execute(delete(ForwardItem))
+        report = s.get(Report, submitted)
+        assert report is not None
+        report.tracking_id = "LPR7654321"
+    with sessions.begin() as s:
+        assert outbox.requeue_report(s, lost) == lost
+        assert outbox.requeue_report(s, submitted) == submitted
+    assert rows_of(sessions, lost) == [("submit", "pending", 0)]
+    assert rows_of(sessions, submitted) == []  # it has its tracking id: nothing to send
+
+
+def test_only_leases_are_released(sessions: sessionmaker[Session]) -> None:
+    add_reports(sessions, 3)
+    with sessions.begin() as s:
+        outbox.claim_due(s, ForwardItem, owner="dead-process", limit=2, lease_seconds=3600)
+    with sessions.begin() as s:
+        assert outbox.release_all_leases(s) == 2
+        assert outbox.release_all_leases(s) == 0

@@ -369,3 +369,40 @@ def test_two_processes_racing_on_one_message_make_one_report(
     finally:
         first.close()
         second.close()
+
+
+def test_followups_within_one_batch_find_their_report(
+    gateway: GatewayHarness, phone: PhoneAdapter
+) -> None:
+    """A poller's batch (an X backlog) holds a post and the citizen's replies to it."""
+    older = submitted(gateway, phone, "b-0", "Drainase tersumbat di Jl. Kenanga.")
+    stranger = "+6281200000002"
+    batch = [
+        message("b-1", "Jalan berlubang di depan pasar."),
+        message("b-2", "Lubangnya makin lebar.", thread_refs=["b-1"]),
+        message("b-3", "Sudah ada korban jatuh.", thread_refs=["b-2"]),  # a reply to a reply
+        message("b-4", "Saya juga lewat sana.", stranger, thread_refs=["b-1"]),
+        message("b-5", "Masih tersumbat.", in_reply_to=older.tracking_id),
+        message("b-6", "Air mulai naik.", thread_refs=["b-5"]),  # continues a stored report
+        message("b-7", "Tidak ada yang terkait.", thread_refs=["b-99"]),
+    ]
+    outcomes = gateway.runtime.intake.accept(phone, batch)
+    made = outcomes[0].report_id
+    assert [(o.status, o.report_id) for o in outcomes[1:3]] == [("followup", made)] * 2
+    assert outcomes[3].status == "queued" and outcomes[3].report_id not in (made, older.id)
+    assert [(o.status, o.report_id) for o in outcomes[4:6]] == [("followup", older.id)] * 2
+    assert outcomes[6].status == "queued"
+    followups = sorted(
+        (i.report_id, i.payload["body"] if i.payload else None)
+        for i in gateway.rows(ForwardItem)
+        if i.action == "followup"
+    )
+    assert followups == sorted(
+        [
+            (made, "Lubangnya makin lebar."),
+            (made, "Sudah ada korban jatuh."),
+            (older.id, "Masih tersumbat."),
+            (older.id, "Air mulai naik."),
+        ]
+    )
+    assert len(gateway.rows(Report)) == 4  # older, b-1, the stranger's b-4, b-7

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +125,35 @@ def test_model_file_round_trip_without_pickle(dispatch_model: tuple[TextModel, P
     probs = loaded.probabilities(texts[0])
     assert probs.sum() == pytest.approx(1.0, abs=1e-5)
     assert loaded.predict(texts[0])[0].label == "bpjn"
+
+
+def test_dense_and_sparse_scoring_agree(
+    dispatch_model: tuple[TextModel, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dense fast path scores exactly like the sparse walk it replaces for small models."""
+    _, path = dispatch_model
+    dense = load_model(path)
+    assert dense._dense is not None  # built on first use, before the limit changes
+    monkeypatch.setattr("normalizer.learn.model.DENSE_LIMIT", 0)
+    sparse = load_model(path)
+    assert sparse._dense is None
+    texts = ["Jalan nasional berlubang di jalur bypass", "air PDAM mati", "zzz qqq", ""]
+    for text in texts:
+        assert np.allclose(dense.decision(text), sparse.decision(text), atol=1e-5)
+    # The per-word cache of character columns weighs exactly like counting every n-gram.
+    (block,) = [b for b in dense.blocks if b.family == "char"]
+    for text in [*texts, "jalan jalan jalan rusak parah", "Jln. rusak; jalan-jalan"]:
+        cols, weights = block.vector_of_words(prepare(text))
+        want_cols, want_weights = block.vector(Counter(char_features(prepare(text))))
+        order = np.argsort(want_cols)
+        assert cols.tolist() == want_cols[order].tolist()
+        assert np.allclose(weights, want_weights[order], atol=1e-6)
+    assert char_features(prepare("jalan rusak")) == [
+        " j", "ja", "al", "la", "an", "n ", " ja", "jal", "ala", "lan", "an ",
+        " jal", "jala", "alan", "lan ", " jala", "jalan", "alan ",
+        " r", "ru", "us", "sa", "ak", "k ", " ru", "rus", "usa", "sak", "ak ",
+        " rus", "rusa", "usak", "sak ", " rusa", "rusak", "usak ",
+    ]  # fmt: skip
 
 
 def test_a_model_from_another_scikit_learn_is_refused_for_evaluation(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import current_app
+
 from gateway.console.chart import colour_of, stacked_bars
-from gateway.console.dashboard import queue_figures, reports_per_day
+from gateway.console.dashboard import ClosedDays, queue_figures, reports_per_day
 from gateway.console.health import channel_health
 from gateway.web.admin import bp
 from gateway.web.pages import render, runtime, staff_required, zone
@@ -20,7 +22,8 @@ def dashboard() -> tuple[str, int]:
     with rt.reads() as session:
         channels = channel_health(session, rt.config, set(rt.adapters), now)
         figures = queue_figures(session, now)
-        dates, series = reports_per_day(session, zone(), now)
+        closed = current_app.extensions.setdefault("sp4n_closed_days", ClosedDays())
+        dates, series = reports_per_day(session, zone(), now, closed=closed)
     return render(
         "admin/dashboard.html",
         channels=channels,

@@ -21,7 +21,14 @@ from gateway.console.audit import audit
 from gateway.console.labels import KIND_LABELS
 from gateway.console.uploads import UploadRefused, read_upload
 from gateway.web.admin import bp
-from gateway.web.pages import actor, agency_names, render, runtime, staff_required
+from gateway.web.pages import (
+    actor,
+    agency_names,
+    audit_refused,
+    render,
+    runtime,
+    staff_required,
+)
 from normalizer.pipeline import normalize_draft
 from store.models import Report
 from store.status_tokens import status_url
@@ -125,14 +132,14 @@ def entry(name: str) -> Any:
         record = _entry_from_form(adapter, files)
         message = adapter.message_from_entry(record)
     except (PayloadInvalid, UploadRefused) as exc:
-        return _page(adapter, 400, problems=[str(exc)])
+        return _refused(adapter, exc)
     if request.form.get("action") != "submit":
         return _preview(adapter, message, files)
     rt = runtime()
     try:
         outcome = rt.intake.accept(adapter, [message])[0]
     except PayloadInvalid as exc:
-        return _page(adapter, 400, problems=[str(exc)])
+        return _refused(adapter, exc)
     with rt.sessions.begin() as session:
         audit(
             session,
@@ -143,6 +150,18 @@ def entry(name: str) -> Any:
             created=outcome.created,
         )
     return redirect(url_for("admin.receipt", report_id=outcome.report_id), code=303)
+
+
+def _refused(adapter: LetterAdapter, exc: Exception) -> tuple[str, int]:
+    """The form again with the problem; a refused submission is audited.
+
+    A preview is not audited (it stores nothing). Only the field is kept: the message may
+    quote what was typed.
+    """
+    if request.form.get("action") == "submit":
+        field = getattr(exc, "field", None)
+        audit_refused("entry", None, "isian ditolak", channel=adapter.name, field=field)
+    return _page(adapter, 400, problems=[str(exc)])
 
 
 def _page(adapter: LetterAdapter, status: int = 200, **context: Any) -> tuple[str, int]:

@@ -9,7 +9,7 @@ from flask import flash, redirect, request, url_for
 from gateway.console.actions import ActionRefused, mark_sent_by_hand, release_limited, repair_lists
 from gateway.console.audit import audit, recent
 from gateway.web.admin import bp
-from gateway.web.pages import actor, admin_required, render, runtime
+from gateway.web.pages import actor, admin_required, audit_refused, render, runtime
 from store.models import InboundMessage, Report
 from store.timeline import record_event
 from vocabulary.errors import PayloadInvalid
@@ -38,6 +38,7 @@ def release(inbound_id: str) -> Any:
             report_id = rt.intake.release(session, inbound_id, adapter)
             audit(session, actor(), "release", report_id, inbound=inbound_id)
     except (ActionRefused, LookupError, PayloadInvalid) as exc:
+        audit_refused("release", None, str(exc), inbound=inbound_id)
         flash(f"Tidak dapat dilepas: {exc}", "error")
     else:
         flash(f"Pesan dilepas sebagai laporan {report_id}.", "info")
@@ -63,8 +64,7 @@ def reprocess(inbound_id: str) -> Any:
             if isinstance(exc, NotImplementedError)
             else str(exc)
         )
-        with rt.sessions.begin() as session:
-            audit(session, actor(), "reprocess", inbound_id, ok=False)
+        audit_refused("reprocess", inbound_id, reason)
         flash(f"Masih ditolak: {reason}", "error")
         return redirect(url_for("admin.repair"))
     with rt.sessions.begin() as session:
@@ -93,6 +93,7 @@ def reply_sent(reply_id: str) -> Any:
         with runtime().sessions.begin() as session:
             mark_sent_by_hand(session, reply_id, actor())
     except ActionRefused as exc:
+        audit_refused("reply_sent_by_hand", None, str(exc), reply=reply_id)
         flash(str(exc), "error")
     else:
         flash("Balasan ditandai terkirim manual.", "info")
@@ -108,6 +109,7 @@ def reply_release(reply_id: str) -> Any:
         with runtime().sessions.begin() as session:
             release_limited(session, reply_id, actor())
     except ActionRefused as exc:
+        audit_refused("reply_release", None, str(exc), reply=reply_id)
         flash(str(exc), "error")
     else:
         flash("Balasan diantrekan untuk dikirim.", "info")

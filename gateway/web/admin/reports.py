@@ -19,6 +19,7 @@ from gateway.web.pages import (
     actor,
     admin_required,
     agency_names,
+    audit_refused,
     render,
     role,
     runtime,
@@ -125,11 +126,15 @@ def edit(ident: str) -> Any:
         with rt.sessions.begin() as session:
             row = session.get(Report, ident)
             if row is None:
-                abort(404)
+                raise LookupError(ident)
             changed = edit_report(session, row, changes, actor(), set(agency_names()))
             if changed and request.form.get("replay") == "1":
                 replay(session, row.id, actor())
+    except LookupError:
+        audit_refused("edit", ident, "laporan tidak ditemukan")
+        abort(404)
     except ActionRefused as exc:
+        audit_refused("edit", ident, str(exc))
         flash(str(exc), "error")
         return redirect(url_for("admin.report", ident=ident))
     flash(
@@ -152,6 +157,7 @@ def replay_report() -> Any:
         with runtime().sessions.begin() as session:
             report_id = replay(session, ident, actor())
     except ActionRefused as exc:
+        audit_refused("replay", None, str(exc), ident=ident)
         flash(str(exc), "error")
     else:
         flash(f"Laporan {report_id} diantrekan ulang ke LAPOR!.", "info")

@@ -1,6 +1,7 @@
 """End to end on real parts: Dovecot -> the poll runner -> intake -> sandbox central -> the
 acknowledgement by SMTP (aiosmtpd) in the citizen's thread -> the citizen's answer becomes a
-follow-up on the same report at the central; an auto-reply waits in quarantine, unanswered."""
+follow-up on the same report at the central; an auto-reply and a real bounce wait in
+quarantine, unanswered."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from adapters.email.imap import ImapAdapter
 from config.loader import parse_config
 from gateway.runtime import build_runtime
 from store.models import InboundMessage, ReplyItem, Report
+from store.states import ReplyState
 from tests.adapters.email.dovecot import IMAP_PASSWORD, IMAP_USER, Dovecot
 from tests.adapters.email.smtp_server import SMTP_PASSWORD, SMTP_USER, Recorder
 from tests.helpers import config_text
@@ -50,6 +52,8 @@ def certificate(dovecot: Dovecot) -> tuple[Path, Path]:
     return Path(dovecot.ca_file), dovecot.root / "key.pem"
 
 
+# A real Microsoft 365 non-delivery report (sisimai's set of emails, see bounces/README.md).
+BOUNCE = (Path(__file__).parent / "bounces" / "rhost-outlook-01.eml").read_bytes()
 AUTO_REPLY = (
     b"From: Kantor Camat <camat@example.org>\r\n"
     b"To: aduan@kab-contoh.example.com\r\n"
@@ -93,14 +97,15 @@ def test_email_in_acknowledgement_out_answer_threaded(
     assert isinstance(adapter, ImapAdapter)
     (poller,) = runtime.pollers()  # the runner's own poll loop, as `run` schedules it
     try:
-        dovecot.append("INBOX", CITIZEN_MAIL, AUTO_REPLY)
-        assert poller.run_once() == 2
+        dovecot.append("INBOX", CITIZEN_MAIL, AUTO_REPLY, BOUNCE)
+        assert poller.run_once() == 3
         assert forwarder.drain(30.0) >= 1  # submitted to the sandbox central
         with runtime.sessions() as session:
             held = session.scalars(
                 select(InboundMessage).where(InboundMessage.state == "quarantined")
-            ).one()
-            assert held.hold_reason == "auto_reply" and held.report_id is None
+            ).all()
+            assert sorted(str(h.hold_reason) for h in held) == ["auto_reply", "bounce"]
+            assert all(h.report_id is None for h in held)
         with runtime.sessions() as session:
             report = session.scalars(select(Report)).one()
             tracking_id = report.tracking_id
@@ -116,6 +121,15 @@ def test_email_in_acknowledgement_out_answer_threaded(
         with runtime.sessions() as session:
             item = session.scalars(select(ReplyItem)).one()
             assert item.state == "sent" and item.provider_id == ack["Message-ID"]
+        # A crash between the server taking the reply and the gateway recording it: the row
+        # is still pending after the restart, the reply goes again, with the same Message-ID.
+        with runtime.sessions.begin() as session:
+            row = session.get(ReplyItem, item.id)
+            assert row is not None
+            row.state, row.provider_id, row.sent_at = ReplyState.PENDING, None, None
+        runtime.reply_sender().run_once()
+        repeat = handler.received.pop()
+        assert repeat["Message-ID"] == ack["Message-ID"] and len(handler.received) == 1
 
         # The citizen answers the acknowledgement: the draft names our Message-ID and the
         # tracking id, which the gateway's intake matches to the report.
@@ -142,7 +156,7 @@ def test_email_in_acknowledgement_out_answer_threaded(
             assert inbound.report_id == report.id
         (central,) = requests.get(f"{sandbox.url}/sandbox/reports.json", timeout=5).json()
         assert [f["body"] for f in central["followups"]] == ["Sudah seminggu belum diperbaiki."]
-        assert len(handler.received) == 1  # the auto-reply was never answered
+        assert len(handler.received) == 1  # the auto-reply and the bounce were never answered
     finally:
         adapter.close()
         forwarder.close()

@@ -42,6 +42,67 @@ CASES = {
         {"Subject": "Undeliverable: Jalan rusak", "Return-Path": "<>"},
         "bounce",
     ),
+    # Issue 8 item 9: shapes that became reports and were acknowledged.
+    "Mail could not be delivered, MAILER-DAEMON Return-Path": (
+        {
+            "From": "Mail Gateway <gateway@mx.example.com>",
+            "Subject": "Mail could not be delivered",
+            "Return-Path": "<MAILER-DAEMON@mx.example.com>",
+        },
+        "bounce",
+    ),
+    "RFC 2047 Delivery failure notification": (
+        {
+            "From": "notifications@mx.example.com",
+            "Subject": "=?UTF-8?B?RGVsaXZlcnkgZmFpbHVyZSBub3RpZmljYXRpb24=?=",
+            "Return-Path": "<MAILER-DAEMON@mx.example.com>",
+        },
+        "bounce",
+    ),
+    "German Exchange NDR (Unzustellbar)": (
+        {
+            "From": "Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e"
+            "@example.com>",
+            "Subject": "Unzustellbar: Jalan rusak",
+        },
+        "bounce",
+    ),
+    "French NDR (Non remis) with a null Return-Path": (
+        {"Subject": "Non remis : Jalan rusak", "Return-Path": "<>"},
+        "bounce",
+    ),
+    "Russian NDR in KOI8-R": (
+        {
+            "Subject": "=?koi8-r?B?7sXEz9PUwdfMxc7Oz8Ug08/Pwt3FzsnF?=",  # недоставленное...
+            "Return-Path": "<>",
+        },
+        "bounce",
+    ),
+    "Japanese NDR in ISO-2022-JP": (
+        {"Subject": "=?ISO-2022-JP?B?GyRCTCRBd0MjGyhC?=: Jalan rusak", "Return-Path": "<>"},
+        "bounce",
+    ),
+    "Indonesian NDR (Tidak terkirim)": (
+        {"Subject": "Tidak terkirim: Jalan rusak", "Auto-Submitted": "auto-generated"},
+        "bounce",
+    ),
+    "Postmaster display name": ({"From": '"Postmaster" <notify@mx.example.net>'}, "bounce"),
+    "bare postmaster": ({"From": "postmaster"}, "bounce"),
+    "bare MAILER-DAEMON": ({"From": "MAILER-DAEMON"}, "bounce"),
+    "Mail Delivery System": (
+        {"From": "Mail Delivery System <Mail.Delivery.System@mx.example.com>"},
+        "bounce",
+    ),
+    "null From": ({"From": "<>"}, "bounce"),
+    # A citizen may start a subject with a word of a notice: alone it holds nothing.
+    "citizen subject Delivery status of a KTP": (
+        {"Subject": "Delivery status KTP elektronik belum jelas"},
+        None,
+    ),
+    "citizen subject Mail could not be delivered": (
+        {"Subject": "Mail could not be delivered ke kantor dinas"},
+        None,
+    ),
     "read receipt (multipart/report)": (
         {"Content-Type": 'multipart/report; report-type=disposition-notification; boundary="b"'},
         "auto_reply",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import sysconfig
@@ -180,6 +181,7 @@ def test_raw_bytes_are_kept_and_reply_coordinates_set() -> None:
     assert message.raw["message_id"] == "<CAPlain0001@mail.example.org>"
     assert message.draft.reply_to == {
         "email": "budi.santoso@example.org",
+        "from": "budi.santoso@example.org",
         "message_id": "<CAPlain0001@mail.example.org>",
         "subject": "Jalan rusak di Jl. Merdeka",
     }
@@ -225,6 +227,81 @@ def test_reply_to_header_is_where_answers_go() -> None:
     draft = parse_email(raw, AT, LIMITS).draft
     assert draft.email == "budi@example.org"
     assert draft.reply_to["email"] == "kantor@example.com"
+    assert draft.reply_to["from"] == "budi@example.org"  # who wrote: the follow-up check
+
+
+ADDRESS_HEADERS = {
+    # The issue's case: an encoded word smuggling "\r\nBcc: evil@..." into the display name.
+    "CR/LF in an encoded display name": (
+        b"=?utf-8?q?Budi=0D=0ABcc=3A_evil=40example=2Eorg?= <budi@example.org>",
+        "Budi Bcc: evil@example.org",
+        "budi@example.org",
+    ),
+    "encoded word naming another address": (
+        b"=?utf-8?b?ZXZpbEBleGFtcGxlLm9yZw==?= <budi@example.org>",
+        "evil@example.org",
+        "budi@example.org",
+    ),
+    "quoted display name with an @": (
+        b'"evil@example.org" <budi@example.org>',
+        "evil@example.org",
+        "budi@example.org",
+    ),
+    "comment after a bare address": (
+        b"budi@example.org (evil@example.org)",
+        None,
+        "budi@example.org",
+    ),
+    "folded over two lines": (b"Budi\r\n <budi@example.org>", "Budi", "budi@example.org"),
+    "group with no address": (b"undisclosed-recipients:;", None, None),
+    "no domain": (b"Budi <budi>", "Budi", None),
+}
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "address"), list(ADDRESS_HEADERS.values()), ids=list(ADDRESS_HEADERS)
+)
+def test_addresses_come_from_parsed_address_objects(
+    value: bytes, name: str | None, address: str | None
+) -> None:
+    raw = b"From: " + value + b"\r\nSubject: Banjir\r\n\r\nBanjir di pasar.\r\n"
+    draft = parse_email(raw, AT, LIMITS).draft
+    assert (draft.name, draft.email) == (name, address)
+    assert draft.reply_to.get("email") == address
+    assert draft.reply_to.get("from", None if address is None else "") == address
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(max_size=60), encoding=st.sampled_from(["b", "q"]))
+def test_no_display_name_changes_the_address(name: str, encoding: str) -> None:
+    """Whatever an encoded display name holds (CR, LF, other addresses, brackets), the
+    address is the one in angle brackets and the name stays one line."""
+    data = name.encode("utf-8", "surrogatepass")
+    if encoding == "b":
+        word = base64.b64encode(data).decode("ascii")
+    else:
+        word = "".join(chr(b) if chr(b).isalnum() and b < 128 else f"={b:02X}" for b in data)
+    raw = (
+        f"From: =?utf-8?{encoding}?{word}?= <budi@example.org>\r\n"
+        "Reply-To: =?utf-8?b?" + base64.b64encode(data).decode("ascii") + "?= <kantor@example.org>"
+        "\r\nSubject: Banjir\r\n\r\nBanjir di pasar.\r\n"
+    ).encode("ascii")
+    draft = parse_email(raw, AT, LIMITS).draft
+    assert draft.email == "budi@example.org"
+    assert draft.reply_to["from"] == "budi@example.org"
+    assert draft.reply_to["email"] == "kantor@example.org"
+    assert draft.name is None or not any(c in draft.name for c in "\r\n\x00")
+
+
+def test_reply_to_is_read_the_same_way() -> None:
+    raw = (
+        b"From: Budi <budi@example.org>\r\n"
+        b"Reply-To: =?utf-8?q?Kantor=0D=0ABcc=3A_evil=40example=2Eorg?= <kantor@example.com>\r\n"
+        b"Subject: Banjir\r\n\r\nBanjir di pasar.\r\n"
+    )
+    draft = parse_email(raw, AT, LIMITS).draft
+    assert draft.reply_to["email"] == "kantor@example.com"
+    assert draft.reply_to["from"] == "budi@example.org"
 
 
 # --- CPython's own email test corpus: messages nobody here wrote -------------------------

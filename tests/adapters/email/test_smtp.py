@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import ssl
 from pathlib import Path
@@ -101,6 +102,50 @@ def test_reply_is_threaded_marked_auto_and_utf8(
         r.getMessage() for r in caplog.records if not r.name.startswith("mail.log")
     )  # aiosmtpd's own server log
     assert CITIZEN not in ours and SMTP_PASSWORD not in ours
+
+
+def test_the_same_reply_sent_twice_has_the_same_message_id(
+    smtp_server: tuple[Recorder, int], certificate: tuple[Path, Path]
+) -> None:
+    """A crash after the server took a reply, before the gateway recorded it, sends it again:
+    the repeat carries the same Message-ID (derived from the reply id), so it is recognisable."""
+    handler, port = smtp_server
+    adapter = adapter_for(port, certificate[0])
+    first = adapter.send_reply(reply())
+    again = adapter.send_reply(reply())
+    other = adapter.send_reply(dataclasses.replace(reply(), reply_id="01OTHERREPLY"))
+    assert [m["Message-ID"] for m in handler.received] == [first, again, other]
+    assert first == again == "<sp4n-reply.01REPLY@kab-contoh.example.com>"
+    assert other == "<sp4n-reply.01OTHERREPLY@kab-contoh.example.com>"
+    odd = adapter.send_reply(dataclasses.replace(reply(), reply_id="a b<c>@d"))
+    assert odd == adapter.send_reply(dataclasses.replace(reply(), reply_id="a b<c>@d"))
+    assert odd is not None and " " not in odd and odd.count("<") == 1 and odd.count("@") == 1
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "MAILER-DAEMON@mx.example.org",
+        "mailer_daemon@mx.example.org",
+        "Postmaster@example.org",
+        "post_master@example.org",
+        "Mail.Delivery.System@mx.example.org",
+        "MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@example.org",
+        "no-reply@example.org",
+        "noreply+aduan@example.org",
+        "bounces+budi=example.org@lists.example.org",
+    ],
+)
+def test_no_answer_ever_goes_to_a_mail_system(
+    smtp_server: tuple[Recorder, int], certificate: tuple[Path, Path], address: str
+) -> None:
+    handler, port = smtp_server
+    adapter = adapter_for(port, certificate[0])
+    assert adapter.can_reply({"email": CITIZEN}) and not adapter.can_reply({"email": address})
+    with pytest.raises(SendError) as caught:
+        adapter.send_reply(reply(email=address))
+    assert not caught.value.retryable and caught.value.code == "no_route"
+    assert handler.received == []
 
 
 def test_our_own_reply_coming_back_is_held(

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from tests.helpers import free_port, need_service
 
@@ -189,6 +190,14 @@ class Kannel:
         """A mobile-originated SMS enters Kannel through fakesmsc."""
         assert self.fakesmsc.stdin is not None
         self.fakesmsc.stdin.write(f"{sender} {receiver} text {text}\n".encode())
+        self.fakesmsc.stdin.flush()
+
+    def send_ucs2(self, sender: str, receiver: str, text: str) -> None:
+        """A mobile-originated SMS in UCS-2 (data coding 8): fakesmsc's `ucs2` type takes the
+        UTF-16BE bytes URL-encoded."""
+        assert self.fakesmsc.stdin is not None
+        data = quote(text.encode("utf-16-be"), safe="")
+        self.fakesmsc.stdin.write(f"{sender} {receiver} ucs2 {data}\n".encode())
         self.fakesmsc.stdin.flush()
 
     def delivered(self) -> list[str]:

@@ -10,11 +10,15 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 import pytest
 import requests
@@ -22,8 +26,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
+from adapters.base import OutgoingReply
 from store.models import ReplyItem, Report
-from tests.adapters.sms.daemons import gammu_smsd, kannel, wait_for
+from tests.adapters.sms.daemons import Kannel, gammu_smsd, kannel, wait_for
 from tests.adapters.sms.gammu_db import gammu_database
 from tests.adapters.sms.runtime import sms_runtime
 from tests.helpers import free_port
@@ -37,6 +42,10 @@ LONG = "Saluran air tersumbat sampah sehingga banjir setiap hujan turun di RT 03
 def _reports(runtime: Any) -> list[Report]:
     with runtime.sessions() as session:
         return list(session.scalars(select(Report)))
+
+
+def _has_reports(runtime: Any, count: int) -> bool:
+    return len(_reports(runtime)) == count
 
 
 def _replies(runtime: Any) -> list[ReplyItem]:
@@ -124,6 +133,29 @@ def test_gammu_dummy_phone_to_central_and_ack_back(tmp_path: Path, sandbox: Any)
             ]
             assert answer and report.tracking_id in answer[0]
             assert "diterima" in answer[0]
+
+            # A long agency response: held while its parts are written, then sent whole.
+            long_answer = "Tanggapan Dinas PUPR: " + "perbaikan dijadwalkan minggu ini. " * 10
+            adapter.send_reply(
+                OutgoingReply(
+                    reply_id="01LONGANSWER",
+                    report_id=report.id,
+                    tracking_id=report.tracking_id,
+                    event="response:1",
+                    text=long_answer,
+                    reply_to={"phone": CITIZEN},
+                    external_id=report.external_id,
+                )
+            )
+
+            def long_parts() -> list[dict[str, Any]]:
+                rows = db.rows(
+                    "sentitems", "TextDecoded", "CreatorID", order=("ID", "SequencePosition")
+                )
+                return [r for r in rows if r["CreatorID"] == "sp4n-gateway:01LONGANSWER"]
+
+            wait_for(lambda: len(long_parts()) == 3, 30, "SMSD to send the 3 parts")
+            assert "".join(r["TextDecoded"] for r in long_parts()) == long_answer.strip()
         finally:
             runtime.close()
 
@@ -157,17 +189,32 @@ def kannel_gateway(tmp_path: Path, sandbox: Any) -> Iterator[tuple[Any, str, Any
         runtime.close()
 
 
-def test_kannel_fakesmsc_to_central_and_reply_back(tmp_path: Path, kannel_gateway: Any) -> None:
+def documented_get_url(base: str, secret: str) -> str:
+    """The README's sms-service `get-url` line, pointed at `base` with `secret` filled in."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**Kannel**") :]
+    match = re.search(r'^get-url = "(.+)"$', section, re.M)
+    assert match, "the README's Kannel section has no get-url line"
+    url = match.group(1)
+    assert url.startswith("http://127.0.0.1:8000/channels/sms-kannel/inbound?")
+    return url.replace("http://127.0.0.1:8000", base).replace("THE_SECRET", quote(secret))
+
+
+@contextmanager
+def documented_kannel(tmp_path: Path, kannel_gateway: Any) -> Iterator[tuple[Any, Kannel, Any]]:
+    """Kannel running the README's get-url line against the gateway, replies through it."""
     runtime, base, _sandbox = kannel_gateway
-    get_url = (
-        f"{base}/channels/sms-kannel/inbound?sender=%p&receiver=%P&text=%a&time=%t"
-        f"&id=%I&charset=%C&coding=%c&secret={quote('kannel-e2e-secret')}"
-    )
+    get_url = documented_get_url(base, "kannel-e2e-secret")
     with kannel(
         tmp_path, get_url=get_url, username="gateway", password="kannel-e2e-password"
     ) as gw:
         adapter = runtime.adapters["sms-kannel"]
         adapter.options.sendsms_url = gw.sendsms_url
+        yield runtime, gw, adapter
+
+
+def test_kannel_fakesmsc_to_central_and_reply_back(tmp_path: Path, kannel_gateway: Any) -> None:
+    with documented_kannel(tmp_path, kannel_gateway) as (runtime, gw, _adapter):
         gw.send(CITIZEN, "1708", "LAPOR jembatan retak di desa kami")
         wait_for(lambda: bool(_reports(runtime)), 30, "Kannel to call the webhook")
         (report,) = _reports(runtime)
@@ -189,3 +236,50 @@ def test_kannel_fakesmsc_to_central_and_reply_back(tmp_path: Path, kannel_gatewa
         )
         # max-messages = 0: Kannel never turned the webhook's answer into an SMS.
         assert len(gw.delivered()) == 1
+
+
+UCS2_TEXTS = [
+    "Jalan \u201crusak\u201d \U0001f621 di depan SD",
+    "Lampu \u2018mati\u2019 sudah seminggu \U0001f64f",
+    "\ua997\ua9ad\ua9a4\ua9c0 \ua9ab\ua9b8\ua9b1\ua98f\ua9c0 \U0001f6a7 desa",
+]
+
+
+def test_kannel_documented_get_url_keeps_ucs2_text(
+    tmp_path: Path, kannel_gateway: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with documented_kannel(tmp_path, kannel_gateway) as (runtime, gw, adapter):
+        # One at a time: fakesmsc reads only the first of several lines that arrive together.
+        for n, text in enumerate(UCS2_TEXTS):
+            gw.send_ucs2(f"+62812000001{n:02d}", "1708", text)
+            wait_for(partial(_has_reports, runtime, n + 1), 30, f"UCS-2 SMS {n}")
+        gw.send(OTHER, "1708", "Caf\u00e9 di pasar tutup, jalan rusak")
+        wait_for(lambda: len(_reports(runtime)) == 4, 30, "the GSM-7 SMS")
+        bodies = {r.payload["body"] for r in _reports(runtime)}
+        assert bodies == {*UCS2_TEXTS, "Caf\u00e9 di pasar tutup, jalan rusak"}
+
+        # A UCS-2 reply through the real sendsms, every logger at DEBUG.
+        caplog.set_level(logging.DEBUG)
+        for name in ("urllib3", "requests"):
+            caplog.set_level(logging.DEBUG, logger=name)
+        answer = "Tanggapan: \u201csudah diperbaiki\u201d \U0001f64f"
+        adapter.send_reply(
+            OutgoingReply(
+                reply_id="01UCS2",
+                report_id="r",
+                tracking_id="LPR1234567",
+                event="response",
+                text=answer,
+                reply_to={"phone": CITIZEN, "to": "1708"},
+                external_id="x",
+            )
+        )
+        wait_for(lambda: bool(gw.delivered()), 30, "fakesmsc to receive the reply")
+        (line,) = gw.delivered()
+        sender, to, kind, data = line.split("<", 1)[1].rstrip(">").split(" ")
+        assert (sender, to, kind) == ("1708", CITIZEN, "ucs-2")
+        # fakesmsc prints the bytes form-encoded: "+" is a space byte.
+        assert unquote_to_bytes(data.replace("+", "%20")).decode("utf-16-be") == answer
+        assert any(r.name.startswith("urllib3") for r in caplog.records)
+        for value in ("kannel-e2e-password", CITIZEN, CITIZEN[1:], quote(CITIZEN)):
+            assert value not in caplog.text

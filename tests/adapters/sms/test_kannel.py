@@ -3,11 +3,14 @@ to a local fake of Kannel's HTTP interface, and property tests of the parameter 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode
 
 import pytest
 from hypothesis import given, settings
@@ -299,8 +302,12 @@ def _reply(text: str) -> OutgoingReply:
     )
 
 
-def _query(seen: Seen) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(urlsplit(seen.path).query).items()}
+def _kannel_headers(seen: Seen) -> dict[str, str]:
+    return {
+        k.lower(): v.encode("latin-1").decode("utf-8")
+        for k, v in seen.headers.items()
+        if k.lower().startswith("x-kannel-")
+    }
 
 
 @pytest.mark.parametrize(
@@ -319,17 +326,44 @@ def test_reply_through_sendsms(
     )
     assert adapter.send_reply(_reply(text)) is None
     (seen,) = sendsms.seen
-    query = _query(seen)
-    assert urlsplit(seen.path).path == "/cgi-bin/sendsms"
-    assert (query["username"], query["password"], query["to"], query["from"]) == (
-        "gateway",
-        PASSWORD,
-        "+6281200000011",
-        "1708",
-    )
-    assert query["text"] == sent and query["charset"] == "UTF-8"
-    assert query.get("coding") == coding
-    assert query["dlr-mask"] == "31"
+    # Nothing in the URL: the text is the body, the rest X-Kannel-* headers.
+    assert (seen.method, seen.path) == ("POST", "/cgi-bin/sendsms")
+    assert seen.headers["Content-Type"] == "text/plain; charset=UTF-8"
+    assert seen.body.decode("utf-8") == sent
+    headers = _kannel_headers(seen)
+    assert headers.pop("x-kannel-coding", None) == coding
+    assert headers == {
+        "x-kannel-username": "gateway",
+        "x-kannel-password": PASSWORD,
+        "x-kannel-to": "+6281200000011",
+        "x-kannel-from": "1708",
+        "x-kannel-dlr-url": "http://127.0.0.1:8000/dlr?id=%i&sp4n_reply=r1",
+        "x-kannel-dlr-mask": "31",
+    }
+
+
+def test_a_reply_sent_again_carries_the_same_reference(sendsms: FakeServer) -> None:
+    adapter = _adapter(sendsms_url=f"{sendsms.url}/cgi-bin/sendsms", dlr_url="http://gw/dlr")
+    adapter.send_reply(_reply("Laporan diterima"))
+    adapter.send_reply(_reply("Laporan diterima"))
+    other = _reply("Status: selesai")
+    adapter.send_reply(OutgoingReply(**{**other.__dict__, "reply_id": "01OTHER"}))
+    assert [_kannel_headers(s)["x-kannel-dlr-url"] for s in sendsms.seen] == [
+        "http://gw/dlr?sp4n_reply=r1",
+        "http://gw/dlr?sp4n_reply=r1",
+        "http://gw/dlr?sp4n_reply=01OTHER",
+    ]
+
+
+def test_a_number_with_a_line_break_is_refused_not_sent(sendsms: FakeServer) -> None:
+    adapter = _adapter(sendsms_url=f"{sendsms.url}/cgi-bin/sendsms")
+    bad = _reply("x")
+    with pytest.raises(SendError) as caught:
+        adapter.send_reply(
+            OutgoingReply(**{**bad.__dict__, "reply_to": {"phone": "+62812\r\nX-Kannel-To: 1"}})
+        )
+    assert not caught.value.retryable
+    assert sendsms.seen == []
 
 
 @pytest.mark.parametrize("status, retryable", [(403, False), (400, False), (503, True)])
@@ -353,3 +387,81 @@ def test_unreachable_kannel_is_retryable_and_hides_the_password() -> None:
 def test_replies_need_sendsms_credentials() -> None:
     with pytest.raises(ValueError, match="username"):
         KannelOptions(name="x", secret=SECRET)
+
+
+# --- the secret in a form body, whatever the encoding of its values ----------------------
+
+
+def _form_request(body: bytes) -> InboundRequest:
+    return InboundRequest(
+        method="POST",
+        url="http://127.0.0.1:8000/channels/sms-kannel/inbound",
+        headers=CaseInsensitiveDict({"Content-Type": "application/x-www-form-urlencoded"}),
+        body=body,
+        received_at=dt.datetime(2026, 11, 22, tzinfo=dt.UTC),
+    )
+
+
+FORM_HEAD = b"sender=%2B6281200000011&receiver=1708&id=form-1&time=2026-11-22+03%3A04%3A05"
+
+
+@pytest.mark.parametrize(
+    "body, text",
+    [
+        (
+            FORM_HEAD + b"&charset=ISO-8859-1&secret=" + SECRET.encode() + b"&text=Caf\xe9 tutup",
+            "Café tutup",
+        ),
+        (
+            FORM_HEAD
+            + b"&coding=2&charset=UTF-16BE&secret="
+            + quote(SECRET, safe="").encode()
+            + b"&text="
+            + quote("Jalan \u201crusak\u201d \U0001f621".encode("utf-16-be"), safe="").encode(),
+            "Jalan \u201crusak\u201d \U0001f621",
+        ),
+        (
+            FORM_HEAD
+            + b"&charset=windows-1252&text=%93parah%94&secret="
+            + SECRET.encode()
+            + b"&x=\xff\xfe",
+            "\u201cparah\u201d",
+        ),
+    ],
+    ids=["raw ISO-8859-1 bytes", "percent-encoded UCS-2 (%b)", "windows-1252, secret mid-form"],
+)
+def test_a_form_body_not_in_utf8_is_kept_without_the_secret(body: bytes, text: str) -> None:
+    adapter = _adapter()
+    request = _form_request(body)
+    adapter.verify(request)
+    (message,) = adapter.parse_inbound(request).messages
+    assert message.draft.body == text
+    kept = message.raw
+    dumped = json.dumps(kept)
+    assert SECRET not in dumped and quote(SECRET, safe="") not in dumped
+    stored = (
+        base64.b64decode(kept["body"]["base64"])
+        if "base64" in kept["body"]
+        else kept["body"]["text"].encode("utf-8")
+    )
+    for encoding in ("utf-8", "latin-1", "utf-16-be", "utf-16-le"):
+        assert SECRET.encode(encoding) not in stored
+    assert b"secret=%5Bredacted%5D" in stored
+    # What is kept still reads as the same message (an admin's replay).
+    again = InboundRequest.from_record(kept, request.received_at)
+    (replayed,) = adapter.parse_inbound(again).messages
+    assert replayed.draft.body == text and replayed.external_id == "form-1"
+
+
+def test_debug_logs_of_a_reply_hold_neither_password_nor_number(
+    sendsms: FakeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Every logger at DEBUG, HTTP libraries included (the gateway holds those at WARNING;
+    # this shows what they would say if it did not): the request line has nothing to hide.
+    caplog.set_level(logging.DEBUG)
+    for name in ("urllib3", "requests"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    _adapter(sendsms_url=f"{sendsms.url}/cgi-bin/sendsms").send_reply(_reply("Laporan diterima"))
+    assert any(r.name.startswith("urllib3") for r in caplog.records), "urllib3 logged nothing"
+    for value in (PASSWORD, quote(PASSWORD), "6281200000011", "gateway"):
+        assert value not in caplog.text

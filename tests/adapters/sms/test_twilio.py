@@ -7,7 +7,11 @@ import base64
 import dataclasses
 import datetime as dt
 import hashlib
+import ipaddress
 import json
+import socket
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -501,3 +505,112 @@ def test_long_reply_is_cut_to_max_parts(twilio_api: FakeServer) -> None:
 def test_replies_need_a_sender() -> None:
     with pytest.raises(ValueError, match="number"):
         TwilioOptions(name="x", account_sid=ACCOUNT, auth_token=TOKEN)
+
+
+# --- replies from several threads never leave the configured API host ------------------
+
+
+@pytest.fixture
+def foreign_hosts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every host name or address outside loopback that code tried to look up or reach.
+
+    The suite's guard refuses non-loopback connects; this one also catches the name lookup
+    that comes first (`api.twilio.com` may not resolve here, which would hide the attempt),
+    records it and refuses it.
+    """
+    seen: list[str] = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def loopback(host: Any) -> bool:
+        try:
+            return ipaddress.ip_address(str(host)).is_loopback
+        except ValueError:
+            return str(host) == "localhost"
+
+    def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host is not None and not loopback(host):
+            seen.append(str(host))
+            raise socket.gaierror(socket.EAI_NONAME, f"{host} is not loopback")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+    return seen
+
+
+def _race_replies(adapter: TwilioSmsAdapter, threads: int, per_thread: int, tag: str) -> list[str]:
+    """Send from `threads` threads released at once; the errors they met, as text."""
+    start = threading.Barrier(threads)
+    errors: list[str] = []
+
+    def send(worker: int) -> None:
+        start.wait()
+        for n in range(per_thread):
+            reply = dataclasses.replace(_reply("Balasan"), reply_id=f"{tag}-{worker}-{n}")
+            try:
+                adapter.send_reply(reply)
+            except SendError as exc:
+                errors.append(str(exc))
+
+    pool = [threading.Thread(target=send, args=(w,)) for w in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(30)
+    return errors
+
+
+def test_replies_from_many_threads_only_reach_api_base_url(
+    twilio_api: FakeServer, foreign_hosts: list[str]
+) -> None:
+    # Four reply threads (the default `forwarder.concurrency`) and more, each round on a
+    # fresh adapter so the first use of the client is the one raced; a tiny switch interval
+    # makes threads interleave inside what used to be lazy set-up.
+    threads, rounds, per_thread = 8, 12, 3
+    errors: list[str] = []
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for round_no in range(rounds):
+            adapter = _adapter(api_base_url=twilio_api.url)
+            errors += _race_replies(adapter, threads, per_thread, f"r{round_no}")
+    finally:
+        sys.setswitchinterval(old_interval)
+    assert foreign_hosts == []
+    assert errors == []
+    assert len(twilio_api.seen) == threads * rounds * per_thread
+    assert {s.path for s in twilio_api.seen} == {f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"}
+
+
+def test_a_request_outside_api_base_url_is_refused_before_it_is_made(
+    twilio_api: FakeServer, foreign_hosts: list[str]
+) -> None:
+    adapter = _adapter(api_base_url=twilio_api.url)
+    # Whatever the library ends up building, the credentials go nowhere else.
+    adapter.client().api.base_url = "https://api.twilio.com"
+    with pytest.raises(SendError) as caught:
+        adapter.send_reply(_reply("x"))
+    assert caught.value.retryable
+    assert foreign_hosts == []
+    assert twilio_api.seen == []
+
+
+def test_each_reply_carries_a_stable_reference(twilio_api: FakeServer) -> None:
+    adapter = _adapter(api_base_url=twilio_api.url)
+    first = _reply("Laporan diterima")
+    adapter.send_reply(first)
+    # A crash between Twilio's acceptance and our record: the same reply goes again.
+    _adapter(api_base_url=twilio_api.url).send_reply(first)
+    adapter.send_reply(dataclasses.replace(first, reply_id="r2"))
+    tokens = [s.headers.get("I-Twilio-Idempotency-Token") for s in twilio_api.seen]
+    assert tokens == ["sp4n-reply-r1", "sp4n-reply-r1", "sp4n-reply-r2"]
+
+
+def test_twilio_edge_and_region_in_the_environment_do_not_move_replies(
+    twilio_api: FakeServer, foreign_hosts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The library reads these to rewrite the host (api.sydney.au1.twilio.com).
+    monkeypatch.setenv("TWILIO_EDGE", "sydney")
+    monkeypatch.setenv("TWILIO_REGION", "au1")
+    _adapter(api_base_url=twilio_api.url).send_reply(_reply("Laporan diterima"))
+    assert foreign_hosts == []
+    assert len(twilio_api.seen) == 1

@@ -1,0 +1,220 @@
+"""Retry limits of both outboxes: a failure worth retrying is retried, but not for ever.
+
+Issue 9.6: deleting the forward retry limit (`forwarder.max_attempts`) left the suite green.
+Here a central that stays down (HTTP 503) and a channel whose gateway stays down are tried
+exactly `max_attempts` times, then the row is a dead letter and nothing calls them again.
+Runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.base import OutgoingReply
+from forwarder.worker import Forwarder
+from store.models import ForwardItem, ReplyItem, Report, TimelineEvent, utcnow
+from tests.adapters.sms.fakes import FakeServer, Seen, json_answer
+from tests.conftest import GatewayHarness, _harness
+from tests.gateway.test_intake_paths import PhoneAdapter, PhoneOptions, message
+from vocabulary.errors import SendError
+
+DOWN = {"error": {"code": "unavailable", "message": "maintenance window"}}
+
+
+@pytest.fixture
+def down_central() -> Iterator[FakeServer]:
+    """A central that answers every call 503 (the contract's Error body)."""
+    server = FakeServer(lambda seen: json_answer(503, DOWN))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def harness(db_url: str, down_central: FakeServer, tmp_path: Path) -> Iterator[GatewayHarness]:
+    """A gateway forwarding to the central that is down."""
+    yield from _harness(db_url, down_central, tmp_path)
+
+
+def forwarder(harness: GatewayHarness, **settings: Any) -> Forwarder:
+    """A forward worker on the harness's runtime with some settings changed."""
+    runtime = harness.runtime
+    return Forwarder(
+        runtime.sessions,
+        runtime.client,
+        runtime.router,
+        runtime.replies,
+        runtime.config.model.forwarder.model_copy(update=settings),
+        metrics=runtime.metrics,
+    )
+
+
+def make_due(harness: GatewayHarness, model: type[ForwardItem] | type[ReplyItem]) -> None:
+    """Skip the backoff: every row of the queue is due now."""
+    with harness.runtime.sessions.begin() as session:
+        for item in session.query(model):
+            item.next_attempt_at = utcnow() - dt.timedelta(seconds=1)
+
+
+def events(harness: GatewayHarness, name: str) -> list[TimelineEvent]:
+    return [e for e in harness.rows(TimelineEvent) if e.event == name]
+
+
+def test_forward_retries_stop_at_max_attempts(
+    harness: GatewayHarness, down_central: FakeServer
+) -> None:
+    harness.post("web", {"body": "Saluran air tersumbat", "external_id": "m-1"})
+    worker = forwarder(harness, max_attempts=3)
+    try:
+        for attempt in (1, 2):
+            assert worker.run_once() == 1
+            (item,) = harness.rows(ForwardItem)
+            assert (item.state, item.attempts) == ("pending", attempt)
+            assert item.lease_owner is None  # released for the next try
+            assert item.last_error == "HTTP 503 unavailable: maintenance window"
+            assert harness.rows(Report)[0].state == "queued"
+            make_due(harness, ForwardItem)
+        assert worker.run_once() == 1  # the third call is the last one
+        (item,) = harness.rows(ForwardItem)
+        (report,) = harness.rows(Report)
+        assert item.state == "dead" and report.state == "dead"
+        assert item.last_error == "HTTP 503 unavailable: maintenance window"
+        (dead,) = events(harness, "dead_letter")
+        assert dead.detail == {
+            "action": "submit",
+            "error": "HTTP 503 unavailable: maintenance window",
+        }
+        make_due(harness, ForwardItem)
+        assert worker.run_once() == 0  # a dead letter waits for `replay`
+    finally:
+        worker.close()
+    calls = [seen for seen in down_central.seen if seen.path == "/api/v1/reports"]
+    assert len(calls) == 3
+    assert {seen.headers["Idempotency-Key"] for seen in calls} == {report.id}
+    metrics = harness.client.get("/metrics").get_data(as_text=True)
+    assert 'sp4n_dead_letters{queue="forward"} 1.0' in metrics
+    assert 'sp4n_forward_attempts_total{action="submit",result="retry"} 2.0' in metrics
+    assert 'sp4n_forward_attempts_total{action="submit",result="dead"} 1.0' in metrics
+
+
+def test_one_attempt_allowed_means_no_retry(
+    harness: GatewayHarness, down_central: FakeServer
+) -> None:
+    harness.post("web", {"body": "Lampu jalan padam", "external_id": "m-2"})
+    worker = forwarder(harness, max_attempts=1)
+    try:
+        assert worker.run_once() == 1
+    finally:
+        worker.close()
+    (item,) = harness.rows(ForwardItem)
+    assert item.state == "dead" and len(down_central.seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "at_least", "at_most"),
+    [("120", 119.0, 121.0), (None, 0.0, 0.5)],
+    ids=["retry-after-honoured", "backoff-only"],
+)
+def test_the_next_forward_attempt_waits_for_the_backoff(
+    db_url: str, tmp_path: Path, retry_after: str | None, at_least: float, at_most: float
+) -> None:
+    """Retry-After is a floor under the cap; without it the wait is the backoff (base 0.25s)."""
+
+    def answer(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        status, headers, body = json_answer(503, DOWN)
+        if retry_after:
+            headers["Retry-After"] = retry_after
+        return status, headers, body
+
+    central = FakeServer(answer)
+    try:
+        for harness in _harness(db_url, central, tmp_path):
+            harness.post("web", {"body": "Sampah menumpuk", "external_id": "b-1"})
+            worker = forwarder(harness, backoff_base=0.25, backoff_max=900.0)
+            try:
+                before = utcnow()
+                worker.run_once()
+            finally:
+                worker.close()
+            (item,) = harness.rows(ForwardItem)
+            wait = (item.next_attempt_at - before).total_seconds()
+            assert item.state == "pending" and at_least <= wait <= at_most, wait
+    finally:
+        central.stop()
+
+
+class DownPhone(PhoneAdapter):
+    """A phone channel whose SMS gateway refuses every reply."""
+
+    def __init__(self, *args: Any, retryable: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.retryable = retryable
+        self.tried: list[OutgoingReply] = []
+
+    def send_reply(self, reply: OutgoingReply) -> str | None:
+        self.tried.append(reply)
+        raise SendError("sendsms unreachable", retryable=self.retryable, code="unreachable")
+
+
+@pytest.fixture
+def replies_harness(db_url: str, sandbox: Any, tmp_path: Path) -> Iterator[GatewayHarness]:
+    """A gateway that forwards to the sandbox and may try a reply three times."""
+    yield from _harness(db_url, sandbox, tmp_path, extra="replies: {max_attempts: 3}\n")
+
+
+def acknowledgement_queued(harness: GatewayHarness, phone: PhoneAdapter) -> ReplyItem:
+    """Accept a message on the phone channel and forward it: its acknowledgement waits."""
+    harness.runtime.adapters["hp"] = phone
+    harness.runtime.replies.channel_kinds["hp"] = phone.kind
+    harness.runtime.intake.accept(phone, [message("a-1", "Jalan berlubang di depan pasar.")])
+    assert harness.drain() == 1
+    (ack,) = harness.rows(ReplyItem)
+    assert ack.event == "ack" and ack.state == "pending"
+    return ack
+
+
+def test_reply_retries_stop_at_max_attempts(replies_harness: GatewayHarness) -> None:
+    phone = DownPhone(PhoneOptions(name="hp", type="test_phone"))
+    ack = acknowledgement_queued(replies_harness, phone)
+    sender = replies_harness.runtime.reply_sender()
+    assert sender.max_attempts == 3  # from the config's `replies.max_attempts`
+    try:
+        for attempt in (1, 2):
+            before = utcnow()
+            assert sender.run_once() == 1
+            (item,) = replies_harness.rows(ReplyItem)
+            assert (item.state, item.attempts) == ("pending", attempt)
+            assert item.last_error == "sendsms unreachable" and item.lease_owner is None
+            assert item.next_attempt_at >= before  # after the backoff (up to 0.5s here)
+            make_due(replies_harness, ReplyItem)
+        assert sender.run_once() == 1
+        (item,) = replies_harness.rows(ReplyItem)
+        assert item.state == "dead" and item.sent_at is None
+        assert item.last_error == "unreachable: sendsms unreachable"
+        make_due(replies_harness, ReplyItem)
+        assert sender.run_once() == 0
+    finally:
+        sender.close()
+    assert [reply.reply_id for reply in phone.tried] == [ack.id] * 3
+    metrics = replies_harness.client.get("/metrics").get_data(as_text=True)
+    assert 'sp4n_dead_letters{queue="reply"} 1.0' in metrics
+    assert 'sp4n_replies_sent_total{channel="hp",result="retry"} 2.0' in metrics
+    assert 'sp4n_replies_sent_total{channel="hp",result="dead"} 1.0' in metrics
+
+
+def test_a_reply_refused_for_good_is_not_retried(replies_harness: GatewayHarness) -> None:
+    phone = DownPhone(PhoneOptions(name="hp", type="test_phone"), retryable=False)
+    acknowledgement_queued(replies_harness, phone)
+    sender = replies_harness.runtime.reply_sender()
+    try:
+        assert sender.run_once() == 1
+        make_due(replies_harness, ReplyItem)
+        assert sender.run_once() == 0
+    finally:
+        sender.close()
+    (item,) = replies_harness.rows(ReplyItem)
+    assert item.state == "dead" and item.attempts == 0 and len(phone.tried) == 1
