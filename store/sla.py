@@ -26,7 +26,9 @@ FINAL_STATUSES = ("closed", "archived")
 WATCH_KEY = "sla.watch"
 
 
-@dataclass(frozen=True, slots=True)
+# Plain slotted dataclasses, not frozen: a frozen one's __init__ sets every field through
+# object.__setattr__, 0.35 s of the ~430,000 made for 100,000 reports. Nothing mutates them.
+@dataclass(slots=True)
 class StatusEvent:
     """One status the central reported: which, when (the central's time), for which agency."""
 
@@ -35,7 +37,7 @@ class StatusEvent:
     agency: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReportTimeline:
     """A report as the clocks see it."""
 
