@@ -16,7 +16,7 @@ Prints seconds and peak resident memory (and the Python heap with --tracemalloc)
 Target (issue 12): under 5 s and under 300 MiB. Run by hand:
 
     .venv/bin/python bench/sla.py [--reports 100000] [--postgres postgresql://...]
-        [--db PATH (keep and reuse the SQLite file)] [--tracemalloc]
+        [--db PATH (keep and reuse the SQLite file)] [--repeat N (best of N)] [--tracemalloc]
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(url: str, trace: bool) -> dict[str, Any]:
+def measure(url: str, trace: bool, repeat: int = 1) -> dict[str, Any]:
     """Time the passes in this (fresh) process; peak memory as the process saw it."""
     from forwarder.sla.calendar import WorkingCalendar
     from forwarder.sla.clocks import SlaRules, stage_clocks
@@ -189,12 +189,18 @@ def measure(url: str, trace: bool) -> dict[str, Any]:
     figures["clock_count"] = clocks
 
     for by in ("agency", "channel"):
-        with Timer() as timer, reads() as session:
-            table = coordination_table(
-                session, rules, first, last, by=by, labels=labels if by == "agency" else None,
-                now=now,
-            )  # fmt: skip
-        figures[f"table_{by}"] = str(timer)
+        timers = []
+        for _ in range(repeat):  # the best of a few: other processes share the CPUs
+            with Timer() as timer, reads() as session:
+                table = coordination_table(
+                    session, rules, first, last, by=by,
+                    labels=labels if by == "agency" else None, now=now,
+                )  # fmt: skip
+            timers.append(timer)
+        best = min(timers, key=lambda t: t.wall)
+        figures[f"table_{by}"] = str(best) + (
+            f", best of {repeat}; slowest {max(t.wall for t in timers):.2f} s" if repeat > 1 else ""
+        )
         figures[f"rows_{by}"] = len(table.rows)
         figures["total"] = table.total.reports
         figures["overdue"] = table.total.overdue
@@ -239,6 +245,7 @@ def _child(phase: str, url: str, args: argparse.Namespace) -> dict[str, Any] | N
     ]
     if args.tracemalloc:
         command.append("--tracemalloc")
+    command += ["--repeat", str(args.repeat)]
     done = subprocess.run(command, check=True, capture_output=phase == "measure", text=True)
     if phase == "measure":
         return dict(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -255,6 +262,9 @@ def main() -> None:
     parser.add_argument(
         "--tracemalloc", action="store_true", help="also the Python heap peak (slower)"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="time the table this many times, keep the best"
+    )
     parser.add_argument("--phase", choices=("generate", "measure"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -262,7 +272,7 @@ def main() -> None:
         generate(args.url, args.reports)
         return
     if args.phase == "measure":
-        print(json.dumps(measure(args.url, args.tracemalloc)))
+        print(json.dumps(measure(args.url, args.tracemalloc, args.repeat)))
         return
 
     print(
