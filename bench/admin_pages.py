@@ -21,12 +21,13 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from gateway.console.accounts import add_user
 from gateway.console.reports import LIST_COLUMNS, ReportFilter, apply_filter
@@ -161,16 +162,28 @@ def timed(client: Any, path: str, n: int) -> tuple[float, float]:
     return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
 
 
+def _explain(runtime: Any, name: str, sql: str, params: Any = None) -> None:
+    dialect = runtime.engine.dialect.name
+    prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
+    with runtime.engine.connect() as conn:
+        rows = conn.exec_driver_sql(prefix + sql, params).fetchall() if params else None
+        rows = rows if rows is not None else conn.exec_driver_sql(prefix + sql).fetchall()
+    print(f"  plan [{name}]:")
+    for row in rows:
+        print("    " + " | ".join(str(c) for c in row[-1:] if c is not None))
+
+
 def plans(runtime: Any) -> None:
+    """The list's queries (a page and, for text search, the count of matches)."""
     now = dt.datetime.now(dt.UTC)
     cases = {
         "unfiltered": ReportFilter(),
         "channel": ReportFilter(channel="sms-a"),
         "agency": ReportFilter(agency="inspektorat"),
         "status": ReportFilter(status="in_progress"),
+        "text": ReportFilter(q="desa 123"),
     }
     dialect = runtime.engine.dialect
-    prefix = "EXPLAIN QUERY PLAN " if dialect.name == "sqlite" else "EXPLAIN "
     for name, flt in cases.items():
         query = (
             apply_filter(
@@ -185,11 +198,45 @@ def plans(runtime: Any) -> None:
             .limit(51)
         )
         sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-        with runtime.engine.connect() as conn:
-            rows = conn.exec_driver_sql(prefix + sql).fetchall()
-        print(f"  plan [{name}]:")
-        for row in rows:
-            print("    " + " | ".join(str(c) for c in row[-1:] if c is not None))
+        _explain(runtime, name, sql)
+    count = apply_filter(
+        select(func.count()).select_from(Report),
+        cases["text"],
+        "Asia/Jakarta",
+        14 * 86400,
+        now,
+        dialect=dialect.name,
+    )
+    sql = str(count.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    _explain(runtime, "text, count", sql)
+
+
+def dashboard_plans(runtime: Any) -> None:
+    """Every statement the dashboard runs (caught on the engine), with its plan."""
+    from sqlalchemy import event
+
+    from gateway.console.dashboard import ClosedDays, queue_figures, reports_per_day
+    from gateway.console.health import channel_health
+
+    seen: list[tuple[str, Any]] = []
+
+    def catch(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        seen.append((statement, params))
+
+    now = dt.datetime.now(dt.UTC)
+    event.listen(runtime.engine, "before_cursor_execute", catch)
+    try:
+        with runtime.reads() as session:
+            channel_health(session, runtime.config, set(runtime.adapters), now)
+            queue_figures(session, now)
+            reports_per_day(session, "Asia/Jakarta", now, closed=ClosedDays())
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", catch)
+    for n, (statement, params) in enumerate(seen):
+        if not statement.lstrip().upper().startswith("SELECT"):
+            continue
+        first = " ".join(statement.split())[:90]
+        _explain(runtime, f"dashboard {n}: {first}...", statement, params)
 
 
 def run(url: str, count: int, n: int, tmp: Path) -> None:
@@ -245,17 +292,48 @@ channels:
         "list by agency": "/admin/reports?agency=inspektorat",
         "list by status": "/admin/reports?status=in_progress",
         "list overdue": "/admin/reports?overdue=1",
-        "list text search": "/admin/reports?q=desa+123",
+        "list text search (143 hits)": "/admin/reports?q=desa+123",
+        "list text search (1 hit)": "/admin/reports?q=nomor+4242+tentang",
+        "list text search (every row)": "/admin/reports?q=jalan+rusak",
+        "list text search (2 letters)": "/admin/reports?q=zq",
         "detail": f"/admin/reports/01BENCH{count // 2 + 1:019d}",
         "detail (confidential)": f"/admin/reports/01BENCH{count // 2:019d}",
         "dashboard": "/admin/",
     }
-    print(f"  {'page':24} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"  {'page':30} {'p50 ms':>8} {'p95 ms':>8}")
     for name, path in pages.items():
         p50, p95 = timed(client, path, n)
-        print(f"  {name:24} {p50:8.1f} {p95:8.1f}")
+        print(f"  {name:30} {p50:8.1f} {p95:8.1f}")
+    closed = app.extensions
+    cold = []
+    for _ in range(max(3, n // 4)):
+        closed.pop("sp4n_closed_days", None)  # as after a restart: every day counted again
+        t0 = time.perf_counter()
+        assert client.get("/admin/").status_code == 200
+        cold.append((time.perf_counter() - t0) * 1000)
+    print(f"  {'dashboard, first view':30} {statistics.median(cold):8.1f} {max(cold):8.1f} (max)")
     plans(runtime)
+    dashboard_plans(runtime)
     runtime.close()
+
+
+def each_database(postgres: str | None, run_one: Callable[[str, Path], None]) -> None:
+    """`run_one(url, tmp)` on a fresh SQLite file, then on a throw-away PostgreSQL database."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run_one(f"sqlite:///{tmp}/bench.db", Path(tmp))
+    if not postgres:
+        return
+    import psycopg
+
+    name = f"sp4n_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            run_one(f"{postgres.rsplit('/', 1)[0]}/{name}", Path(tmp))
+    finally:
+        with psycopg.connect(postgres, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:
@@ -264,25 +342,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--postgres", default=None, help="admin URL; a throw-away DB is made")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{tmp}/bench.db", args.reports, args.requests, Path(tmp))
-    if args.postgres:
-        import psycopg
-
-        name = f"sp4n_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.postgres, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                run(
-                    f"{args.postgres.rsplit('/', 1)[0]}/{name}",
-                    args.reports,
-                    args.requests,
-                    Path(tmp),
-                )
-        finally:
-            with psycopg.connect(args.postgres, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    each_database(args.postgres, lambda url, tmp: run(url, args.reports, args.requests, tmp))
 
 
 if __name__ == "__main__":

@@ -91,21 +91,25 @@ def _traffic(
     }
 
 
-def _last_rejections(session: Session) -> dict[str, tuple[dt.datetime, str | None]]:
-    newest = (
-        select(InboundMessage.channel, func.max(InboundMessage.stored_at).label("at"))
-        .where(InboundMessage.state == "rejected")
-        .group_by(InboundMessage.channel)
-        .subquery()
-    )
-    rows = session.execute(
-        select(InboundMessage.channel, InboundMessage.stored_at, InboundMessage.error).join(
-            newest,
-            (newest.c.channel == InboundMessage.channel)
-            & (newest.c.at == InboundMessage.stored_at),
-        )
-    )
-    return {channel: (at, error) for channel, at, error in rows}
+def _last_rejections(
+    session: Session, names: list[str]
+) -> dict[str, tuple[dt.datetime, str | None]]:
+    """Each channel's newest rejected input.
+
+    Asked channel by channel: the last entry of its range of
+    `ix_inbound_state_channel_stored`.
+    """
+    found = {}
+    for name in names:
+        row = session.execute(
+            select(InboundMessage.stored_at, InboundMessage.error)
+            .where(InboundMessage.state == "rejected", InboundMessage.channel == name)
+            .order_by(InboundMessage.stored_at.desc())
+            .limit(1)
+        ).first()
+        if row is not None:
+            found[name] = (row[0], row[1])
+    return found
 
 
 def channel_health(
@@ -115,10 +119,9 @@ def channel_health(
     now = now or dt.datetime.now(dt.UTC)
     zone = config.model.gateway.timezone
     today = local_midnight(to_local(now, zone).date(), zone)
-    traffic = _traffic(
-        session, [c.name for c in config.channels], today, today - dt.timedelta(days=6)
-    )
-    rejected = _last_rejections(session)
+    names = [c.name for c in config.channels]
+    traffic = _traffic(session, names, today, today - dt.timedelta(days=6))
+    rejected = _last_rejections(session, names)
     failing = failing_channels(session)
     result = []
     for options in config.channels:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -12,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from gateway.console.labels import DONE_STATUSES
 from store.models import Report
-from store.search import text_matches
+from store.search import SQLITE_MATCHES, searchable, text_matches
 
 LOCAL_STATES = ("queued", "dead")
+# Control characters (NUL above all) are never in a report and break both databases' queries.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -35,7 +38,7 @@ class ReportFilter:
         """Read the query string (unknown or malformed values are ignored)."""
         values: dict[str, Any] = {}
         for item in fields(cls):
-            raw = (args.get(item.name) or "").strip()
+            raw = _CONTROL.sub("", args.get(item.name) or "").strip()
             if item.name == "overdue":
                 values["overdue"] = raw in ("1", "on", "true")
             elif item.name.startswith("date_"):
@@ -121,11 +124,12 @@ def apply_filter(
         )
     if flt.q:
         text = flt.q.strip()
+        content = text_matches(text, dialect)
         conditions.append(
             or_(
                 Report.tracking_id == text.upper(),
                 Report.id == text.upper(),
-                text_matches(text, dialect),
+                *([] if content is None else [content]),
             )
         )
     return query.where(*conditions) if conditions else query
@@ -155,6 +159,14 @@ class ReportPage:
     total: int
     next_cursor: str | None
     filters: ReportFilter = field(default_factory=ReportFilter)
+
+    # SQLite: the text was found in more reports than are listed (store/search.py).
+    matches_capped: bool = False
+
+    @property
+    def text_too_short(self) -> bool:
+        """Typed text too short to look for in titles and bodies (ids only)."""
+        return bool(self.filters.q) and not searchable(self.filters.q)
 
 
 LIST_COLUMNS = (
@@ -203,7 +215,8 @@ def list_reports(
         rows = rows[:page_size]
         last = rows[-1]
         next_cursor = f"{last.created_at.isoformat()}|{last.id}"
-    return ReportPage(rows, total, next_cursor, flt)
+    capped = dialect == "sqlite" and searchable(flt.q) and total >= SQLITE_MATCHES
+    return ReportPage(rows, total, next_cursor, flt, matches_capped=capped)
 
 
 def _parse_cursor(cursor: str | None) -> tuple[dt.datetime, str] | None:

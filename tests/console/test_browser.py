@@ -46,10 +46,16 @@ class Stack:
         self.sb_url = f"http://127.0.0.1:{self.sb_port}"
         self.db = tmp / "gateway.db"
         self.config = tmp / "gateway.yaml"
+        self.env = {"CENTRAL_TOKEN": TOKEN}
+        self.processes: list[Process] = []
+        self.write_config()
+
+    def write_config(self, channels: str = "") -> None:
+        """The deployment's YAML; `channels` are more entries, indented as the others."""
         self.config.write_text(
             textwrap.dedent(f"""\
             gateway: {{database: "sqlite:///{self.db}", public_url: "{self.url}",
-                      data_dir: "{tmp / "data"}"}}
+                      data_dir: "{self.tmp / "data"}"}}
             central: {{url: "{self.sb_url}", token: "${{CENTRAL_TOKEN}}", timeout: 3s}}
             agencies:
               - {{code: nasional, name: Admin Nasional LAPOR!}}
@@ -68,11 +74,10 @@ class Stack:
               - {{name: surat, type: letter, description: Surat kertas}}
               - {{name: telepon, type: phone, description: Saluran telepon pengaduan}}
               - {{name: lapor, type: public_form, description: Formulir /lapor}}
-            """),
+            """)
+            + channels,
             encoding="utf-8",
         )
-        self.env = {"CENTRAL_TOKEN": TOKEN}
-        self.processes: list[Process] = []
 
     def cli(self, *args: str, password: str | None = None) -> str:
         env = {**os.environ, **self.env}
@@ -98,6 +103,13 @@ class Stack:
         ).start()
         self.processes.append(proc)
         wait_for(http_up(f"{self.url}/healthz"), 30, "the gateway to listen")
+
+    def restart_gateway(self) -> None:
+        """Stop the gateway process and start it again on the same port and files."""
+        (gateway,) = [p for p in self.processes if p.args[0] == "run"]
+        gateway.stop()
+        self.processes.remove(gateway)
+        self.start_gateway()
 
     def start_sandbox(self) -> None:
         proc = Process(
@@ -387,3 +399,72 @@ def test_admin_operator_and_citizen_in_a_real_browser(
     citizen.close()
     audit = {a for (a,) in stack.rows("SELECT action FROM audit_log")}
     assert {"login", "replay", "entry", "release", "view_personal_data", "logout"} <= audit
+
+
+def test_rejected_rows_are_reprocessed_after_the_config_is_fixed(
+    stack: Stack, browser: Any, tmp_path: Path
+) -> None:
+    """Issue 11.4: a legacy site's rows refused for a config mistake are re-read from the
+    repair page once the admin fixed the YAML and restarted the gateway (README, "Konsol").
+    """
+    import sqlite3
+
+    site = tmp_path / "situs.db"
+    with sqlite3.connect(site) as conn:
+        conn.execute("CREATE TABLE aduan (id INTEGER PRIMARY KEY, isi TEXT, hp TEXT)")
+        conn.execute(
+            "INSERT INTO aduan VALUES (1, 'Jalan rusak di depan Puskesmas Sukamaju.', '0812')"
+        )
+    stack.env["LEGACY_DB_URL"] = f"sqlite:///{site}"
+    legacy = (
+        '  - {{name: situs-lama, type: legacy_db, database: "${{LEGACY_DB_URL}}", table: aduan,'
+        " poll: 0.3s, description: Situs pengaduan lama, fields: {{body: {column}}}}}\n"
+    )
+    stack.write_config(legacy.format(column="isi_aduan"))  # the mistake: the column is `isi`
+    shots = Shots(tmp_path)
+    stack.cli("user", "add", "admin", "--role", "admin", password=PASSWORDS["admin"])
+    stack.start_sandbox()
+    stack.start_gateway()
+    (rejected,) = wait_for(
+        lambda: stack.rows(
+            "SELECT id FROM inbound_messages WHERE channel = 'situs-lama' AND state = 'rejected'"
+        ),
+        30,
+        "the refused row",
+    )
+    row_id = rejected[0]
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
+    page = context.new_page()
+    _login(page, stack, "admin")
+    page.goto(f"{stack.url}/admin/repair")
+    line = page.locator("#rejected tr", has_text=row_id)
+    assert "isi_aduan" in line.inner_text()  # the reason names the missing column
+    shots.take(page, "repair")
+    line.get_by_role("button", name="Proses ulang").click()  # not fixed yet
+    assert "Masih ditolak" in page.locator(".flash").inner_text()
+
+    stack.write_config(legacy.format(column="isi"))  # the fix, then a restart (README)
+    stack.restart_gateway()
+    page.goto(f"{stack.url}/admin/repair")  # the session outlives the restart
+    page.locator("#rejected tr", has_text=row_id).get_by_role("button", name="Proses ulang").click()
+    assert "diproses ulang: 1 pesan tersimpan" in page.locator(".flash").inner_text()
+    assert page.locator("#rejected tr", has_text=row_id).count() == 0
+    ((state, report_id),) = stack.rows(
+        f"SELECT state, report_id FROM inbound_messages WHERE id = '{row_id}'"
+    )
+    assert state == "reprocessed" and report_id
+    wait_for(
+        lambda: stack.rows(f"SELECT tracking_id FROM reports WHERE id = '{report_id}'")[0][0],
+        30,
+        "the re-processed report at the central",
+    )
+    page.goto(f"{stack.url}/admin/reports/{report_id}")
+    assert "Jalan rusak di depan Puskesmas Sukamaju." in page.locator("main").inner_text()
+    assert "Diproses ulang" in page.locator(".timeline").inner_text()
+    # One report for the row: the poll after the restart did not read it a second time.
+    assert stack.rows("SELECT count(*) FROM reports WHERE channel = 'situs-lama'") == [(1,)]
+    audit = stack.rows("SELECT action, target, detail FROM audit_log WHERE action = 'reprocess'")
+    assert [(a, t) for a, t, _ in audit] == [("reprocess", row_id)] * 2
+    assert ['"ok": false' in d for _, _, d in audit] == [True, False]
+    context.close()

@@ -120,3 +120,27 @@ def test_returned_at_the_root_waits_for_an_admin(gateway: GatewayHarness) -> Non
     assert details(gateway, "rerouted") == [] and gateway.rows(TrainingRow) == []
     assert [i.action for i in gateway.rows(ForwardItem)] == ["submit"]
     assert gateway.rows(Report)[0].agency == "nasional"
+
+
+def test_a_move_by_the_central_teaches_the_learned_routing(gateway: GatewayHarness) -> None:
+    gateway.post("web", {"body": "jalan rusak di pasar", "external_id": "e-5"})
+    gateway.drain()
+    (report,) = gateway.rows(Report)
+    sync = gateway.runtime.status_sync()
+    # The same agency, or an agency this gateway does not know: nothing to learn.
+    for status, agency in (("verified", "upt-jalan"), ("in_progress", "kementerian-x")):
+        set_status(gateway, report.tracking_id, status, agency=agency)
+        assert sync.run_once() == 1
+        assert gateway.rows(TrainingRow) == []
+    set_status(gateway, report.tracking_id, "dispositioned", agency="dinas-pupr")
+    sync.run_once()
+    (row,) = gateway.rows(TrainingRow)
+    assert (row.report_id, row.agency, row.previous_agency, row.source) == (
+        report.id,
+        "dinas-pupr",
+        "upt-jalan",
+        "central",
+    )
+    assert details(gateway, "agency_corrected") == [
+        {"agency": "dinas-pupr", "previous": "upt-jalan", "source": "central"}
+    ]

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from forwarder.targets.lapor import LaporClient, SubmitError, parse_retry_after
-from tests.adapters.sms.fakes import FakeServer, json_answer
+from tests.adapters.sms.fakes import FakeServer, Seen, json_answer
 from tests.forwarder.test_sandbox import report
 from tests.helpers import AGENCIES, free_port, start_sandbox
 
@@ -77,6 +77,20 @@ def test_refusals_say_whether_to_try_again(sandbox_client: tuple[Any, LaporClien
         None,
     )
     assert down.value.describe() == "connection_error: ConnectionError"
+
+
+def test_a_slow_central_is_a_timeout_worth_retrying() -> None:
+    def slow(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        time.sleep(1.0)
+        return json_answer(200, [])
+
+    central = FakeServer(slow)
+    try:
+        with pytest.raises(SubmitError) as caught:
+            LaporClient(central.url, "t", timeout=0.2).agencies()
+    finally:
+        central.stop()
+    assert (caught.value.code, caught.value.retryable) == ("timeout", True)
 
 
 def test_the_exact_requests(tmp_path: Path) -> None:

@@ -201,11 +201,14 @@ def test_each_event_is_queued_once_and_only_with_a_tracking_id(
         status = admin_queue.status_changed(
             s, report, "completed", "2026-11-30T01:00:00Z", "dinas-pupr", "Sudah diaspal."
         )
-        response = admin_queue.agency_response(s, report, "r-9", None, "Terima kasih.")
+        response = admin_queue.agency_response(s, report, "r-9", "dinas-pupr", "Terima kasih.")
+        other = admin_queue.agency_response(s, report, "r-10", None, "Sama-sama.")
+        assert other is not None and "agency=upt-jalan name=UPT Jalan Wilayah I" in other.text
         assert status is not None and response is not None
         rows = list(s.scalars(select(ReplyItem).order_by(ReplyItem.event)))
         assert [r.event for r in rows] == [
             "ack",
+            "response:r-10",
             "response:r-9",
             "status:completed:2026-11-30T01:00:00Z",
         ]
@@ -218,7 +221,7 @@ def test_each_event_is_queued_once_and_only_with_a_tracking_id(
             " name=Dinas PUPR note=Sudah diaspal."
         )
         assert response.text == (
-            "id=LPR1234567 agency=upt-jalan name=UPT Jalan Wilayah I text=Terima kasih."
+            "id=LPR1234567 agency=dinas-pupr name=Dinas PUPR text=Terima kasih."
         )
         # The report's own channel and reply address; no copy kept on the row.
         assert {(r.channel, r.report_id, r.state) for r in rows} == {("hp", report.id, "pending")}

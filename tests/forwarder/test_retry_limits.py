@@ -97,6 +97,7 @@ def test_forward_retries_stop_at_max_attempts(
     assert {seen.headers["Idempotency-Key"] for seen in calls} == {report.id}
     metrics = harness.client.get("/metrics").get_data(as_text=True)
     assert 'sp4n_dead_letters{queue="forward"} 1.0' in metrics
+    assert 'sp4n_dead_lettered_total{queue="forward"} 1.0' in metrics
     assert 'sp4n_forward_attempts_total{action="submit",result="retry"} 2.0' in metrics
     assert 'sp4n_forward_attempts_total{action="submit",result="dead"} 1.0' in metrics
 
@@ -202,6 +203,7 @@ def test_reply_retries_stop_at_max_attempts(replies_harness: GatewayHarness) -> 
     assert [reply.reply_id for reply in phone.tried] == [ack.id] * 3
     metrics = replies_harness.client.get("/metrics").get_data(as_text=True)
     assert 'sp4n_dead_letters{queue="reply"} 1.0' in metrics
+    assert 'sp4n_dead_lettered_total{queue="reply"} 1.0' in metrics
     assert 'sp4n_replies_sent_total{channel="hp",result="retry"} 2.0' in metrics
     assert 'sp4n_replies_sent_total{channel="hp",result="dead"} 1.0' in metrics
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from config.schema import RoutingSection
-from forwarder.routing import NoHigherAgency, Router, RoutingFacts
+from forwarder.routing import ModelOpinion, NoHigherAgency, Router, RoutingFacts
+from normalizer.learn.model import Prediction
 from normalizer.report import Routing
 
 PARENTS = {
@@ -149,3 +150,30 @@ def test_no_template_ever_renders_a_missing_value() -> None:
                 text = templates.render(name, variant, **empty, found=found, include_response=True)
                 assert "None" not in text, (name, variant, text)
                 assert "{{" not in text and text.strip(), (name, variant)
+
+
+def test_a_model_opinion_as_the_timeline_and_the_reason_show_it() -> None:
+    sure = ModelOpinion(
+        "dispatch",
+        [
+            Prediction("dinas-pupr", 0.934567),
+            Prediction("bpjn", 0.04321),
+            Prediction("dlh", 0.0149),
+        ],
+        threshold=0.654321,
+    )
+    assert sure.acted
+    assert sure.summary() == "dinas-pupr 0.93; alternatives bpjn 0.04, dlh 0.01"
+    assert sure.detail() == {
+        "rule": "dispatch",
+        "acted": True,
+        "threshold": 0.6543,
+        "top3": [
+            {"agency": "dinas-pupr", "confidence": 0.9346},
+            {"agency": "bpjn", "confidence": 0.0432},
+            {"agency": "dlh", "confidence": 0.0149},
+        ],
+    }
+    alone = ModelOpinion("dispatch", [Prediction("dlh", 0.5)], threshold=0.5)
+    assert alone.summary() == "dlh 0.50" and alone.acted
+    assert not ModelOpinion("dispatch", [Prediction("dlh", 0.49)], threshold=0.5).acted

@@ -406,3 +406,56 @@ def test_followups_within_one_batch_find_their_report(
         ]
     )
     assert len(gateway.rows(Report)) == 4  # older, b-1, the stranger's b-4, b-7
+
+
+def test_a_followup_carries_its_time_and_files_and_can_be_continued(
+    gateway: GatewayHarness, phone: PhoneAdapter
+) -> None:
+    import dataclasses
+    import hashlib
+
+    from vocabulary.drafts import AttachmentData
+
+    first = accept(gateway, phone, message("c-1", "Pipa PDAM bocor di Jl. Melati."))
+    photo = b"\x89PNG bocor"
+    follow = dataclasses.replace(
+        message("c-2", "Ini fotonya.", in_reply_to=first.report_id, thread_refs=["unknown"]),
+        received_at=dt.datetime(2026, 11, 30, 9, 15, tzinfo=dt.timezone(dt.timedelta(hours=7))),
+    )
+    follow.draft.attachments.append(AttachmentData("bocor.png", "image/png", photo))
+    outcome = accept(gateway, phone, follow)
+    assert (outcome.status, outcome.report_id) == ("followup", first.report_id)
+    (inbound_id,) = [m.id for m in gateway.rows(InboundMessage) if m.external_id == "c-2"]
+    (item,) = [i for i in gateway.rows(ForwardItem) if i.action == "followup"]
+    assert item.payload is not None and item.payload["id"] == inbound_id
+    assert item.payload["received_at"] == "2026-11-30T02:15:00Z"
+    assert item.payload["body"] == "Ini fotonya."
+    (attachment,) = item.payload["attachments"]
+    assert attachment["filename"] == "bocor.png"
+    assert attachment["sha256"] == hashlib.sha256(photo).hexdigest()
+    (event,) = [e for e in gateway.rows(TimelineEvent) if e.event == "followup"]
+    assert event.detail == {"inbound_id": inbound_id, "attachments": 1}
+    # A later message answering the follow-up (not the first message) continues the report.
+    later = accept(gateway, phone, message("c-3", "Sudah dua hari.", thread_refs=["c-2"]))
+    assert (later.status, later.report_id) == ("followup", first.report_id)
+
+
+def test_a_released_message_keeps_its_files_and_says_why_it_was_held(
+    gateway: GatewayHarness, phone: PhoneAdapter
+) -> None:
+    import hashlib
+
+    from vocabulary.drafts import AttachmentData
+
+    held = message("h-1", "Banjir setinggi lutut, foto terlampir.", hold="mailing-list")
+    held.draft.attachments.append(AttachmentData("banjir.jpg", "image/jpeg", b"\xff\xd8 banjir"))
+    assert accept(gateway, phone, held).status == "quarantined"
+    (row,) = gateway.rows(InboundMessage)
+    with gateway.runtime.sessions.begin() as session:
+        report_id = gateway.runtime.intake.release(session, row.id, phone)
+    (report,) = gateway.rows(Report)
+    assert report.id == report_id and report.inbound_id == row.id
+    (attachment,) = report.payload["attachments"]
+    assert attachment["sha256"] == hashlib.sha256(b"\xff\xd8 banjir").hexdigest()
+    released = [e.detail for e in gateway.rows(TimelineEvent) if e.event == "released"]
+    assert released == [{"reason": "mailing-list"}]
