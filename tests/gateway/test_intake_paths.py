@@ -459,3 +459,33 @@ def test_a_released_message_keeps_its_files_and_says_why_it_was_held(
     assert attachment["sha256"] == hashlib.sha256(b"\xff\xd8 banjir").hexdigest()
     released = [e.detail for e in gateway.rows(TimelineEvent) if e.event == "released"]
     assert released == [{"reason": "mailing-list"}]
+
+
+def test_a_reply_tells_the_channel_what_it_needs(
+    gateway: GatewayHarness, phone: PhoneAdapter
+) -> None:
+    for n in (1, 2):
+        accept(
+            gateway, phone, message(f"x-{n}", f"Lampu jalan mati di gang {n}.", f"+628120000009{n}")
+        )
+    gateway.drain()
+    with gateway.runtime.sessions.begin() as session:
+        prompt = gateway.runtime.replies.prompt(
+            session, "hp", {"phone": "+6281200000093"}, "chat:kind", "Pilih:", [["1", "Aduan"]]
+        )
+        prompt_id = prompt.id
+    sender = gateway.runtime.reply_sender()
+    sender.settings = sender.settings.model_copy(update={"batch_size": 2})
+    try:
+        assert sender.run_once() == 2  # a batch is at most batch_size replies
+        assert sender.run_once() == 1
+    finally:
+        sender.close()
+    by_event = {(r.event, r.reply_to["phone"]): r for r in phone.sent}
+    reports = {r.external_id: r for r in gateway.rows(Report)}
+    ack = by_event[("ack", "+6281200000091")]
+    assert (ack.report_id, ack.tracking_id) == (reports["x-1"].id, reports["x-1"].tracking_id)
+    assert (ack.external_id, ack.choices, ack.confidential) == ("x-1", (), False)
+    chat = by_event[("chat:kind", "+6281200000093")]
+    assert (chat.reply_id, chat.report_id, chat.tracking_id) == (prompt_id, "", None)
+    assert (chat.external_id, chat.choices, chat.text) == ("", (("1", "Aduan"),), "Pilih:")
