@@ -19,10 +19,18 @@ from sqlalchemy.orm import Session
 from normalizer.redact import replace_personal_data
 from store.models import Report, TrainingRow, utcnow
 from store.timeline import record_event
+from vocabulary.central import CentralStatus
 
 SOURCES: Final = ("reroute", "central", "admin")
 # Central statuses that mean the agency took the report on (it did not bounce it).
-ACCEPTED_STATUSES: Final = frozenset({"dispositioned", "in_progress", "completed", "closed"})
+ACCEPTED_STATUSES: Final = frozenset(
+    {
+        CentralStatus.DISPOSITIONED,
+        CentralStatus.IN_PROGRESS,
+        CentralStatus.COMPLETED,
+        CentralStatus.CLOSED,
+    }
+)
 
 
 def report_text(report: Report) -> str:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from gateway.console.labels import HOLD_LABELS
 from tests.console.conftest import Console
+from vocabulary.holds import HoldReason
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -148,11 +150,14 @@ def test_quarantine_release_and_manual_reply_sent_by_hand(console: Console) -> N
             sender_name="Pak Joko",
         )
     )
-    message.hold = "empty"
+    message.hold = HoldReason.EMPTY
     gw.runtime.intake.accept(adapter, [message])
     (held,) = gw.rows(InboundMessage)
+    assert held.hold_reason is HoldReason.EMPTY
     client = gw.client_for("admin")
-    assert held.id in client.get("/admin/repair").get_data(as_text=True)
+    page = client.get("/admin/repair").get_data(as_text=True)
+    row = page[page.index(held.id) :].split("</tr>")[0]
+    assert f"<td>{HOLD_LABELS[HoldReason.EMPTY]}</td>" in row  # the reason, in words
     released = gw.post_form(client, f"/admin/inbound/{held.id}/release", {})
     assert released.status_code == 302
     gw.drain()
