@@ -190,6 +190,12 @@ def test_filters_and_exports(sqlite_console: Console) -> None:
     assert "1 laporan" in listed
     searched = client.get("/admin/reports?q=apbdes").get_data(as_text=True)
     assert "APBDes" in searched and "Jembatan" not in searched
+    # Filters over enum columns: a known value filters, one no report can have (a
+    # hand-edited link) is ignored instead of failing the query.
+    assert "2 laporan" in client.get("/admin/reports?status=queued").get_data(as_text=True)
+    for odd in ("status=on_hold", "kind=keluhan", "status=Queued", "kind=%00"):
+        page = client.get(f"/admin/reports?{odd}")
+        assert page.status_code == 200 and "2 laporan" in page.get_data(as_text=True), odd
     rows = list(
         csv.reader(
             io.StringIO(
@@ -266,3 +272,14 @@ def test_a_failing_channel_shows_on_the_dashboard_and_readyz(sqlite_console: Con
     ChannelHealth(gw.runtime.sessions).ok("surat")
     assert gw.client.get("/readyz").get_json()["status"] == "ok"
     assert "connection refused" not in gw.client_for("admin").get("/admin/").get_data(as_text=True)
+
+
+def test_every_state_has_its_words() -> None:
+    """A member added to an enum without its Indonesian words fails here, not on a page."""
+    from gateway.console.labels import COARSE_STATUS, STATUS_CHOICES
+    from store.states import ReportState
+    from vocabulary.central import CentralStatus
+
+    assert set(HOLD_LABELS) == set(HoldReason)
+    local = {ReportState.QUEUED, ReportState.DEAD}
+    assert set(STATUS_CHOICES) == set(COARSE_STATUS) == set(CentralStatus) | local
