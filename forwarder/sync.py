@@ -29,7 +29,7 @@ from forwarder.targets.lapor import LaporClient
 from forwarder.worker import apply_routing
 from normalizer.report import Routing
 from store.models import ForwardItem, Report, SyncState, TimelineEvent
-from store.states import ForwardAction
+from store.states import CorrectionSource, ForwardAction
 from store.timeline import central_key, record_central_status, record_event
 from store.training import record_correction
 from vocabulary.central import CentralStatus
@@ -251,7 +251,7 @@ class StatusSync:
     def _note_central_move(self, session: Session, report: Report, agency: str | None) -> None:
         """The central handed the report to another configured agency: a training row."""
         if agency and agency != report.agency and agency in self.router.parents:
-            record_correction(session, report, agency, source="central")
+            record_correction(session, report, agency, CorrectionSource.CENTRAL)
 
     @staticmethod
     def _latest_note(item: dict[str, Any], status: CentralStatus) -> str | None:
@@ -278,7 +278,7 @@ class StatusSync:
             record_event(session, report.id, "reroute_impossible", reason=str(exc))
             log.error("report %s returned at the top of the agency tree: %s", report.id, exc)
             return
-        record_correction(session, report, routing.agency, source="reroute")
+        record_correction(session, report, routing.agency, CorrectionSource.REROUTE)
         apply_routing(report, routing)
         record_event(
             session,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from normalizer.conversation import ConversationStep
 from store.states import (
+    CorrectionSource,
     ForwardAction,
     ForwardState,
     InboundState,
@@ -286,7 +287,7 @@ class TrainingRow(Base):
     text: Mapped[str] = mapped_column(Text)
     agency: Mapped[str] = mapped_column(String(64))
     previous_agency: Mapped[str | None] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(String(16))  # reroute | central | admin
+    source: Mapped[CorrectionSource] = mapped_column(StrEnumType(CorrectionSource))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
