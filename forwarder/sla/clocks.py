@@ -133,7 +133,7 @@ class SlaRules:
         return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StageClock:
     """One stage's clock for one report (and one cycle of it)."""
 
