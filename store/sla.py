@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from store.models import Report, SyncState, TimelineEvent
 from store.states import ReportState
+from vocabulary.central import CentralStatus
 
 CLOCK_EVENTS = ("status", "forwarded")
-FINAL_STATUSES = ("closed", "archived")
+FINAL_STATUSES = (CentralStatus.CLOSED, CentralStatus.ARCHIVED)
 WATCH_KEY = "sla.watch"
 
 

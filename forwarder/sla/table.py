@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from forwarder.sla.calendar import WorkingCalendar
 from forwarder.sla.clocks import ClockState, SlaRules, Stage, stage_clocks
 from store.sla import ReportTimeline, iter_timelines
+from vocabulary.central import CentralStatus
 
 GroupBy = Literal["agency", "channel"]
 GROUPINGS: tuple[GroupBy, ...] = ("agency", "channel")
@@ -98,7 +99,7 @@ def outcome(timeline: ReportTimeline, rules: SlaRules, now: dt.datetime) -> Repo
     statuses = timeline.statuses
     if completed:
         progress = Progress.COMPLETED
-    elif any(s.status == "archived" for s in statuses):
+    elif any(s.status == CentralStatus.ARCHIVED for s in statuses):
         progress = Progress.ARCHIVED
     elif responded:
         progress = Progress.IN_PROCESS

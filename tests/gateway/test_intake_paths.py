@@ -25,6 +25,7 @@ from tests.gateway.test_flow import set_status
 from tests.helpers import validate_reports
 from vocabulary.drafts import MessageDraft, RawMessage
 from vocabulary.errors import PayloadInvalid
+from vocabulary.holds import HoldReason
 
 
 class PhoneOptions(ChannelOptions):
@@ -111,14 +112,14 @@ def test_held_message_is_quarantined_then_released(
     gateway: GatewayHarness, phone: PhoneAdapter
 ) -> None:
     held = accept(
-        gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.", hold="auto-reply")
+        gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.", hold=HoldReason.AUTO_REPLY)
     )
     assert held.status == "quarantined" and held.created
     assert gateway.rows(Report) == [] and gateway.rows(ForwardItem) == []
     (row,) = gateway.rows(InboundMessage)
-    assert row.state == "quarantined" and row.hold_reason == "auto-reply" and row.draft
+    assert row.state == "quarantined" and row.hold_reason is HoldReason.AUTO_REPLY and row.draft
     again = accept(
-        gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.", hold="auto-reply")
+        gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.", hold=HoldReason.AUTO_REPLY)
     )
     assert not again.created and again.report_id == held.report_id
     # An admin decides it is a real complaint after all.
@@ -449,7 +450,7 @@ def test_a_released_message_keeps_its_files_and_says_why_it_was_held(
 
     from vocabulary.drafts import AttachmentData
 
-    held = message("h-1", "Banjir setinggi lutut, foto terlampir.", hold="mailing-list")
+    held = message("h-1", "Banjir setinggi lutut, foto terlampir.", hold=HoldReason.MAILING_LIST)
     held.draft.attachments.append(AttachmentData("banjir.jpg", "image/jpeg", b"\xff\xd8 banjir"))
     assert accept(gateway, phone, held).status == "quarantined"
     (row,) = gateway.rows(InboundMessage)
@@ -460,7 +461,7 @@ def test_a_released_message_keeps_its_files_and_says_why_it_was_held(
     (attachment,) = report.payload["attachments"]
     assert attachment["sha256"] == hashlib.sha256(b"\xff\xd8 banjir").hexdigest()
     released = [e.detail for e in gateway.rows(TimelineEvent) if e.event == "released"]
-    assert released == [{"reason": "mailing-list"}]
+    assert released == [{"reason": "mailing_list"}]
 
 
 def test_a_reply_tells_the_channel_what_it_needs(
