@@ -32,8 +32,12 @@ PAGES: dict[str | None, dict[str, Any]] = {
                 "updated_at": "2026-11-30T03:00:00Z",
                 "agency": "upt-jalan",
                 "history": [
-                    {"status": "received", "note": "masuk"},
-                    {"status": "verified", "note": "Sudah dicek petugas"},
+                    {"status": "received", "at": "2026-11-30T01:00:00Z", "note": "masuk"},
+                    {
+                        "status": "verified",
+                        "at": "2026-11-30T03:00:00Z",
+                        "note": "Sudah dicek petugas",
+                    },
                 ],
                 "responses": [{"id": "r-1", "agency": "dinas-pupr", "text": "Akan kami perbaiki."}],
             },
@@ -128,9 +132,36 @@ def test_a_pass_reads_every_page_and_tells_each_change_once(
     assert (reports["1"].central_status, reports["2"].central_status) == ("verified", "in_progress")
     assert reports["1"].central_updated_at == dt.datetime(2026, 11, 30, 3, tzinfo=dt.UTC)
     assert reports["3"].central_status is None
+    # Every history entry once, in order, at the central's own time (issue 12.2); an item
+    # without a history is one entry at its `updated_at`.
     assert timeline(harness, "status") == [
-        ("1", {"status": "verified", "agency": "upt-jalan", "note": "Sudah dicek petugas"}),
-        ("2", {"status": "in_progress", "agency": None, "note": None}),
+        (
+            "1",
+            {
+                "status": "received",
+                "agency": None,
+                "note": "masuk",
+                "central": "received@2026-11-30T01:00:00+00:00",
+            },
+        ),
+        (
+            "1",
+            {
+                "status": "verified",
+                "agency": None,
+                "note": "Sudah dicek petugas",
+                "central": "verified@2026-11-30T03:00:00+00:00",
+            },
+        ),
+        (
+            "2",
+            {
+                "status": "in_progress",
+                "agency": None,
+                "note": None,
+                "central": "in_progress@2026-11-30T05:00:00+00:00",
+            },
+        ),
     ]
     assert timeline(harness, "response") == [
         ("1", {"id": "r-1", "agency": "dinas-pupr", "text": "Akan kami perbaiki."})
@@ -146,7 +177,7 @@ def test_a_pass_reads_every_page_and_tells_each_change_once(
     assert state.value == start.isoformat().replace("+00:00", "Z")
     assert sync.run_once() == 0  # the same feed again: nothing new
     assert feed.queries[2]["updated_since"] == [state.value]
-    assert len(harness.rows(ReplyItem)) == 3 and len(timeline(harness, "status")) == 2
+    assert len(harness.rows(ReplyItem)) == 3 and len(timeline(harness, "status")) == 3
 
 
 def test_an_older_change_never_overwrites_a_newer_one(harness: GatewayHarness) -> None:
@@ -160,7 +191,8 @@ def test_an_older_change_never_overwrites_a_newer_one(harness: GatewayHarness) -
         }
         assert sync.apply(session, newer) is True
         late = {**newer, "status": "in_progress", "updated_at": "2026-11-30T07:59:59Z"}
-        assert sync.apply(session, late) is False
+        sync.apply(session, late)  # kept on the timeline at its own time, for the clocks
+        assert session.get(Report, "01SYNCREPORT00000000000001").central_status == "completed"
         same_time = {**newer, "status": "closed"}
         assert sync.apply(session, same_time) is True  # the same instant: the later read wins
         assert (

@@ -523,10 +523,10 @@ def test_content_the_database_refuses_is_the_callers_fault_and_named_without_dat
     too_long = DataError("INSERT", {"body": "rahasia"}, _DriverError("value too long", "22001"))
     refused = refused_content(too_long)
     assert isinstance(refused, PayloadInvalid)
-    assert str(refused) == "the message cannot be stored: _DriverError"
+    assert str(refused) == "pesan tidak dapat disimpan (_DriverError)"
     for orig in (ValueError("x"), OverflowError("x"), UnicodeError("x"), TypeError("x")):
         bad = refused_content(StatementError("bind", "INSERT", {}, orig))
-        assert str(bad) == f"the message cannot be stored: {type(orig).__name__}"
+        assert str(bad) == f"pesan tidak dapat disimpan ({type(orig).__name__})"
     assert refused_content(StatementError("bind", "INSERT", {}, KeyError("x"))) is None
     assert refused_content(IntegrityError("INSERT", {}, _DriverError("dup", "23505"))) is None
     assert _describe(too_long) == "DataError/_DriverError [22001]"
