@@ -210,10 +210,12 @@ class StatusSync:
     def _record_history(session: Session, report: Report, item: dict[str, Any]) -> bool:
         """Record each history entry not recorded yet, in order; whether any was new.
 
-        A feed item without a history counts as one entry: its status at `updated_at`.
-        Status events recorded before entries carried their key (by the sync of an older
-        version, stamped with the time it saw them) cover everything up to the report's
-        `central_updated_at`: entries up to then are not recorded a second time.
+        A feed item without a history counts as one entry: its status at `updated_at`; an
+        entry without its own time (the contract requires one) is taken at `updated_at` too,
+        so one off-contract entry never stops the pass. Status events recorded before entries
+        carried their key (by the sync of an older version, stamped with the time it saw them)
+        cover everything up to the report's `central_updated_at`: entries up to then are not
+        recorded a second time.
         """
         history = item.get("history") or [
             {"status": item["status"], "at": item["updated_at"], "agency": item.get("agency")}
@@ -229,7 +231,8 @@ class StatusSync:
         )
         new = False
         for entry in history:
-            status, at = _status(entry["status"], report.id), _parse_time(str(entry["at"]))
+            when = entry.get("at") or item["updated_at"]
+            status, at = _status(entry["status"], report.id), _parse_time(str(when))
             if status is None:
                 continue
             key = central_key(status, at)

@@ -193,6 +193,9 @@ def test_an_older_change_never_overwrites_a_newer_one(harness: GatewayHarness) -
         late = {**newer, "status": "in_progress", "updated_at": "2026-11-30T07:59:59Z"}
         sync.apply(session, late)  # kept on the timeline at its own time, for the clocks
         assert session.get(Report, "01SYNCREPORT00000000000001").central_status == "completed"
+        # An off-contract history entry without its time is taken at the item's time.
+        timeless = {**newer, "history": [{"status": "completed"}]}
+        sync.apply(session, timeless)
         same_time = {**newer, "status": "closed"}
         assert sync.apply(session, same_time) is True  # the same instant: the later read wins
         assert (
