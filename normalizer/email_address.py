@@ -29,7 +29,15 @@ _DETAIL = re.compile(r"\s*\([^)]*\)")  # "(…)" parts of the library's messages
 
 
 class EmailRejected(ValueError):
-    """Why a value is not an email address; the message never quotes the value."""
+    """Why a value is not an email address; the message never quotes the value.
+
+    The message is English (for logs); `refusal` says it in Bahasa Indonesia for what people
+    read: the note on the report's timeline, or the reason a strict channel refuses it.
+    """
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.refusal = "bukan alamat email yang sah" + (f": {detail}" if detail else "")
 
 
 def parse_email(value: str) -> str:
@@ -40,18 +48,40 @@ def parse_email(value: str) -> str:
     """
     text = value.strip()
     if "\r" in text or "\n" in text:
-        raise EmailRejected("it contains a line break")
+        raise EmailRejected("it contains a line break", "memuat ganti baris")
     if text[: len(_MAILTO)].lower() == _MAILTO:
         text = text[len(_MAILTO) :]
     named = _NAME_ADDR.fullmatch(text)
     if named:
         text = named.group(1)
     if any(ch.isspace() for ch in text):
-        raise EmailRejected("it contains spaces")
+        raise EmailRejected("it contains spaces", "memuat spasi")
     try:
         return str(validate_email(text, check_deliverability=False).normalized)
     except EmailNotValidError as exc:
-        raise EmailRejected(_reason(str(exc))) from None
+        reason = _reason(str(exc))
+        raise EmailRejected(reason, _detail(reason)) from None
+
+
+# The library's reasons (English) said in Bahasa Indonesia, by a phrase each holds; the first
+# match wins. An unknown one gives no detail: "bukan alamat email yang sah" alone.
+_DETAILS: Final = (
+    ("should have a period", "bagian setelah @ harus memuat titik"),
+    ("something before the @-sign", "tidak ada apa pun sebelum tanda @"),
+    ("something after the @-sign", "tidak ada apa pun setelah tanda @"),
+    ("must have an @-sign", "tidak memuat tanda @"),
+    ("two periods in a row", "memuat dua titik berurutan"),
+    ("invalid characters", "memuat karakter yang tidak sah"),
+    ("with a period", "tidak boleh diawali atau diakhiri titik"),
+    ("hyphen", "tanda hubung di tempat yang tidak boleh"),
+    ("too long", "terlalu panjang"),
+    ("special-use or reserved", "nama domainnya khusus atau dicadangkan"),
+)
+
+
+def _detail(reason: str) -> str | None:
+    """What the library's reason means, in Bahasa Indonesia (None when it is not known)."""
+    return next((said for phrase, said in _DETAILS if phrase in reason), None)
 
 
 def _reason(message: str) -> str:

@@ -104,18 +104,22 @@ def _body(draft: MessageDraft, notes: list[str]) -> str:
         text = html_to_text(text)
     body = clean_text(text)
     if not body:
-        raise PayloadInvalid("empty message (pesan kosong)", field="body")
+        raise PayloadInvalid("pesan kosong", field="body")
     if len(body) > MAX_BODY:
-        notes.append(f"body clipped from {len(body)} to {MAX_BODY} characters")
+        notes.append(f"isi dipotong dari {len(body)} menjadi {MAX_BODY} karakter")
         body = clip(body, MAX_BODY)
     return body
 
 
 def _drop(field: str, reason: str, settings: NormalizerSettings, notes: list[str]) -> None:
-    """A value the sender gave cannot be used: a note, or PayloadInvalid on a strict channel."""
+    """A value the sender gave cannot be used: a note, or PayloadInvalid on a strict channel.
+
+    `reason` is Bahasa Indonesia: the note is read on the report's timeline and the refusal
+    by the sender and the admin (issue 11 item 8).
+    """
     if settings.strict:
-        raise PayloadInvalid(f"field {field!r} cannot be used: {reason}", field=field)
-    notes.append(f"{field} dropped: {reason}")
+        raise PayloadInvalid(f"isian `{field}` tidak dapat dipakai: {reason}", field=field)
+    notes.append(f"isian `{field}` dibuang: {reason}")
 
 
 def _email(raw: str | None, settings: NormalizerSettings, notes: list[str]) -> str | None:
@@ -124,7 +128,7 @@ def _email(raw: str | None, settings: NormalizerSettings, notes: list[str]) -> s
     try:
         return parse_email(raw)
     except EmailRejected as exc:
-        _drop("email", f"not an email address, {exc}", settings, notes)
+        _drop("email", exc.refusal, settings, notes)
         return None
 
 
@@ -134,7 +138,7 @@ def _nik(raw: str | None, settings: NormalizerSettings, notes: list[str]) -> str
         return None
     digits = _NIK_SEPARATORS.sub("", value)
     if not _NIK.fullmatch(digits):
-        _drop("identity_number", "a NIK is 16 digits", settings, notes)
+        _drop("identity_number", "NIK harus 16 angka", settings, notes)
         return None
     return digits
 
@@ -142,7 +146,7 @@ def _nik(raw: str | None, settings: NormalizerSettings, notes: list[str]) -> str
 def _reporter(draft: MessageDraft, settings: NormalizerSettings, notes: list[str]) -> Reporter:
     phone = to_e164(draft.phone, settings.region) if draft.phone else None
     if draft.phone and draft.phone.strip() and phone is None:
-        _drop("phone", "not a valid phone number", settings, notes)
+        _drop("phone", "bukan nomor telepon yang sah", settings, notes)
     return Reporter(
         name=_text_line(draft.name),
         phone=phone,
@@ -163,7 +167,7 @@ def _coordinate(
     except (TypeError, ValueError):
         number = math.nan
     if not math.isfinite(number) or abs(number) > limit:
-        _drop(name, f"not a number between -{limit:g} and {limit:g}", settings, notes)
+        _drop(name, f"harus angka antara -{limit:g} dan {limit:g}", settings, notes)
         return None
     return number
 
@@ -187,10 +191,10 @@ def _letter(raw: dict[str, Any] | None) -> LetterInfo | None:
     try:
         return LetterInfo.model_validate(cleaned)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        fields = ", ".join(
+            dict.fromkeys(f"`{'.'.join(str(p) for p in e['loc'])}`" for e in exc.errors())
         )
-        raise PayloadInvalid(f"letter details invalid: {problems}", field="letter") from None
+        raise PayloadInvalid(f"rincian surat tidak sah (isian {fields})", field="letter") from None
 
 
 def _kind(
@@ -198,7 +202,8 @@ def _kind(
 ) -> KindDecision:
     explicit = as_kind(draft.kind)
     if draft.kind is not None and explicit is None:
-        _drop("kind", "not one of " + ", ".join(Kind), settings, notes)
+        kinds = ", ".join(f"`{k}`" for k in Kind)
+        _drop("kind", f"harus salah satu dari {kinds}", settings, notes)
     decision = decide_kind(
         text,
         settings.kinds,

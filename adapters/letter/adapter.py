@@ -83,7 +83,7 @@ class LetterAdapter(Adapter[LetterOptions]):
     def message_from_entry(self, entry: LetterEntry) -> RawMessage:
         """Turn a typed-in letter into a message for the intake."""
         if not entry.body or not entry.body.strip():
-            raise PayloadInvalid("the letter's text is empty", field="body")
+            raise PayloadInvalid("isi surat kosong", field="body")
         external_id = self.external_id_for(entry)
         draft = MessageDraft(
             external_id=external_id,

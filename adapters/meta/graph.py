@@ -106,23 +106,27 @@ class MetaAdapter(Adapter[MetaOptionsT]):
         """`X-Hub-Signature-256` must be the app secret's HMAC of the raw body."""
         given = str(request.headers.get(SIGNATURE_HEADER) or "")
         if not given.startswith("sha256="):
-            raise InvalidSignature("missing X-Hub-Signature-256 header")
+            raise InvalidSignature("header `X-Hub-Signature-256` tidak ada")
         secret = self.options.app_secret.get_secret_value().encode()
         expected = "sha256=" + hmac.new(secret, request.body, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(given.lower().encode(), expected.encode()):
-            raise InvalidSignature("X-Hub-Signature-256 does not match the body")
+            raise InvalidSignature(
+                "header `X-Hub-Signature-256` tidak cocok dengan badan permintaan"
+            )
 
     def payload(self, request: InboundRequest) -> list[dict[str, Any]]:
         """The JSON body's `entry[]`, after checking it is this channel's object."""
         try:
             data = json.loads(request.body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise PayloadInvalid("expected a JSON webhook payload", field="body") from None
+            raise PayloadInvalid("badan permintaan bukan JSON", field="body") from None
         if not isinstance(data, dict) or data.get("object") != self.object_name:
-            raise PayloadInvalid(f"expected object {self.object_name!r}", field="object")
+            raise PayloadInvalid(
+                f"isian `object` harus bernilai `{self.object_name}`", field="object"
+            )
         entries = data.get("entry")
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-            raise PayloadInvalid("entry must be a list of objects", field="entry")
+            raise PayloadInvalid("isian `entry` harus berupa daftar objek", field="entry")
         return entries
 
     def answer(self, outcomes: list[StoredOutcome]) -> HttpAnswer:

@@ -145,9 +145,9 @@ class KannelSmsAdapter(SmsAdapter[KannelOptions]):
             given = str(request.headers.get(self.options.secret_header)).encode("utf-8")
         expected = self.options.secret.get_secret_value().encode("utf-8")
         if given is None:
-            raise InvalidSignature(f"missing {self.options.secret_param} parameter")
+            raise InvalidSignature(f"parameter `{self.options.secret_param}` tidak ada")
         if not hmac.compare_digest(given, expected):
-            raise InvalidSignature("shared secret does not match")
+            raise InvalidSignature("rahasia bersama tidak cocok")
 
     def raw_record(self, request: InboundRequest) -> dict[str, Any]:
         """The request as kept: the secret parameter and header redacted everywhere."""
@@ -187,10 +187,10 @@ class KannelSmsAdapter(SmsAdapter[KannelOptions]):
                 params[p.charset] = request.charset.encode("ascii", "replace")
         sender = _ascii(params.get(p.sender), p.sender)
         if not sender:
-            raise PayloadInvalid(f"parameter {p.sender!r} (Kannel %p) is required", field=p.sender)
+            raise PayloadInvalid(f"parameter `{p.sender}` (Kannel %p) wajib ada", field=p.sender)
         receiver = _ascii(params.get(p.receiver), p.receiver) or ""
         if p.text not in params:
-            raise PayloadInvalid(f"parameter {p.text!r} (Kannel %b) is required", field=p.text)
+            raise PayloadInvalid(f"parameter `{p.text}` (Kannel %b) wajib ada", field=p.text)
         text = self._decode(params[p.text], params)
         stamp = _ascii(params.get(p.time), p.time)
         received_at = self._time(stamp) or request.received_at
@@ -225,11 +225,13 @@ class KannelSmsAdapter(SmsAdapter[KannelOptions]):
                 raise LookupError(charset)
             codecs.lookup(charset)
         except LookupError:
-            raise PayloadInvalid(f"unknown charset {charset[:40]!r}", field=p.charset) from None
+            raise PayloadInvalid(
+                f"set karakter {charset[:40]!r} tidak dikenal", field=p.charset
+            ) from None
         try:
             return data.decode(charset)
         except UnicodeDecodeError:
-            raise PayloadInvalid(f"text is not valid {charset}", field=p.text) from None
+            raise PayloadInvalid(f"teks pesan bukan {charset} yang sah", field=p.text) from None
 
     def _time(self, stamp: str | None) -> dt.datetime | None:
         if not stamp:
@@ -248,7 +250,8 @@ class KannelSmsAdapter(SmsAdapter[KannelOptions]):
                 continue
             return moment.replace(tzinfo=self.zone).astimezone(dt.UTC)
         raise PayloadInvalid(
-            f"parameter {self.options.params.time!r} is not a time", field=self.options.params.time
+            f"parameter `{self.options.params.time}` bukan waktu yang dikenali",
+            field=self.options.params.time,
         )
 
     def answer(self, outcomes: list[StoredOutcome]) -> HttpAnswer:
@@ -328,4 +331,4 @@ def _ascii(value: bytes | None, name: str) -> str | None:
     try:
         return value.decode("utf-8").strip()
     except UnicodeDecodeError:
-        raise PayloadInvalid(f"parameter {name!r} is not UTF-8", field=name) from None
+        raise PayloadInvalid(f"parameter `{name}` bukan UTF-8", field=name) from None

@@ -145,25 +145,26 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
         """`X-Twilio-Signature` must sign the public URL and the form fields."""
         signature = request.headers.get("x-twilio-signature")
         if not signature:
-            raise InvalidSignature("missing X-Twilio-Signature header")
+            raise InvalidSignature("header `X-Twilio-Signature` tidak ada")
         if not self.validator.validate(request.url, _form(request), str(signature)):
-            raise InvalidSignature("X-Twilio-Signature does not match the request")
+            raise InvalidSignature("header `X-Twilio-Signature` tidak cocok dengan permintaan")
 
     def parse_inbound(self, request: InboundRequest) -> InboundResult:
         """One incoming message -> one draft; a status callback is ignored."""
         form = {key: values[-1] for key, values in _form(request).items()}
         if not form:
             raise PayloadInvalid(
-                "expected an application/x-www-form-urlencoded UTF-8 form", field="Content-Type"
+                "badan permintaan harus formulir `application/x-www-form-urlencoded` UTF-8",
+                field="Content-Type",
             )
         if "MessageStatus" in form and "Body" not in form:
             raise Ignored(f"status callback ({form['MessageStatus'] or 'no status'})")
         sid = form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid")
         if not sid:
-            raise PayloadInvalid("field 'MessageSid' is required", field="MessageSid")
+            raise PayloadInvalid("isian `MessageSid` wajib ada", field="MessageSid")
         sender = form.get("From", "").strip()
         if not sender:
-            raise PayloadInvalid("field 'From' is required", field="From")
+            raise PayloadInvalid("isian `From` wajib ada", field="From")
         media = _media(form)
         body = form.get("Body", "")
         place = (
@@ -336,7 +337,7 @@ def _media(form: Mapping[str, str]) -> list[dict[str, str]]:
     try:
         count = min(int(form.get("NumMedia", "0") or 0), MAX_MEDIA)
     except ValueError:
-        raise PayloadInvalid("field 'NumMedia' must be a number", field="NumMedia") from None
+        raise PayloadInvalid("isian `NumMedia` harus berupa angka", field="NumMedia") from None
     return [
         {
             "url": form[f"MediaUrl{i}"],

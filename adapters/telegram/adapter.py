@@ -152,20 +152,22 @@ class TelegramAdapter(Adapter[TelegramOptions]):
     def verify(self, request: InboundRequest) -> None:
         """The secret token header must match (constant-time); polling channels take none."""
         if self.options.receive != "webhook" or self.options.secret_token is None:
-            raise InvalidSignature("this channel reads Telegram by polling: no webhooks")
+            raise InvalidSignature("kanal ini membaca Telegram dengan polling: tanpa webhook")
         given = str(request.headers.get(SECRET_HEADER) or "")
         if not given:
-            raise InvalidSignature("missing X-Telegram-Bot-Api-Secret-Token header")
+            raise InvalidSignature("header `X-Telegram-Bot-Api-Secret-Token` tidak ada")
         expected = self.options.secret_token.get_secret_value()
         if not hmac.compare_digest(given.encode(), expected.encode()):
-            raise InvalidSignature("X-Telegram-Bot-Api-Secret-Token does not match")
+            raise InvalidSignature("header `X-Telegram-Bot-Api-Secret-Token` tidak cocok")
 
     def parse_inbound(self, request: InboundRequest) -> InboundResult:
         """One update per request (Telegram never batches webhooks)."""
         try:
             data = json.loads(request.body.decode(request.charset))
         except (UnicodeDecodeError, LookupError, json.JSONDecodeError):
-            raise PayloadInvalid("expected a JSON Telegram update", field="body") from None
+            raise PayloadInvalid(
+                "badan permintaan bukan pembaruan Telegram berformat JSON", field="body"
+            ) from None
         message = self._commands(read_update(data, request.received_at, self.limits))
         self._remember_callback(message)
         message.raw["request"] = self.raw_record(request)["headers"]

@@ -44,18 +44,20 @@ def read_update(
 ) -> RawMessage:
     """One update -> one raw message; `Ignored` for updates that carry no citizen message."""
     if not isinstance(data, Mapping) or not isinstance(data.get("update_id"), int):
-        raise PayloadInvalid("an update needs an integer update_id", field="update_id")
+        raise PayloadInvalid(
+            "pembaruan harus punya `update_id` berupa bilangan bulat", field="update_id"
+        )
     try:
         update = Update.de_json(dict(data), None)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
         # OverflowError/OSError: a `date` no clock can hold (the library converts it).
-        raise PayloadInvalid(f"not a Telegram update: {type(exc).__name__}") from None
+        raise PayloadInvalid(f"bukan pembaruan Telegram ({type(exc).__name__})") from None
     try:
         return _read(update, dict(data), received_at, limits)
     except (AttributeError, TypeError, ValueError, OverflowError) as exc:
         # The library builds objects leniently (a missing field is None): a shape it let
         # through but that lacks what every message has is refused here.
-        raise PayloadInvalid(f"incomplete Telegram update: {type(exc).__name__}") from None
+        raise PayloadInvalid(f"pembaruan Telegram tidak lengkap ({type(exc).__name__})") from None
 
 
 def _read(
@@ -75,7 +77,7 @@ def _read(
     if message.from_user is None or message.from_user.is_bot:
         raise Ignored("message from a bot")
     if not isinstance(message.message_id, int) or not isinstance(message.date, dt.datetime):
-        raise PayloadInvalid("message without message_id or date", field="message")
+        raise PayloadInvalid("pesan tanpa `message_id` atau `date`", field="message")
     return _message(message, external_id, data, limits)
 
 
@@ -127,7 +129,7 @@ def _callback_draft(update: Update, external_id: str, received_at: dt.datetime) 
     query = update.callback_query
     assert query is not None
     if query.from_user is None:
-        raise PayloadInvalid("callback_query without from", field="callback_query.from")
+        raise PayloadInvalid("`callback_query` tanpa `from`", field="callback_query.from")
     message = query.message
     if message is None or message.chat.type != "private":
         raise Ignored("button pressed outside a private chat")

@@ -311,22 +311,24 @@ class TwitterAdapter(Adapter[TwitterOptions]):
     def verify(self, request: InboundRequest) -> None:
         """`x-twitter-webhooks-signature` must sign the raw body with the consumer secret."""
         if not self.options.webhook:
-            raise InvalidSignature("this X channel takes no webhook (set webhook: true)")
+            raise InvalidSignature("kanal X ini tidak menerima webhook (atur `webhook: true`)")
         header = request.headers.get("x-twitter-webhooks-signature")
         if not header:
-            raise InvalidSignature("missing x-twitter-webhooks-signature header")
+            raise InvalidSignature("header `x-twitter-webhooks-signature` tidak ada")
         secret = self.options.consumer_secret.get_secret_value()
         if request.method != "POST" or not webhook.valid_signature(secret, request.body, header):
-            raise InvalidSignature("x-twitter-webhooks-signature does not match the body")
+            raise InvalidSignature(
+                "header `x-twitter-webhooks-signature` tidak cocok dengan badan permintaan"
+            )
 
     def parse_inbound(self, request: InboundRequest) -> InboundResult:
         """Account Activity events: mentions and DMs to the account become messages."""
         try:
             payload = json.loads(request.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            raise PayloadInvalid("expected a JSON body", field="body") from None
+            raise PayloadInvalid("badan permintaan bukan JSON", field="body") from None
         if not isinstance(payload, dict):
-            raise PayloadInvalid("expected a JSON object", field="body")
+            raise PayloadInvalid("badan permintaan bukan objek JSON", field="body")
         account = self.options.user_id or ""
         if str(payload.get("for_user_id", "")) != account:
             raise Ignored("event for another account")

@@ -59,7 +59,7 @@ def post_message(post: Mapping[str, Any], includes: Includes, reader: Reader) ->
     """One mention -> a message, or None for a retweet or the account's own post."""
     post_id, author = _id(post, "id"), str(post.get("author_id") or "")
     if not author:
-        raise PayloadInvalid("post without author_id", field="author_id")
+        raise PayloadInvalid("unggahan tanpa `author_id`", field="author_id")
     refs = [r for r in post.get("referenced_tweets") or [] if isinstance(r, dict)]
     if author == reader.account_id or any(r.get("type") == "retweeted" for r in refs):
         return None
@@ -178,7 +178,7 @@ def _hold(text: str, media: list[dict[str, str]]) -> HoldReason | None:
 def _id(item: Mapping[str, Any], key: str) -> str:
     value = str(item.get(key) or "")
     if not value.isdigit():
-        raise PayloadInvalid(f"{key} {value!r} is not an X id", field=key)
+        raise PayloadInvalid(f"isian `{key}` ({value[:40]!r}) bukan id X", field=key)
     return value
 
 
@@ -187,5 +187,7 @@ def _created(item: Mapping[str, Any]) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise PayloadInvalid(f"created_at {value!r} is not a time", field="created_at") from None
+        raise PayloadInvalid(
+            f"isian `created_at` ({value[:40]!r}) bukan waktu yang sah", field="created_at"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

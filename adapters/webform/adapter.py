@@ -152,11 +152,13 @@ class WebformAdapter(Adapter[WebformOptions]):
             return
         given = request.headers.get(self.options.signature_header)
         if not given:
-            raise InvalidSignature(f"missing {self.options.signature_header} header")
+            raise InvalidSignature(f"header `{self.options.signature_header}` tidak ada")
         if not hmac.compare_digest(
             str(given).strip().encode(), self.signature_for(request.body).encode()
         ):
-            raise InvalidSignature(f"{self.options.signature_header} does not match the body")
+            raise InvalidSignature(
+                f"header `{self.options.signature_header}` tidak cocok dengan badan permintaan"
+            )
 
     @property
     def strict(self) -> bool:
@@ -169,8 +171,8 @@ class WebformAdapter(Adapter[WebformOptions]):
         unused = unused_fields(data, self.options.fields, self.options.ignore_fields)
         if unused and self.options.strict:
             raise PayloadInvalid(
-                f"unknown field(s) {_field_list(unused)}: this channel is strict; send only"
-                " the fields its `fields:` entry maps (or list them in `ignore_fields:`)",
+                f"isian tak dikenal {_field_list(unused)}: kanal ini ketat; kirim hanya isian"
+                " yang dipetakan di `fields:` (atau daftarkan di `ignore_fields:`)",
                 field=safe_field_name(unused[0]),
             )
         external_id, draft = draft_from_fields(data, self.options.fields, request.received_at)
@@ -244,7 +246,7 @@ def draft_from_fields(
     body = _text(values["body"], source_of["body"])
     if body is None or not body.strip():
         raise PayloadInvalid(
-            f"field {source_of['body']!r} is required and must not be empty",
+            f"isian `{source_of['body']}` wajib diisi dan tidak boleh kosong",
             field=source_of["body"],
         )
     external_id = _text(values["external_id"], source_of["external_id"])
@@ -314,7 +316,7 @@ def safe_field_name(name: str) -> str:
 def _field_list(names: list[str]) -> str:
     shown = ", ".join(repr(safe_field_name(n)) for n in names[:_NAMES_SHOWN])
     more = len(names) - _NAMES_SHOWN
-    return shown + (f" and {more} more" if more > 0 else "")
+    return shown + (f" (+{more})" if more > 0 else "")
 
 
 def _decode_payload(request: InboundRequest) -> dict[str, Any]:
@@ -323,23 +325,23 @@ def _decode_payload(request: InboundRequest) -> dict[str, Any]:
         try:
             data = json.loads(request.body.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise PayloadInvalid("JSON body is not UTF-8") from exc
+            raise PayloadInvalid("badan JSON bukan UTF-8") from exc
         except json.JSONDecodeError as exc:
             raise PayloadInvalid(
-                f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+                f"badan permintaan bukan JSON yang sah (baris {exc.lineno}, kolom {exc.colno})"
             ) from exc
         if not isinstance(data, dict):
-            raise PayloadInvalid("JSON body must be an object")
+            raise PayloadInvalid("badan JSON harus berupa objek")
         return data
     if ctype == "application/x-www-form-urlencoded":
         try:
             text = request.body.decode(request.charset)
         except (LookupError, UnicodeDecodeError) as exc:
-            raise PayloadInvalid(f"form body is not valid {request.charset}") from exc
+            raise PayloadInvalid(f"badan formulir bukan {request.charset} yang sah") from exc
         return dict(parse_qsl(text, keep_blank_values=True, encoding=request.charset))
     raise PayloadInvalid(
-        f"unsupported Content-Type {ctype or '(none)'!r}; send"
-        " application/json or application/x-www-form-urlencoded",
+        f"Content-Type {ctype or '(kosong)'!r} tidak didukung; kirim"
+        " `application/json` atau `application/x-www-form-urlencoded`",
         field="Content-Type",
     )
 
@@ -360,10 +362,12 @@ def _text(value: Any, field: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise PayloadInvalid(f"field {field!r} must be text", field=field)
+        raise PayloadInvalid(f"isian `{field}` harus berupa teks", field=field)
     text = str(value).strip()
     if "\x00" in text or not _encodable(text):
-        raise PayloadInvalid(f"field {field!r} holds a NUL or invalid character", field=field)
+        raise PayloadInvalid(
+            f"isian `{field}` memuat karakter NUL atau karakter yang tidak sah", field=field
+        )
     return text or None
 
 
@@ -385,7 +389,7 @@ def _bool(value: Any, field: str) -> bool | None:
     if word in FALSE_WORDS:
         return False
     raise PayloadInvalid(
-        f"field {field!r} must be yes/no (true, false, 1, 0, ya, tidak)", field=field
+        f"isian `{field}` harus ya/tidak (`ya`, `tidak`, `true`, `false`, 1, 0)", field=field
     )
 
 
@@ -395,9 +399,11 @@ def _coordinate(value: Any, field: str, limit: int) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise PayloadInvalid(f"field {field!r} must be a number", field=field) from None
+        raise PayloadInvalid(f"isian `{field}` harus berupa angka", field=field) from None
     if not math.isfinite(number) or abs(number) > limit:
-        raise PayloadInvalid(f"field {field!r} must be between -{limit} and {limit}", field=field)
+        raise PayloadInvalid(
+            f"isian `{field}` harus angka antara -{limit} dan {limit}", field=field
+        )
     return number
 
 
@@ -408,8 +414,8 @@ def _kind(value: Any, field: str) -> str | None:
     kind = KIND_ALIASES.get(text.lower().replace("-", "_").strip())
     if kind is None:
         raise PayloadInvalid(
-            f"field {field!r} must be one of pengaduan, aspirasi,"
-            " permintaan_informasi, whistleblowing",
+            f"isian `{field}` harus salah satu dari `pengaduan`, `aspirasi`,"
+            " `permintaan_informasi`, `whistleblowing`",
             field=field,
         )
     return kind
@@ -421,7 +427,7 @@ def _nik(value: Any, field: str) -> str | None:
         return None
     digits = text.replace(" ", "").replace(".", "")
     if len(digits) != 16 or not digits.isdigit():
-        raise PayloadInvalid(f"field {field!r} must be a 16-digit NIK", field=field)
+        raise PayloadInvalid(f"isian `{field}` harus NIK 16 angka", field=field)
     return digits
 
 
@@ -432,7 +438,9 @@ def _date(value: Any, field: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text[:10])
     except ValueError:
-        raise PayloadInvalid(f"field {field!r} must be a date YYYY-MM-DD", field=field) from None
+        raise PayloadInvalid(
+            f"isian `{field}` harus tanggal berbentuk TTTT-BB-HH", field=field
+        ) from None
 
 
 def _datetime(value: Any, field: str, local_zone: dt.tzinfo | None) -> dt.datetime | None:
@@ -442,12 +450,16 @@ def _datetime(value: Any, field: str, local_zone: dt.tzinfo | None) -> dt.dateti
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise PayloadInvalid(f"field {field!r} must be an ISO 8601 time", field=field) from None
+        raise PayloadInvalid(
+            f"isian `{field}` harus waktu berbentuk ISO 8601", field=field
+        ) from None
     if moment.tzinfo is None:
         if local_zone is None:
-            raise PayloadInvalid(f"field {field!r} needs a UTC offset", field=field)
+            raise PayloadInvalid(
+                f"isian `{field}` harus menyebut selisih dari UTC (mis. +07:00)", field=field
+            )
         moment = moment.replace(tzinfo=local_zone)
     try:
         return moment.astimezone(dt.UTC)
     except OverflowError:
-        raise PayloadInvalid(f"field {field!r} is out of range", field=field) from None
+        raise PayloadInvalid(f"isian `{field}` di luar rentang waktu", field=field) from None

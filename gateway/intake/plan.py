@@ -60,16 +60,19 @@ def check_storable(message: RawMessage) -> None:
     ext = message.external_id
     if not ext or len(ext) > MAX_EXTERNAL_ID:
         raise PayloadInvalid(
-            f"external id must be 1 to {MAX_EXTERNAL_ID} characters, got {len(ext or '')}",
+            f"isian `external_id` harus 1 sampai {MAX_EXTERNAL_ID} karakter,"
+            f" yang diterima {len(ext or '')}",
             field="external_id",
         )
     if unstorable_text(ext) or any(ord(c) < 32 for c in ext):
-        raise PayloadInvalid("external id holds control characters", field="external_id")
+        raise PayloadInvalid("isian `external_id` memuat karakter kendali", field="external_id")
     _check_time(message.received_at, "received_at")
     _check_time(message.draft.received_at, "received_at")
     for name, value in _draft_texts(message.draft):
         if unstorable_text(value):
-            raise PayloadInvalid(f"field {name!r} holds a NUL or invalid character", field=name)
+            raise PayloadInvalid(
+                f"isian `{name}` memuat karakter NUL atau karakter yang tidak sah", field=name
+            )
 
 
 def _check_time(value: dt.datetime, name: str) -> None:
@@ -78,10 +81,10 @@ def _check_time(value: dt.datetime, name: str) -> None:
     except (OverflowError, ValueError):
         utc = None
     if utc is None:
-        raise PayloadInvalid(f"field {name!r} is not a usable time with a zone", field=name)
+        raise PayloadInvalid(f"isian `{name}` bukan waktu yang sah dengan zona", field=name)
     if not EARLIEST <= utc <= dt.datetime.now(dt.UTC) + LATEST_AHEAD:
         raise PayloadInvalid(
-            f"field {name!r} is out of range ({utc.date().isoformat()})", field=name
+            f"isian `{name}` di luar rentang waktu ({utc.date().isoformat()})", field=name
         )
 
 

@@ -204,7 +204,7 @@ class Intake:
         except (PayloadInvalid, NotImplementedError):
             raise
         except Exception as exc:
-            raise PayloadInvalid(f"unreadable input ({type(exc).__name__})") from exc
+            raise PayloadInvalid(f"masukan tidak dapat dibaca ({type(exc).__name__})") from exc
         plans = [self.planner.plan(adapter, m) for m in messages]
         row.state, row.external_id = InboundState.REPROCESSED, None
         session.flush()  # the key is free before the new rows take it

@@ -66,11 +66,11 @@ def lost_a_race(exc: BaseException) -> bool:
 def refused_content(exc: BaseException) -> PayloadInvalid | None:
     """The database refused the message's own content: a 400 for its caller, not a 500."""
     if isinstance(exc, DataError):
-        return PayloadInvalid(f"the message cannot be stored: {type(exc.orig).__name__}")
+        return PayloadInvalid(f"pesan tidak dapat disimpan ({type(exc.orig).__name__})")
     if isinstance(exc, StatementError) and isinstance(
         exc.orig, ValueError | OverflowError | UnicodeError | TypeError
     ):
-        return PayloadInvalid(f"the message cannot be stored: {type(exc.orig).__name__}")
+        return PayloadInvalid(f"pesan tidak dapat disimpan ({type(exc.orig).__name__})")
     return None
 
 

@@ -70,7 +70,7 @@ def _parse(adapter: Adapter[Any], inbound: InboundRequest) -> InboundResult:
         log.warning(
             "channel %s: the parser could not read a request: %s", adapter.name, type(exc).__name__
         )
-        raise PayloadInvalid(f"unreadable request ({type(exc).__name__})") from exc
+        raise PayloadInvalid(f"permintaan tidak dapat dibaca ({type(exc).__name__})") from exc
     return result
 
 
@@ -80,18 +80,18 @@ def inbound(name: str) -> tuple[Response, int] | Response:
     runtime = _runtime()
     adapter = runtime.adapters.get(name)
     if adapter is None or "push" not in adapter.modes:
-        return json_error(404, "unknown_channel", f"no webhook channel named {name!r}")
+        return json_error(404, "unknown_channel", f"tidak ada kanal webhook bernama {name!r}")
     if request.method not in adapter.methods:
         return json_error(
             405,
             "method_not_allowed",
-            f"channel {name!r} takes {', '.join(sorted(adapter.methods))} only",
+            f"kanal {name!r} hanya menerima {', '.join(sorted(adapter.methods))}",
         )
     limit = adapter.options.max_body_bytes
     body = _read_body(limit)
     if body is None:
         runtime.metrics.inbound.labels(name, "too_large").inc()
-        return json_error(413, "too_large", f"request body is over {limit} bytes")
+        return json_error(413, "too_large", f"badan permintaan lebih dari {limit} bita")
     base = runtime.config.model.gateway.public_url
     query = request.query_string.decode("latin-1")
     inbound_request = InboundRequest(
@@ -138,7 +138,7 @@ def _store(
         return json_error(400, "invalid_payload", str(exc), exc.field, inbound_id=kept)
     except OperationalError:
         log.error("channel %s: the database is unreachable; request not acknowledged", name)
-        return json_error(503, "unavailable", "database unavailable; try again later")
+        return json_error(503, "unavailable", "basis data tidak tersedia; coba lagi nanti")
     if any(o.conflict for o in outcomes):
         return _conflict(runtime, adapter, inbound, outcomes)
     answer = adapter.answer(outcomes)
@@ -149,9 +149,7 @@ def _conflict(
     runtime: Runtime, adapter: Adapter[Any], inbound: InboundRequest, outcomes: list[StoredOutcome]
 ) -> tuple[Response, int]:
     """A stored key came again with another body: keep it, reveal nothing of the first."""
-    error = PayloadInvalid(
-        "this external id was already used by a different message", field="external_id"
-    )
+    error = PayloadInvalid("id eksternal ini sudah dipakai oleh pesan lain", field="external_id")
     kept = runtime.intake.reject(
         adapter.name, adapter.raw_record(inbound), error, inbound.received_at
     )

@@ -23,6 +23,7 @@ import pytest
 from store.models import ForwardItem, InboundMessage, Report
 from tests.conftest import GatewayHarness
 from tests.helpers import WEB_SECRET, config_text
+from tests.language import assert_indonesian
 
 PUBLIC_URL = "http://127.0.0.1:8000"  # gateway.public_url in tests.helpers.config_text
 
@@ -144,10 +145,16 @@ def run_case(gateway: GatewayHarness, channel: PushChannel, case: InboundCase) -
     if case.error_field is not None:
         assert response.get_json()["error"]["field"] == case.error_field
     error = response.get_json().get("error") if response.is_json else None
+    if isinstance(error, dict):
+        # What the sender reads, beside the machine `code`: Bahasa Indonesia (issue 11.8).
+        assert_indonesian(error["message"])
     if case.status == 400 and isinstance(error, dict) and "inbound_id" in error:
         # Rejected input is kept, raw, for an admin to fix and replay; the answer names it.
         (row,) = [r for r in gateway.rows(InboundMessage) if r.id == error["inbound_id"]]
         assert row.state == "rejected" and row.error and row.raw
+        # The reason is what the admin and the sender read: Bahasa Indonesia (issue 11.8).
+        assert row.error == error["message"]
+        assert_indonesian(row.error)
     reports = gateway.rows(Report)
     assert len(reports) == case.reports
     assert len(gateway.rows(ForwardItem)) == case.reports
@@ -190,12 +197,14 @@ def run_shared_case(
         wire.path = wire.path.replace(f"/channels/{channel.name}/", "/channels/no-such-sms/")
         response = send(gateway, wire)
         assert response.status_code == 404
+        assert_indonesian(response.get_json()["error"]["message"])
         assert gateway.rows(InboundMessage) == []
         return
     if label in ("bad signature", "missing signature"):
         forged = channel.forge(wire) if label == "bad signature" else channel.request(happy)
         response = send(gateway, forged)
         assert response.status_code == 403, response.get_data(as_text=True)
+        assert_indonesian(response.get_json()["error"]["message"])
         assert gateway.rows(InboundMessage) == []
         assert gateway.rows(Report) == []
         return

@@ -440,7 +440,8 @@ def test_rejected_rows_are_reprocessed_after_the_config_is_fixed(
     _login(page, stack, "admin")
     page.goto(f"{stack.url}/admin/repair")
     line = page.locator("#rejected tr", has_text=row_id)
-    assert "isi_aduan" in line.inner_text()  # the reason names the missing column
+    # The reason names the missing column, in Bahasa Indonesia (issue 11.8).
+    assert "isian `isi_aduan` wajib diisi" in line.inner_text()
     shots.take(page, "repair")
     line.get_by_role("button", name="Proses ulang").click()  # not fixed yet
     assert "Masih ditolak" in page.locator(".flash").inner_text()

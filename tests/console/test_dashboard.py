@@ -51,7 +51,7 @@ def _inbound(gw: Console, channel: str, received: dt.datetime, state: str = "acc
                 received_at=received,
                 stored_at=received,
                 state=state,
-                error="field 'body' is required" if state == "rejected" else None,
+                error="isian `body` wajib diisi" if state == "rejected" else None,
                 raw={},
             )
         )
@@ -81,7 +81,7 @@ def test_channel_traffic_today_week_and_last(console: Console) -> None:
     assert web.last_message_at == _jakarta(today, 0) + dt.timedelta(minutes=1)
     assert (surat.today, surat.week) == (0, 0)
     assert surat.last_message_at == _jakarta(today - dt.timedelta(days=20), 9)
-    assert surat.last_error == "masukan ditolak: field 'body' is required"
+    assert surat.last_error == "masukan ditolak: isian `body` wajib diisi"
     assert (telepon.today, telepon.week, telepon.last_message_at) == (0, 0, None)
 
 

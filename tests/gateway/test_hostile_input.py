@@ -18,6 +18,7 @@ import pytest
 
 from store.models import InboundMessage, Report
 from tests.conftest import GatewayHarness
+from tests.language import assert_indonesian
 
 DEEP = ("[" * 5000 + "]" * 5000).encode()
 
@@ -67,6 +68,9 @@ def test_hostile_body_is_400_and_kept(
         assert error["field"] == field
     (kept,) = _rejected(intake_gateway)
     assert kept.id == error["inbound_id"] and kept.error
+    # The reason on the repair page and in the answer is Bahasa Indonesia (issue 11.8).
+    assert kept.error == error["message"]
+    assert_indonesian(kept.error)
     assert intake_gateway.rows(Report) == []
     # The raw body is kept whole: what was refused can be read again after a fix.
     assert kept.raw["body"], "the raw request must be kept"

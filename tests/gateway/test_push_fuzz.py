@@ -28,6 +28,7 @@ from tests.adapters.telegram import test_telegram
 from tests.adapters.twitter import test_webhook as test_x
 from tests.conftest import GatewayHarness
 from tests.helpers import WEB_SECRET, config_text, free_port, load_test_config
+from tests.language import assert_indonesian
 
 # Every push channel type with a webhook, as its own tests configure and sign it.
 PUSH_CHANNELS: list[PushChannel] = [
@@ -136,8 +137,11 @@ def _check(gateway: GatewayHarness, channel: str, body: bytes, content_type: str
     rows = {row.id: row for row in gateway.rows(InboundMessage)}
     new = [rows[i] for i in rows.keys() - before]
     if status in (400, 409):
-        kept = response.get_json()["error"]["inbound_id"]
+        error = response.get_json()["error"]
+        kept = error["inbound_id"]
         assert kept in rows and rows[kept].state == "rejected", "rejected input must be kept"
+        assert_indonesian(error["message"])  # what the sender and the admin read (11.8)
+        assert_indonesian(rows[kept].error or "")
         return
     assert status in (200, 201), status
     answer = response.get_data(as_text=True)

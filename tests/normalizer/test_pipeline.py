@@ -13,6 +13,7 @@ import pytest
 from normalizer.classify import KindKeywords, keyword_matches
 from normalizer.pipeline import NormalizerSettings, build_report, normalize_draft
 from normalizer.report import Attachment, ChannelRef, Report, Routing
+from tests.language import assert_indonesian
 from vocabulary.drafts import MessageDraft
 from vocabulary.errors import PayloadInvalid
 
@@ -129,15 +130,16 @@ def test_long_body_and_title_are_clipped() -> None:
 
 
 NOTE_CASES = [
-    ("bad-phone", {"phone": "1708"}, "phone", "phone dropped: not a valid phone number"),
-    ("bad-email", {"email": "budi at contoh"}, "email", "email dropped: not an email address"),
-    ("no-tld", {"email": "agus.salim@contoh"}, "email", "should have a period"),
-    ("email-crlf", {"email": "budi@contoh.id\r\nBcc: x@y.id"}, "email", "line break"),
-    ("email-space", {"email": "budi @contoh.id"}, "email", "contains spaces"),
-    ("bad-nik", {"identity_number": "12345"}, "identity_number", "a NIK is 16 digits"),
-    ("bad-lat", {"lat": 123.0}, "lat", "lat dropped: not a number between -90 and 90"),
-    ("nan-lon", {"lon": float("nan")}, "lon", "lon dropped: not a number between -180 and 180"),
-    ("unknown-kind", {"kind": "complaint"}, "kind", "kind dropped: not one of pengaduan"),
+    ("bad-phone", {"phone": "1708"}, "phone", "isian `phone` dibuang: bukan nomor telepon"),
+    ("bad-email", {"email": "budi at contoh"}, "email", "isian `email` dibuang: bukan alamat"),
+    ("no-tld", {"email": "agus.salim@contoh"}, "email", "setelah @ harus memuat titik"),
+    ("email-crlf", {"email": "budi@contoh.id\r\nBcc: x@y.id"}, "email", "memuat ganti baris"),
+    ("email-space", {"email": "budi @contoh.id"}, "email", "memuat spasi"),
+    ("no-at", {"email": "budi.contoh.id"}, "email", "tidak memuat tanda @"),
+    ("bad-nik", {"identity_number": "12345"}, "identity_number", "NIK harus 16 angka"),
+    ("bad-lat", {"lat": 123.0}, "lat", "isian `lat` dibuang: harus angka antara -90 dan 90"),
+    ("nan-lon", {"lon": float("nan")}, "lon", "isian `lon` dibuang: harus angka antara -180"),
+    ("unknown-kind", {"kind": "complaint"}, "kind", "isian `kind` dibuang: harus salah satu"),
 ]
 
 
@@ -149,6 +151,8 @@ def test_unusable_fields_are_dropped_with_a_note(
 ) -> None:
     message = normalize_draft(draft(**fields), SETTINGS)
     assert any(note in n for n in message.notes), message.notes
+    for said in message.notes:  # read by admins on the timeline (issue 11.8)
+        assert_indonesian(said)
     # The note says which field and why, never the value (it is kept with the raw message).
     for value in fields.values():
         assert not any(str(value) in n for n in message.notes)
@@ -169,6 +173,7 @@ def test_a_strict_channel_refuses_what_it_would_drop(
     with pytest.raises(PayloadInvalid) as caught:
         normalize_draft(draft(**fields), NormalizerSettings(strict=True))
     assert caught.value.field == attribute
+    assert_indonesian(str(caught.value))
 
 
 EMAIL_CASES = [
