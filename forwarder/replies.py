@@ -281,7 +281,7 @@ class ReplyQueue:
             channel=channel,
             event=event,
             text=text,
-            state="pending" if self.can_reply(channel, reply_to) else "manual",
+            state=ReplyState.PENDING if self.can_reply(channel, reply_to) else ReplyState.MANUAL,
             next_attempt_at=utcnow(),
             reply_to=dict(reply_to),
             recipient=None,

@@ -17,7 +17,7 @@ from forwarder.outbox import requeue_report
 from gateway.console.audit import audit
 from normalizer.report import Report as CanonicalReport
 from store.models import ForwardItem, InboundMessage, ReplyItem, Report, utcnow
-from store.states import CorrectionSource, ReplyState
+from store.states import CorrectionSource, ForwardState, ReplyState
 from store.timeline import record_event
 from store.training import record_correction
 from vocabulary.kinds import KIND_NAMES
@@ -152,7 +152,7 @@ def repair_lists(session: Session, limit: int = 100) -> RepairLists:
         for item, report in session.execute(
             select(ForwardItem, Report)
             .join(Report, Report.id == ForwardItem.report_id)
-            .where(ForwardItem.state == "dead")
+            .where(ForwardItem.state == ForwardState.DEAD)
             .order_by(ForwardItem.id.desc())
             .limit(limit)
         )

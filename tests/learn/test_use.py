@@ -219,7 +219,7 @@ def test_reroute_and_admin_correction_become_training_rows_and_export(
         assert stored is not None
         record_correction(session, stored, "inspektorat", CorrectionSource.ADMIN)
     (row,) = gateway.rows(TrainingRow)  # the later correction replaces the earlier one
-    assert (row.agency, row.source) == ("inspektorat", "admin")
+    assert row.agency == "inspektorat" and row.source is CorrectionSource.ADMIN
     assert "agency_corrected" in [e.event for e in gateway.rows(TimelineEvent)]
     config = tmp_path / "export.yaml"
     config.write_text(
