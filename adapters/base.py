@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vocabulary.deliveries import DeliveryStatus
 from vocabulary.drafts import RawMessage
 from vocabulary.durations import Duration
 from vocabulary.errors import SendError
@@ -141,7 +142,7 @@ class DeliveryReceipt:
     """A provider's word on a reply we sent (WhatsApp `statuses[]`, Messenger deliveries)."""
 
     provider_id: str
-    status: str  # sent | delivered | read | failed
+    status: DeliveryStatus
     at: dt.datetime
     error: str | None = None
     # The provider refused the reply because its free-form window was closed (WhatsApp

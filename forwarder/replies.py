@@ -21,20 +21,22 @@ from ulid import ULID
 from store.models import ReplyItem, Report, TimelineEvent, utcnow
 from store.states import ReplyState, ReportState
 from store.status_tokens import status_url
+from vocabulary.central import CentralStatus
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates" / "replies"
 
-STATUS_LABELS = {
-    "received": "diterima, belum diverifikasi",
-    "verified": "sudah diverifikasi",
-    "dispositioned": "sudah didisposisikan ke instansi berwenang",
-    "in_progress": "sedang ditindaklanjuti",
-    "completed": "selesai ditindaklanjuti",
-    "closed": "ditutup",
-    "returned": "dikembalikan karena di luar kewenangan instansi, sedang dialihkan",
-    "archived": "diarsipkan",
+# Every central status in words (keyed by member; looked up by any status string).
+STATUS_LABELS: dict[str, str] = {
+    CentralStatus.RECEIVED: "diterima, belum diverifikasi",
+    CentralStatus.VERIFIED: "sudah diverifikasi",
+    CentralStatus.DISPOSITIONED: "sudah didisposisikan ke instansi berwenang",
+    CentralStatus.IN_PROGRESS: "sedang ditindaklanjuti",
+    CentralStatus.COMPLETED: "selesai ditindaklanjuti",
+    CentralStatus.CLOSED: "ditutup",
+    CentralStatus.RETURNED: "dikembalikan karena di luar kewenangan instansi, sedang dialihkan",
+    CentralStatus.ARCHIVED: "diarsipkan",
 }
 
 
@@ -44,9 +46,9 @@ def recipient_hash(key: str | None) -> str | None:
 
 
 # What a report is before the central has it: told to a citizen asking for its status.
-LOCAL_LABELS = {
-    "queued": "sedang diteruskan ke LAPOR!",
-    "dead": "tertahan, sedang diperiksa petugas",
+LOCAL_LABELS: dict[str, str] = {
+    ReportState.QUEUED: "sedang diteruskan ke LAPOR!",
+    ReportState.DEAD: "tertahan, sedang diperiksa petugas",
 }
 
 
@@ -95,7 +97,7 @@ class ReplyTemplates:
             "agency": "contoh",
             "agency_name": "Contoh",
             "kind": "pengaduan",
-            "status": "verified",
+            "status": CentralStatus.VERIFIED,
             "status_label": "diverifikasi",
             "note": None,
             "text": "contoh",
@@ -279,7 +281,7 @@ class ReplyQueue:
             channel=channel,
             event=event,
             text=text,
-            state="pending" if self.can_reply(channel, reply_to) else "manual",
+            state=ReplyState.PENDING if self.can_reply(channel, reply_to) else ReplyState.MANUAL,
             next_attempt_at=utcnow(),
             reply_to=dict(reply_to),
             recipient=None,
@@ -296,7 +298,7 @@ class ReplyQueue:
         self,
         session: Session,
         report: Report,
-        status: str,
+        status: CentralStatus,
         at: str,
         agency: str | None,
         note: str | None,
@@ -331,8 +333,8 @@ class ReplyQueue:
             report,
             f"completion:{response_id}",
             "completion",
-            status="completed",
-            status_label=STATUS_LABELS["completed"],
+            status=CentralStatus.COMPLETED,
+            status_label=STATUS_LABELS[CentralStatus.COMPLETED],
             agency=agency,
             text=text,
             note=note,

@@ -8,6 +8,10 @@ agency response. A `returned` status sends the report one level up the agency tr
 through the contract's `reroute` call, so the tracking id stays the same. Both a reroute and
 the central moving a report to another configured agency are recorded as training rows
 (store.training), so the routing model can learn from them.
+
+Statuses are read here, at the boundary, as `CentralStatus`: one outside the contract (a
+newer central) is logged as a warning and recorded nowhere; the report keeps its last known
+status, and the rest of the item (other history entries, agency responses) still applies.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from forwarder.targets.lapor import LaporClient
 from forwarder.worker import apply_routing
 from normalizer.report import Routing
 from store.models import ForwardItem, Report, SyncState, TimelineEvent
-from store.states import ForwardAction
+from store.states import CorrectionSource, ForwardAction
 from store.timeline import central_key, record_central_status, record_event
 from store.training import record_correction
+from vocabulary.central import CentralStatus
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,18 @@ def _parse_time(value: str) -> dt.datetime:
 
 def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _status(value: Any, report_id: str) -> CentralStatus | None:
+    """The contract's status, or None (logged) for a value outside it."""
+    status = CentralStatus.parse(value)
+    if status is None:
+        log.warning(
+            "report %s: the central sent status %r, which the contract does not know; ignored",
+            report_id,
+            str(value)[:40],
+        )
+    return status
 
 
 class StatusSync:
@@ -116,7 +133,7 @@ class StatusSync:
         if report.tracking_id is None:
             return None
         updated_at = _parse_time(str(item["updated_at"]))
-        status = str(item["status"])
+        status = _status(item["status"], report.id)
         changed = self._record_history(session, report, item)
         responses = [
             r
@@ -124,14 +141,16 @@ class StatusSync:
             if self._new_response(session, report.id, str(r["id"]))
         ]
         told: str | None = None  # a response told within the completion message
-        if status != report.central_status and (
-            report.central_updated_at is None or updated_at >= report.central_updated_at
+        if (
+            status is not None
+            and status != report.central_status
+            and (report.central_updated_at is None or updated_at >= report.central_updated_at)
         ):
             changed = True
             report.central_status = status
             report.central_updated_at = updated_at
-            told = self._tell_status(session, report, item, responses, _iso(updated_at))
-            if status == "returned":
+            told = self._tell_status(session, report, item, status, responses, _iso(updated_at))
+            if status == CentralStatus.RETURNED:
                 self._reroute(session, report, item.get("agency"))
             else:
                 self._note_central_move(session, report, item.get("agency"))
@@ -162,6 +181,7 @@ class StatusSync:
         session: Session,
         report: Report,
         item: dict[str, Any],
+        status: CentralStatus,
         responses: list[dict[str, Any]],
         at: str,
     ) -> str | None:
@@ -171,9 +191,8 @@ class StatusSync:
         completion carrying that response (issue 12.6); a response told before is not
         repeated, and one that comes later is told on its own.
         """
-        status = str(item["status"])
         note = self._latest_note(item, status)
-        if status == "completed" and responses:
+        if status == CentralStatus.COMPLETED and responses:
             latest = responses[-1]
             self.replies.completed(
                 session,
@@ -191,10 +210,12 @@ class StatusSync:
     def _record_history(session: Session, report: Report, item: dict[str, Any]) -> bool:
         """Record each history entry not recorded yet, in order; whether any was new.
 
-        A feed item without a history counts as one entry: its status at `updated_at`.
-        Status events recorded before entries carried their key (by the sync of an older
-        version, stamped with the time it saw them) cover everything up to the report's
-        `central_updated_at`: entries up to then are not recorded a second time.
+        A feed item without a history counts as one entry: its status at `updated_at`; an
+        entry without its own time (the contract requires one) is taken at `updated_at` too,
+        so one off-contract entry never stops the pass. Status events recorded before entries
+        carried their key (by the sync of an older version, stamped with the time it saw them)
+        cover everything up to the report's `central_updated_at`: entries up to then are not
+        recorded a second time.
         """
         history = item.get("history") or [
             {"status": item["status"], "at": item["updated_at"], "agency": item.get("agency")}
@@ -210,7 +231,10 @@ class StatusSync:
         )
         new = False
         for entry in history:
-            status, at = str(entry["status"]), _parse_time(str(entry["at"]))
+            when = entry.get("at") or item["updated_at"]
+            status, at = _status(entry["status"], report.id), _parse_time(str(when))
+            if status is None:
+                continue
             key = central_key(status, at)
             if key in seen or (legacy_until is not None and at <= legacy_until):
                 continue
@@ -230,10 +254,10 @@ class StatusSync:
     def _note_central_move(self, session: Session, report: Report, agency: str | None) -> None:
         """The central handed the report to another configured agency: a training row."""
         if agency and agency != report.agency and agency in self.router.parents:
-            record_correction(session, report, agency, source="central")
+            record_correction(session, report, agency, CorrectionSource.CENTRAL)
 
     @staticmethod
-    def _latest_note(item: dict[str, Any], status: str) -> str | None:
+    def _latest_note(item: dict[str, Any], status: CentralStatus) -> str | None:
         for entry in reversed(item.get("history") or []):
             if entry.get("status") == status:
                 note = entry.get("note")
@@ -257,7 +281,7 @@ class StatusSync:
             record_event(session, report.id, "reroute_impossible", reason=str(exc))
             log.error("report %s returned at the top of the agency tree: %s", report.id, exc)
             return
-        record_correction(session, report, routing.agency, source="reroute")
+        record_correction(session, report, routing.agency, CorrectionSource.REROUTE)
         apply_routing(report, routing)
         record_event(
             session,

@@ -206,6 +206,11 @@ class Forwarder(ClaimLoop[ForwardCall]):
         if action == ForwardAction.SUBMIT and receipt is not None:
             report.tracking_id = receipt.tracking_id
             report.central_status = receipt.status
+            if receipt.status is None:
+                log.warning(
+                    "report %s: the central's receipt has a status the contract does not know",
+                    report.id,
+                )
             report.state = ReportState.SUBMITTED
             record_event(
                 session,

@@ -72,18 +72,8 @@ class ChatFlow:
         self.templates = templates
         self.attachments = attachments  # where an expired conversation's photos are read back
         self.titles = self._titles()
-        for name in (
-            "kind",
-            "describe",
-            "location",
-            "photos",
-            "photo_saved",
-            "privacy",
-            "confirm",
-            "done",
-            "cancelled",
-            "stale",
-        ):  # a broken edit fails at start
+        prompts = [*machine.ConversationStep, "photo_saved", "done", "cancelled", "stale"]
+        for name in prompts:  # a broken edit fails at start
             self._render(name, {"attachments": []}, again=True)
 
     def _titles(self) -> dict[str, str]:
@@ -184,7 +174,7 @@ class ChatFlow:
             id=str(ULID()),
             channel=adapter.name,
             chat=chat,
-            step="kind",
+            step=machine.ConversationStep.KIND,
             data={"attachments": []},
             reply_to=dict(draft.reply_to),
             turns=0,

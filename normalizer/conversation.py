@@ -9,7 +9,9 @@ gateway keeps the state in the database and sends the prompts.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from vocabulary.kinds import KIND_NAMES
@@ -45,6 +47,17 @@ MAX_TURNS = 40  # an auto-responder cannot keep a conversation going for ever
 MAX_PHOTOS = 5
 
 
+class ConversationStep(StrEnum):
+    """The question a conversation waits for an answer to (kept in `conversations.step`)."""
+
+    KIND = "kind"
+    DESCRIBE = "describe"
+    LOCATION = "location"
+    PHOTOS = "photos"
+    PRIVACY = "privacy"
+    CONFIRM = "confirm"
+
+
 @dataclass(frozen=True)
 class ChatInput:
     """One citizen message as the machine sees it."""
@@ -61,7 +74,7 @@ class ChatInput:
 class Turn:
     """What one message did: the next step (None: the conversation is over) and the prompt."""
 
-    step: str | None
+    step: ConversationStep | None
     data: dict[str, Any]
     prompt: str  # template name without the `chat_` prefix
     choices: tuple[str, ...] = ()  # choice ids; titles come from the admin's templates
@@ -84,36 +97,34 @@ def is_cancel(text: str) -> bool:
 
 
 KIND_CHOICES = tuple(f"kind:{k}" for k in KIND_NAMES)
-STEP_CHOICES: dict[str, tuple[str, ...]] = {
-    "kind": KIND_CHOICES,
-    "describe": (),
-    "location": ("skip",),
-    "photos": ("done",),
-    "privacy": tuple(f"privacy:{p}" for p in PRIVACY),
-    "confirm": ("confirm:send", "confirm:cancel"),
+STEP_CHOICES: dict[ConversationStep, tuple[str, ...]] = {
+    ConversationStep.KIND: KIND_CHOICES,
+    ConversationStep.DESCRIBE: (),
+    ConversationStep.LOCATION: ("skip",),
+    ConversationStep.PHOTOS: ("done",),
+    ConversationStep.PRIVACY: tuple(f"privacy:{p}" for p in PRIVACY),
+    ConversationStep.CONFIRM: ("confirm:send", "confirm:cancel"),
 }
 
 
 def begin() -> Turn:
     """A new conversation: ask for the kind."""
-    return Turn("kind", {"attachments": []}, "kind", STEP_CHOICES["kind"])
+    step = ConversationStep.KIND
+    return Turn(step, {"attachments": []}, step.value, STEP_CHOICES[step])
 
 
-def ask(step: str, data: dict[str, Any], *, again: bool = False) -> Turn:
-    """The prompt of a step."""
-    return Turn(step, data, step, STEP_CHOICES[step], again=again)
+def ask(step: ConversationStep, data: dict[str, Any], *, again: bool = False) -> Turn:
+    """The prompt of a step (its template is named as the step)."""
+    return Turn(step, data, step.value, STEP_CHOICES[step], again=again)
 
 
-def advance(step: str, data: dict[str, Any], given: ChatInput) -> Turn:
+def advance(step: ConversationStep, data: dict[str, Any], given: ChatInput) -> Turn:
     """One turn from `step` with the collected `data` and the citizen's input."""
     data = {**data, "attachments": list(data.get("attachments") or [])}
     data["turns"] = int(data.get("turns") or 0) + 1
     if data["turns"] > MAX_TURNS:
         return Turn(None, data, "cancelled")
-    handler = _HANDLERS.get(step)
-    if handler is None:
-        return begin()
-    return handler(data, given, _word(given.choice or given.text))
+    return _HANDLERS[step](data, given, _word(given.choice or given.text))
 
 
 def _kind(data: dict[str, Any], given: ChatInput, word: str) -> Turn:
@@ -122,21 +133,21 @@ def _kind(data: dict[str, Any], given: ChatInput, word: str) -> Turn:
     kind = kind or next((k for k in KIND_NAMES if word in (k, k.replace("_", " "))), None)
     if kind in KIND_NAMES:
         data["kind"] = kind
-        return ask("describe", data)
+        return ask(ConversationStep.DESCRIBE, data)
     if not given.choice and len(given.text.strip()) >= 20:
         # The citizen skipped ahead and wrote the complaint: take it, let the kind be guessed.
         data["body"] = given.text.strip()
-        return ask("location", data)
-    return ask("kind", data, again=True)
+        return ask(ConversationStep.LOCATION, data)
+    return ask(ConversationStep.KIND, data, again=True)
 
 
 def _describe(data: dict[str, Any], given: ChatInput, word: str) -> Turn:
     data["attachments"] += given.attachments[:MAX_PHOTOS]
     text = "" if given.choice else given.text.strip()
     if len(text) < MIN_DESCRIPTION or text.startswith("[Pesan tanpa teks"):
-        return ask("describe", data, again=True)
+        return ask(ConversationStep.DESCRIBE, data, again=True)
     data["body"] = text
-    return ask("location", data)
+    return ask(ConversationStep.LOCATION, data)
 
 
 def _location(data: dict[str, Any], given: ChatInput, word: str) -> Turn:
@@ -147,18 +158,19 @@ def _location(data: dict[str, Any], given: ChatInput, word: str) -> Turn:
     elif given.text.strip() and not given.choice and not given.attachments:
         data["location_text"] = given.text.strip()
     else:
-        return ask("location", data, again=True)
-    return ask("photos", data)
+        return ask(ConversationStep.LOCATION, data, again=True)
+    return ask(ConversationStep.PHOTOS, data)
 
 
 def _photos(data: dict[str, Any], given: ChatInput, word: str) -> Turn:
     if given.attachments:
         room = MAX_PHOTOS - len(data["attachments"])
         data["attachments"] += given.attachments[: max(room, 0)]
-        return Turn("photos", data, "photo_saved", STEP_CHOICES["photos"])
+        step = ConversationStep.PHOTOS
+        return Turn(step, data, "photo_saved", STEP_CHOICES[step])
     if word == "done" or word in DONE_WORDS or word in SKIP_WORDS:
-        return ask("privacy", data)
-    return ask("photos", data, again=True)
+        return ask(ConversationStep.PRIVACY, data)
+    return ask(ConversationStep.PHOTOS, data, again=True)
 
 
 def _privacy(data: dict[str, Any], given: ChatInput, word: str) -> Turn:
@@ -166,10 +178,10 @@ def _privacy(data: dict[str, Any], given: ChatInput, word: str) -> Turn:
     numbered = {str(i + 1): p for i, p in enumerate(PRIVACY)}
     choice = numbered.get(choice, choice)
     if choice not in PRIVACY:
-        return ask("privacy", data, again=True)
+        return ask(ConversationStep.PRIVACY, data, again=True)
     data["anonymous"] = choice == "anonim"
     data["confidential"] = choice == "rahasia" or data.get("kind") == "whistleblowing"
-    return ask("confirm", data)
+    return ask(ConversationStep.CONFIRM, data)
 
 
 def _confirm(data: dict[str, Any], given: ChatInput, word: str) -> Turn:
@@ -177,14 +189,14 @@ def _confirm(data: dict[str, Any], given: ChatInput, word: str) -> Turn:
         return Turn(None, data, "done", complete=True)
     if word == "confirm:cancel":
         return Turn(None, data, "cancelled")
-    return ask("confirm", data, again=True)
+    return ask(ConversationStep.CONFIRM, data, again=True)
 
 
-_HANDLERS = {
-    "kind": _kind,
-    "describe": _describe,
-    "location": _location,
-    "photos": _photos,
-    "privacy": _privacy,
-    "confirm": _confirm,
+_HANDLERS: dict[ConversationStep, Callable[[dict[str, Any], ChatInput, str], Turn]] = {
+    ConversationStep.KIND: _kind,
+    ConversationStep.DESCRIBE: _describe,
+    ConversationStep.LOCATION: _location,
+    ConversationStep.PHOTOS: _photos,
+    ConversationStep.PRIVACY: _privacy,
+    ConversationStep.CONFIRM: _confirm,
 }

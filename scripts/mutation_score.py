@@ -16,9 +16,18 @@ from pathlib import Path
 STATS = Path("mutants") / "mutmut-cicd-stats.json"
 
 
-def killed_share(stats: dict[str, int]) -> float:
-    """Killed (and timed-out) mutants as a percentage of the mutants that were tried."""
+def not_checked(stats: dict[str, int]) -> int:
+    """Mutants an interrupted run has not tried yet (the export has no field for them)."""
+    tried = ("killed", "survived", "no_tests", "skipped", "suspicious", "timeout", "segfault")
+    done = sum(stats.get(key, 0) for key in (*tried, "check_was_interrupted_by_user"))
+    return max(stats["total"] - done, 0)
+
+
+def killed_share(stats: dict[str, int], *, checked_only: bool = False) -> float:
+    """Killed (and timed-out) mutants as a percentage of all mutants, or of those tried."""
     tried = stats["total"] - stats.get("skipped", 0)
+    if checked_only:
+        tried -= not_checked(stats)
     caught = stats["killed"] + stats.get("timeout", 0)
     return 100.0 * caught / tried if tried else 0.0
 
@@ -34,12 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError:
         print(f"{args.stats} is missing: run `mutmut run` and `mutmut export-cicd-stats` first")
         return 2
-    share = killed_share(stats)
+    share, waiting = killed_share(stats), not_checked(stats)
     print(
         "mutants: {total} total, {killed} killed, {survived} survived, {timeout} timeout,"
         " {no_tests} without a test, {suspicious} suspicious, {skipped} skipped".format(**stats)
+        + f", {waiting} not checked yet"
     )
     print(f"killed share: {share:.1f}%")
+    if waiting:
+        checked = killed_share(stats, checked_only=True)
+        print(f"of the mutants checked so far: {checked:.1f}% (the run is not finished)")
     if share < args.fail_under:
         print(f"under the target of {args.fail_under:.0f}%")
         return 1

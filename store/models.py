@@ -21,7 +21,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from normalizer.conversation import ConversationStep
 from store.states import (
+    CorrectionSource,
     ForwardAction,
     ForwardState,
     InboundState,
@@ -30,6 +32,9 @@ from store.states import (
     Role,
     StrEnumType,
 )
+from vocabulary.central import CentralStatus
+from vocabulary.deliveries import DeliveryStatus
+from vocabulary.holds import HoldReason
 from vocabulary.kinds import Kind
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
@@ -94,7 +99,7 @@ class InboundMessage(Base):
     raw: Mapped[dict[str, Any]] = mapped_column(JsonType)
     report_id: Mapped[str | None] = mapped_column(String(32))
     # Why a message was held back (auto-reply, bounce, empty, mailing list...).
-    hold_reason: Mapped[str | None] = mapped_column(String(64))
+    hold_reason: Mapped[HoldReason | None] = mapped_column(StrEnumType(HoldReason, 64))
     # sha256 of the request that brought it (webhooks): a repeat of the key with another
     # body is not the same message, and is not answered with this one's report id.
     fingerprint: Mapped[str | None] = mapped_column(String(64))
@@ -122,7 +127,7 @@ class Report(Base):
     reply_to: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
     state: Mapped[ReportState] = mapped_column(StrEnumType(ReportState), default=ReportState.QUEUED)
     tracking_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    central_status: Mapped[str | None] = mapped_column(String(32))
+    central_status: Mapped[CentralStatus | None] = mapped_column(StrEnumType(CentralStatus, 32))
     central_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # The citizen's private status link (/s/<token>); kept plain, see store/status_tokens.py.
     status_token: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -187,8 +192,8 @@ class ReplyItem(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Buttons offered with the text (guided conversation): [[id, title], ...].
     choices: Mapped[list[list[str]] | None] = mapped_column(JsonType)
-    # What the provider said after sending (WhatsApp statuses): sent|delivered|read|failed.
-    delivery_status: Mapped[str | None] = mapped_column(String(16))
+    # What the provider said after sending (WhatsApp statuses).
+    delivery_status: Mapped[DeliveryStatus | None] = mapped_column(StrEnumType(DeliveryStatus))
     delivery_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     delivery_error: Mapped[str | None] = mapped_column(Text)
     # The provider said the free-form window was closed (WhatsApp 131047): the reply goes
@@ -257,7 +262,7 @@ class Conversation(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel: Mapped[str] = mapped_column(String(64))
     chat: Mapped[str] = mapped_column(String(64))
-    step: Mapped[str] = mapped_column(String(32))
+    step: Mapped[ConversationStep] = mapped_column(StrEnumType(ConversationStep, 32))
     data: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     reply_to: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
     turns: Mapped[int] = mapped_column(Integer, default=0)
@@ -282,7 +287,7 @@ class TrainingRow(Base):
     text: Mapped[str] = mapped_column(Text)
     agency: Mapped[str] = mapped_column(String(64))
     previous_agency: Mapped[str | None] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(String(16))  # reroute | central | admin
+    source: Mapped[CorrectionSource] = mapped_column(StrEnumType(CorrectionSource))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

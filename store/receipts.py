@@ -1,6 +1,6 @@
 """Delivery statuses of replies we sent, recorded on their reply rows (never reports).
 
-Providers report `sent`, `delivered`, `read` or `failed`, possibly out of order and more
+Providers report a `DeliveryStatus`, possibly out of order and more
 than once; a status only ever moves forward (a late `delivered` does not undo `read`), and
 `failed` is final. A report's timeline notes when its citizen received and read a reply.
 
@@ -20,15 +20,17 @@ from sqlalchemy.orm import Session
 from adapters.base import DeliveryReceipt
 from store.models import ReplyItem, TimelineEvent, utcnow
 from store.states import ReplyState
+from vocabulary.deliveries import DELIVERY_RANK, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
-RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+# A timeline notes these on the report; `sent` is what the reply row already says.
+NOTED = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.READ, DeliveryStatus.FAILED})
 
 
 def record_receipts(session: Session, channel: str, receipts: Sequence[DeliveryReceipt]) -> int:
     """Apply statuses to the channel's reply rows; returns how many rows moved."""
-    ids = list({r.provider_id for r in receipts if r.status in RANK})
+    ids = list({r.provider_id for r in receipts})
     if not ids:
         return 0
     rows = {
@@ -38,17 +40,17 @@ def record_receipts(session: Session, channel: str, receipts: Sequence[DeliveryR
         )
     }
     moved = 0
-    for receipt in sorted(receipts, key=lambda r: (r.at, RANK.get(r.status, 0))):
+    for receipt in sorted(receipts, key=lambda r: (r.at, _rank(r.status))):
         item = rows.get(receipt.provider_id)
-        if item is None or receipt.status not in RANK:
-            continue
-        if RANK[receipt.status] <= RANK.get(item.delivery_status or "", 0):
+        if item is None or _rank(receipt.status) <= _rank(item.delivery_status):
             continue
         item.delivery_status, item.delivery_at = receipt.status, receipt.at
         item.delivery_error = receipt.error
         moved += 1
-        again = receipt.status == "failed" and receipt.window_closed and _send_again(item)
-        if item.report_id and receipt.status in ("delivered", "read", "failed"):
+        again = (
+            receipt.status == DeliveryStatus.FAILED and receipt.window_closed and _send_again(item)
+        )
+        if item.report_id and receipt.status in NOTED:
             detail: dict[str, str] = {"reply_id": item.id, "event": item.event}
             if receipt.error:
                 detail["error"] = receipt.error
@@ -63,6 +65,10 @@ def record_receipts(session: Session, channel: str, receipts: Sequence[DeliveryR
                 )
             )
     return moved
+
+
+def _rank(status: DeliveryStatus | None) -> int:
+    return DELIVERY_RANK[status] if status else 0
 
 
 def _send_again(item: ReplyItem) -> bool:

@@ -15,18 +15,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import DateTime, and_, or_, select, type_coerce
+from sqlalchemy import String, and_, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from store.models import Report, SyncState, TimelineEvent
 from store.states import ReportState
+from vocabulary.central import CentralStatus
 
 CLOCK_EVENTS = ("status", "forwarded")
-FINAL_STATUSES = ("closed", "archived")
+FINAL_STATUSES = (CentralStatus.CLOSED, CentralStatus.ARCHIVED)
 WATCH_KEY = "sla.watch"
 
 
-@dataclass(frozen=True, slots=True)
+# Plain slotted dataclasses, not frozen: a frozen one's __init__ sets every field through
+# object.__setattr__, 0.35 s of the ~430,000 made for 100,000 reports. Nothing mutates them.
+@dataclass(slots=True)
 class StatusEvent:
     """One status the central reported: which, when (the central's time), for which agency."""
 
@@ -35,7 +38,7 @@ class StatusEvent:
     agency: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReportTimeline:
     """A report as the clocks see it."""
 
@@ -48,7 +51,14 @@ class ReportTimeline:
     statuses: tuple[StatusEvent, ...]
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
+def _aware(moment: str | dt.datetime) -> dt.datetime:
+    """A raw time column's value as an aware datetime.
+
+    SQLite's UTC text (`2026-11-30 19:30:05.123456`) is parsed with its zone in one C call;
+    the driver's aware datetime (PostgreSQL) is kept as it is.
+    """
+    if isinstance(moment, str):
+        return dt.datetime.fromisoformat(moment + "+00:00")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
@@ -70,11 +80,12 @@ def iter_timelines(
     """
     status = TimelineEvent.detail["status"].as_string()
     event_agency = TimelineEvent.detail["agency"].as_string()
-    # The driver's datetimes as they come (aware on PostgreSQL, naive UTC on SQLite), made
-    # aware below only where needed: UTCDateTime's per-value conversion is a third of the
-    # time over 100,000 reports.
-    created = type_coerce(Report.created_at, DateTime(timezone=True))
-    event_at = type_coerce(TimelineEvent.at, DateTime(timezone=True))
+    # The driver's values as they come (aware datetimes on PostgreSQL, UTC text on SQLite),
+    # made aware datetimes below: UTCDateTime's per-value conversion, or even SQLite's
+    # text-to-datetime processor plus a replace(), is a third of the time over 100,000
+    # reports.
+    created = type_coerce(Report.created_at, String)
+    event_at = type_coerce(TimelineEvent.at, String)
     stmt = (
         select(
             Report.id,

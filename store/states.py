@@ -62,6 +62,14 @@ class ReplyState(StrEnum):
     LIMITED = "limited"  # held: the recipient reached the per-recipient reply limit
 
 
+class CorrectionSource(StrEnum):
+    """Who moved a report to another agency (a training row of the routing model)."""
+
+    REROUTE = "reroute"  # the central returned it; the gateway sent it one level up
+    CENTRAL = "central"  # the central moved it to another configured agency
+    ADMIN = "admin"  # an admin corrected the agency in the console
+
+
 class Role(StrEnum):
     """What a console account may do."""
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import TimelineEvent, utcnow
+from vocabulary.central import CentralStatus
 
 
 def record_event(session: Session, report_id: str, event: str, **detail: Any) -> TimelineEvent:
@@ -27,7 +28,7 @@ def record_central_status(
     session: Session,
     report_id: str,
     *,
-    status: str,
+    status: CentralStatus,
     at: dt.datetime,
     agency: str | None,
     note: str | None,

@@ -2,7 +2,7 @@
 
 Callers own the session (STYLE.md): the status sync records a reroute or the central's own
 move of a report, the admin console records an admin's correction through
-`record_correction(session, report, agency, source="admin")`. `history_rows` gives the
+`record_correction(session, report, agency, CorrectionSource.ADMIN)`. `history_rows` gives the
 pemda's history (text with personal data removed, final agency) for `routing export-history`.
 """
 
@@ -18,11 +18,19 @@ from sqlalchemy.orm import Session
 
 from normalizer.redact import replace_personal_data
 from store.models import Report, TrainingRow, utcnow
+from store.states import CorrectionSource
 from store.timeline import record_event
+from vocabulary.central import CentralStatus
 
-SOURCES: Final = ("reroute", "central", "admin")
 # Central statuses that mean the agency took the report on (it did not bounce it).
-ACCEPTED_STATUSES: Final = frozenset({"dispositioned", "in_progress", "completed", "closed"})
+ACCEPTED_STATUSES: Final = frozenset(
+    {
+        CentralStatus.DISPOSITIONED,
+        CentralStatus.IN_PROGRESS,
+        CentralStatus.COMPLETED,
+        CentralStatus.CLOSED,
+    }
+)
 
 
 def report_text(report: Report) -> str:
@@ -33,14 +41,15 @@ def report_text(report: Report) -> str:
 
 
 def record_correction(
-    session: Session, report: Report, agency: str, source: str = "admin"
+    session: Session,
+    report: Report,
+    agency: str,
+    source: CorrectionSource = CorrectionSource.ADMIN,
 ) -> TrainingRow:
     """Record that `report` belongs to `agency` (a later correction replaces an earlier one).
 
-    Also noted on the report's timeline (`agency_corrected`). `source` is one of SOURCES.
+    Also noted on the report's timeline (`agency_corrected`).
     """
-    if source not in SOURCES:
-        raise ValueError(f"source must be one of {', '.join(SOURCES)}")
     row = session.scalar(select(TrainingRow).where(TrainingRow.report_id == report.id))
     previous = report.agency if row is None else row.agency
     if row is None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vocabulary.errors import PayloadInvalid
+from vocabulary.holds import HoldReason
 
 
 @dataclass
@@ -81,5 +82,5 @@ class RawMessage:
     received_at: dt.datetime
     raw: dict[str, Any]
     draft: MessageDraft
-    hold: str | None = None
+    hold: HoldReason | None = None
     problem: PayloadInvalid | None = None

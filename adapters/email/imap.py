@@ -32,6 +32,7 @@ from adapters.email.smtp import SmtpSettings, SmtpTls, build_reply, reply_messag
 from vocabulary.drafts import RawMessage
 from vocabulary.durations import Duration
 from vocabulary.errors import AdapterUnavailable, SendError
+from vocabulary.holds import HoldReason
 
 log = logging.getLogger(__name__)
 Cursor = dict[str, dict[str, int]]
@@ -50,7 +51,6 @@ class _NoProtocolTrace(logging.Filter):
 _TRACE_LOGGER = logging.getLogger("imapclient.imaplib")
 if not any(isinstance(f, _NoProtocolTrace) for f in _TRACE_LOGGER.filters):
     _TRACE_LOGGER.addFilter(_NoProtocolTrace())
-HOLD_TOO_LARGE = "too_large"
 
 
 def _is_loopback(host: str) -> bool:
@@ -252,7 +252,7 @@ class ImapAdapter(Adapter[ImapOptions]):
         message = parse_email(
             bytes(item[b"BODY[HEADER]"]), at, self.limits, {**extra, "headers_only": True}
         )
-        message.hold = HOLD_TOO_LARGE
+        message.hold = HoldReason.TOO_LARGE
         message.draft.notes.append(
             f"pesan lebih besar dari `max_message_bytes`"
             f" ({self.options.max_message_bytes}); hanya header-nya yang dibaca, pesan"

@@ -1,6 +1,6 @@
 """Recognise mail no citizen wrote: auto-replies, bounces, list and bulk mail.
 
-Such a message is not lost: it is held (`RawMessage.hold` = one of the reasons below) and the
+Such a message is not lost: it is held (`RawMessage.hold`, a `HoldReason`) and the
 gateway keeps it in quarantine, visible and releasable. Answering it could start a mail loop
 (an out-of-office answering our acknowledgement answering it...), so it is never answered.
 
@@ -13,14 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from email.message import EmailMessage
-from typing import Final
 
-HOLD_AUTO_REPLY: Final = "auto_reply"
-HOLD_BOUNCE: Final = "bounce"
-HOLD_MAILING_LIST: Final = "mailing_list"
-HOLD_BULK: Final = "bulk"
-HOLD_EMPTY: Final = "empty"
-HOLD_UNREADABLE: Final = "unreadable"
+from vocabulary.holds import HoldReason
 
 # Local parts and display names only machines send from: MTAs (RFC 5321 section 4.5.1
 # postmaster, Sendmail/Postfix/Exim MAILER-DAEMON), Exchange's own sender, webmail NDRs.
@@ -192,33 +186,33 @@ def hold_reason(
     sender: str | None,
     subject: str,
     sender_name: str | None = None,
-) -> str | None:
+) -> HoldReason | None:
     """Why this message must be held rather than reported, or None for a citizen's mail.
 
     `header` reads one decoded header (None when absent) without ever raising; `sender` is
     the From address, `sender_name` its display name, `subject` the decoded subject.
     """
     if _is_bounce(message, header, sender, sender_name, subject):
-        return HOLD_BOUNCE
+        return HoldReason.BOUNCE
     if message.get_content_type() == "multipart/report" or _is_feedback_report(message):
-        return HOLD_AUTO_REPLY  # read receipts (disposition-notification), abuse reports
+        return HoldReason.AUTO_REPLY  # read receipts (disposition-notification), abuse reports
     if _auto_submitted(header):
-        return HOLD_AUTO_REPLY
+        return HoldReason.AUTO_REPLY
     if any(header(name) is not None for name in _AUTOREPLY_FLAGS):
-        return HOLD_AUTO_REPLY
+        return HoldReason.AUTO_REPLY
     if any(header(name) is not None for name in _MACHINE_FLAGS):
-        return HOLD_AUTO_REPLY
+        return HoldReason.AUTO_REPLY
     if _AUTO_SUBJECT.match(subject):
-        return HOLD_AUTO_REPLY
+        return HoldReason.AUTO_REPLY
     return _list_reason(header)
 
 
-def _list_reason(header: Callable[[str], str | None]) -> str | None:
+def _list_reason(header: Callable[[str], str | None]) -> HoldReason | None:
     precedence = (header("precedence") or "").strip().lower()
     if precedence == "list":
-        return HOLD_MAILING_LIST
+        return HoldReason.MAILING_LIST
     if precedence in ("bulk", "junk"):
-        return HOLD_BULK
+        return HoldReason.BULK
     if any(header(name) is not None for name in _LIST_HEADERS):
-        return HOLD_MAILING_LIST
+        return HoldReason.MAILING_LIST
     return None

@@ -32,10 +32,11 @@ from pathlib import PurePosixPath
 from typing import Any, Final
 
 from adapters.email.charsets import decode_bytes, decode_words, fix_surrogates
-from adapters.email.loops import HOLD_EMPTY, HOLD_UNREADABLE, hold_reason
+from adapters.email.loops import hold_reason
 from adapters.email.quotes import strip_quotes
 from normalizer.text import clean_text, html_to_text, looks_like_html
 from vocabulary.drafts import AttachmentData, MessageDraft, RawMessage
+from vocabulary.holds import HoldReason
 
 DEFAULT_FORBIDDEN: Final = (
     ".exe",
@@ -389,7 +390,7 @@ def parse_email(
             received_at,
             _raw_record(raw, None, extra_raw or {}),
             draft,
-            hold=HOLD_UNREADABLE,
+            hold=HoldReason.UNREADABLE,
         )
 
 
@@ -433,7 +434,7 @@ def _parse(
             body = title
             notes.append("pesan tanpa teks; subjeknya dipakai sebagai teks")
         else:
-            hold = HOLD_EMPTY
+            hold = HoldReason.EMPTY
 
     refs = list(
         dict.fromkeys(

@@ -34,8 +34,10 @@ from adapters.meta.graph import (
     window_open,
 )
 from adapters.sms.grammar import Grammar
+from vocabulary.deliveries import DeliveryStatus
 from vocabulary.drafts import MessageDraft, RawMessage
 from vocabulary.errors import Ignored, SendError
+from vocabulary.holds import HoldReason
 
 TYPES = {"image": "image/jpeg", "video": "video/mp4", "audio": "audio/mpeg", "file": ""}
 
@@ -76,7 +78,7 @@ class MessengerAdapter(MetaAdapter[MessengerOptions]):
                 if isinstance(delivery, dict):
                     at = timestamp(delivery.get("watermark"), request.received_at)
                     result.receipts += [
-                        DeliveryReceipt(str(mid), "delivered", at)
+                        DeliveryReceipt(str(mid), DeliveryStatus.DELIVERED, at)
                         for mid in delivery.get("mids") or []
                     ]
                     continue
@@ -125,7 +127,8 @@ class MessengerAdapter(MetaAdapter[MessengerOptions]):
             elif draft.lat is not None:
                 draft.body = LOCATION_ONLY_BODY.format(place=f"{draft.lat}, {draft.lon}")
         raw = {"event": event, "media": media}
-        return RawMessage(mid, at, raw, draft, hold=None if draft.body.strip() else "empty")
+        hold = None if draft.body.strip() else HoldReason.EMPTY
+        return RawMessage(mid, at, raw, draft, hold=hold)
 
     @staticmethod
     def _attachments(items: Any, draft: MessageDraft) -> list[dict[str, Any]]:

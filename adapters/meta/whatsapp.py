@@ -37,9 +37,11 @@ from adapters.meta.graph import (
 )
 from adapters.sms.grammar import DEFAULT_TRACKING_PATTERN, Grammar
 from normalizer.phone import to_e164
+from vocabulary.deliveries import DeliveryStatus
 from vocabulary.drafts import MessageDraft, RawMessage
 from vocabulary.durations import Duration
 from vocabulary.errors import Ignored, SendError
+from vocabulary.holds import HoldReason
 
 MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
 DEFAULT_TYPES = {
@@ -153,9 +155,9 @@ class WhatsAppCloudAdapter(MetaAdapter[WhatsAppOptions]):
                     place=draft.location_text or f"{draft.lat}, {draft.lon}"
                 )
         raw = {"message": item, "media": media}
-        hold = "empty" if not draft.body.strip() else None
+        hold = HoldReason.EMPTY if not draft.body.strip() else None
         if kind == "unsupported":
-            hold = "unsupported"
+            hold = HoldReason.UNSUPPORTED
         return RawMessage(wamid, at, raw, draft, hold=hold)
 
     def fetch_one(self, media: Mapping[str, Any], timeout: float) -> bytes:
@@ -299,7 +301,10 @@ def _media(item: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 def _receipts(statuses: list[Any], received_at: dt.datetime) -> list[DeliveryReceipt]:
     found = []
     for status in statuses:
-        if not isinstance(status, dict) or not status.get("id") or not status.get("status"):
+        if not isinstance(status, dict) or not status.get("id"):
+            continue
+        state = DeliveryStatus.parse(status.get("status"))
+        if state is None:  # a status we do not track (`deleted`, `warning`...)
             continue
         errors = _list(status.get("errors"))
         error, code = None, None
@@ -309,7 +314,7 @@ def _receipts(statuses: list[Any], received_at: dt.datetime) -> list[DeliveryRec
         found.append(
             DeliveryReceipt(
                 provider_id=str(status["id"]),
-                status=str(status["status"]),
+                status=state,
                 at=timestamp(status.get("timestamp"), received_at),
                 error=error,
                 window_closed=code == WINDOW_CLOSED,

@@ -33,6 +33,7 @@ from normalizer.redact import redact_text
 from vocabulary.drafts import RawMessage
 from vocabulary.durations import Duration
 from vocabulary.errors import AdapterUnavailable, SendError
+from vocabulary.holds import HoldReason
 
 SUPPORTED_VERSIONS = frozenset({17, 18})
 # Literals, not parameters: Processed/MultiPart are ENUM (MySQL), boolean (PostgreSQL), text.
@@ -227,9 +228,9 @@ class GammuSmsdAdapter(SmsAdapter[GammuOptions]):
         first = rows[0]
         text, hold = message.text(), None
         if all(r["Coding"] == "8bit" for r in rows):
-            text, hold = "[SMS biner 8-bit tanpa teks]", "binary"
+            text, hold = "[SMS biner 8-bit tanpa teks]", HoldReason.BINARY
         elif self.grammar.is_empty(text):
-            hold = "empty"
+            hold = HoldReason.EMPTY
         extra = {"phone_id": str(first["RecipientID"])} if first.get("RecipientID") else None
         draft = sms_draft(
             external_id=external_id,

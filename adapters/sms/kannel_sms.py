@@ -50,6 +50,7 @@ from adapters.sms.common import SmsAdapter, SmsFields, sms_draft, sms_reply_text
 from adapters.sms.gsm import encoding_of
 from vocabulary.drafts import RawMessage
 from vocabulary.errors import InvalidSignature, PayloadInvalid, SendError, is_retryable_status
+from vocabulary.holds import HoldReason
 
 REDACTED = "[redacted]"
 _CHARSET = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,39}$")
@@ -210,7 +211,7 @@ class KannelSmsAdapter(SmsAdapter[KannelOptions]):
             reply_extra={"to": receiver} if receiver else None,
         )
         raw = self.raw_record(request)
-        hold = "empty" if self.grammar.is_empty(text) else None
+        hold = HoldReason.EMPTY if self.grammar.is_empty(text) else None
         return InboundResult([RawMessage(external_id, received_at, raw, draft, hold=hold)])
 
     def _decode(self, data: bytes, params: Mapping[str, bytes]) -> str:

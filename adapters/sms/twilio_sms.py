@@ -57,6 +57,7 @@ from vocabulary.errors import (
     SendError,
     is_retryable_status,
 )
+from vocabulary.holds import HoldReason
 
 TWILIO_API = "https://api.twilio.com"
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
@@ -192,7 +193,7 @@ class TwilioSmsAdapter(SmsAdapter[TwilioOptions]):
             draft.name = form["ProfileName"]
         raw = self.raw_record(request)
         raw["media"] = media
-        hold = "empty" if self.grammar.is_empty(body) else None
+        hold = HoldReason.EMPTY if self.grammar.is_empty(body) else None
         return InboundResult([RawMessage(sid, request.received_at, raw, draft, hold=hold)])
 
     def fetch_media(self, message: RawMessage) -> None:

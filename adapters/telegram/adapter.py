@@ -54,6 +54,7 @@ from vocabulary.errors import (
     PayloadInvalid,
     SendError,
 )
+from vocabulary.holds import HoldReason
 
 log = logging.getLogger(__name__)
 TELEGRAM_API = "https://api.telegram.org"
@@ -177,7 +178,7 @@ class TelegramAdapter(Adapter[TelegramOptions]):
         if not self.options.conversation and (
             message.draft.choice or message.draft.body.startswith("/")
         ):
-            message.hold = "command"
+            message.hold = HoldReason.COMMAND
         return message
 
     def _remember_callback(self, message: RawMessage) -> None:

@@ -19,11 +19,11 @@ from telegram import Contact, Message, Update
 from adapters.sms.grammar import Grammar
 from vocabulary.drafts import MessageDraft, RawMessage
 from vocabulary.errors import Ignored, PayloadInvalid
+from vocabulary.holds import HoldReason
 
 MEDIA_ONLY_BODY = "[Pesan tanpa teks, berisi {n} lampiran]"
 LOCATION_ONLY_BODY = "[Lokasi dibagikan: {place}]"
 CONTACT_BODY = "[Kontak dibagikan: {name} {phone}]"
-HOLD_EMPTY = "empty"
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def _message(
                 place=draft.location_text or f"{draft.lat}, {draft.lon}"
             )
     raw = {"update": data, "media": media}
-    hold = HOLD_EMPTY if not draft.body else None
+    hold = HoldReason.EMPTY if not draft.body else None
     return RawMessage(external_id, received_at, raw, draft, hold=hold)
 
 

@@ -19,6 +19,7 @@ from adapters.sms.grammar import Grammar
 from adapters.twitter.text import post_body
 from vocabulary.drafts import MessageDraft, RawMessage
 from vocabulary.errors import PayloadInvalid
+from vocabulary.holds import HoldReason
 
 MEDIA_ONLY_BODY = "[Pesan tanpa teks, berisi {n} lampiran media]"
 
@@ -170,8 +171,8 @@ def _place(draft: MessageDraft, geo: Mapping[str, Any], included: Mapping[str, A
         draft.location_text = places[0].get("full_name") or places[0].get("name")
 
 
-def _hold(text: str, media: list[dict[str, str]]) -> str | None:
-    return "empty" if not text.strip() and not media else None
+def _hold(text: str, media: list[dict[str, str]]) -> HoldReason | None:
+    return HoldReason.EMPTY if not text.strip() and not media else None
 
 
 def _id(item: Mapping[str, Any], key: str) -> str:

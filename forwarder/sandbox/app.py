@@ -3,7 +3,9 @@
 Test knobs: `fail_rate` answers a share of submissions 503/429 (half of them after the report
 was stored, as when an answer is lost on the way back, so retries must be idempotent),
 `latency_ms` slows every answer, `return_agency` refuses reports addressed to one agency as
-`out_of_authority`. Submissions are validated against the report schema.
+`out_of_authority`. Submissions are validated against the report schema. A central newer
+than the contract is played by `extra_statuses` (more statuses a report may be moved to) and
+`receipt_status` (the status a submission's receipt names).
 """
 
 from __future__ import annotations
@@ -27,19 +29,11 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from forwarder.sandbox.store import SandboxStore, normalize_time
+from vocabulary.central import CentralStatus
 
 HERE = Path(__file__).parent
 MAX_BODY = 2 * 1024 * 1024
-STATUSES = (
-    "received",
-    "verified",
-    "dispositioned",
-    "in_progress",
-    "completed",
-    "closed",
-    "returned",
-    "archived",
-)
+STATUSES: tuple[str, ...] = tuple(CentralStatus)
 
 
 @dataclass
@@ -51,6 +45,8 @@ class SandboxSettings:
     fail_rate: float = 0.0
     latency_ms: int = 0
     return_agency: str | None = None
+    extra_statuses: tuple[str, ...] = ()
+    receipt_status: str = CentralStatus.RECEIVED
     agencies: list[dict[str, Any]] = field(
         default_factory=lambda: [
             {"code": "nasional", "name": "Admin Nasional LAPOR!", "parent": None}
@@ -221,11 +217,10 @@ class SandboxCentral:
             )
         return _error(503, "unavailable", "temporarily unavailable (sandbox fail-rate)")
 
-    @staticmethod
-    def _receipt(row: Any) -> dict[str, str]:
+    def _receipt(self, row: Any) -> dict[str, str]:
         return {
             "tracking_id": row["tracking_id"],
-            "status": "received",
+            "status": self.settings.receipt_status,
             "received_at": row["created_at"],
         }
 
@@ -295,7 +290,7 @@ class SandboxCentral:
             )
         self.store.change(
             tracking_id,
-            status="received",
+            status=CentralStatus.RECEIVED,
             agency=body["agency"],
             note=f"dialihkan ke {body['agency']}: {body['reason']}",
         )
@@ -349,9 +344,10 @@ class SandboxCentral:
         """Move a report to another status (demo page and tests)."""
         form = self._form(request)
         status = form.get("status")
-        if status not in STATUSES:
+        statuses = STATUSES + self.settings.extra_statuses
+        if status not in statuses:
             return _error(
-                422, "invalid_report", f"status must be one of {', '.join(STATUSES)}", "status"
+                422, "invalid_report", f"status must be one of {', '.join(statuses)}", "status"
             )
         try:
             self.store.change(

@@ -14,6 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from vocabulary.central import CentralStatus
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS reports (
     tracking_id TEXT PRIMARY KEY, gateway_id TEXT NOT NULL UNIQUE, body TEXT NOT NULL,
@@ -134,7 +136,7 @@ class SandboxStore:
                         report["title"],
                         report["kind"],
                         agency,
-                        "received",
+                        CentralStatus.RECEIVED,
                         at,
                         at,
                         self._next_seq(),
@@ -143,7 +145,7 @@ class SandboxStore:
                 self.conn.execute(
                     "INSERT INTO history (tracking_id, status, at, agency, note)"
                     " VALUES (?,?,?,?,?)",
-                    (tracking_id, "received", at, agency, None),
+                    (tracking_id, CentralStatus.RECEIVED, at, agency, None),
                 )
                 self.conn.execute("COMMIT")
             except BaseException:

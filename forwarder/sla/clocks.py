@@ -42,14 +42,15 @@ from enum import StrEnum
 from config.schema import ConfigModel
 from forwarder.sla.calendar import WorkingCalendar, calendar_from_config
 from store.sla import ReportTimeline, StatusEvent
+from vocabulary.central import CentralStatus
 
-MILESTONES = {
-    "received": 0,
-    "verified": 1,
-    "dispositioned": 2,
-    "in_progress": 3,
-    "completed": 4,
-    "closed": 5,
+MILESTONES: dict[str, int] = {
+    CentralStatus.RECEIVED: 0,
+    CentralStatus.VERIFIED: 1,
+    CentralStatus.DISPOSITIONED: 2,
+    CentralStatus.IN_PROGRESS: 3,
+    CentralStatus.COMPLETED: 4,
+    CentralStatus.CLOSED: 5,
 }
 
 
@@ -132,7 +133,7 @@ class SlaRules:
         return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StageClock:
     """One stage's clock for one report (and one cycle of it)."""
 
@@ -206,7 +207,7 @@ class _Cycle:
 def _first_cycle(timeline: ReportTimeline) -> _Cycle | None:
     """Clocked from the central's `received`, else from forwarding, else the first status."""
     statuses = timeline.statuses
-    first = next((s for s in statuses if s.status == "received"), None)
+    first = next((s for s in statuses if s.status == CentralStatus.RECEIVED), None)
     if first is not None:
         start, agency = first.at, first.agency
     elif timeline.forwarded_at is not None:
@@ -234,17 +235,17 @@ def _cycles(timeline: ReportTimeline) -> tuple[list[_Cycle], dt.datetime | None]
     resolved: dt.datetime | None = None
     for event in timeline.statuses:
         cycle = cycles[-1]
-        if cycle.awaiting_received and event.status == "received":
+        if cycle.awaiting_received and event.status == CentralStatus.RECEIVED:
             _restart(cycle, event)
             continue
         cycle.awaiting_received = False
-        if event.status == "returned":
+        if event.status == CentralStatus.RETURNED:
             cycle.stopped_at = event.at
             cycles.append(
                 _Cycle(event.at, timeline.agency, {0: (event.at, None)}, awaiting_received=True)
             )
             continue
-        if event.status == "archived":
+        if event.status == CentralStatus.ARCHIVED:
             cycle.stopped_at = event.at
             return cycles, resolved or event.at
         rank = MILESTONES.get(event.status)
@@ -252,7 +253,7 @@ def _cycles(timeline: ReportTimeline) -> tuple[list[_Cycle], dt.datetime | None]
             continue
         for step in range(rank + 1):
             cycle.reached.setdefault(step, (event.at, event.agency))
-        if rank >= MILESTONES["completed"]:
+        if rank >= MILESTONES[CentralStatus.COMPLETED]:
             resolved = resolved or event.at
     return cycles, resolved
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 
+from vocabulary.central import CentralStatus
 from vocabulary.errors import GatewayError, is_retryable_status
 
 MAX_RETRY_AFTER = 3600.0
@@ -47,10 +48,14 @@ class SubmitError(GatewayError):
 
 @dataclass(frozen=True)
 class Receipt:
-    """The central's answer to a submission."""
+    """The central's answer to a submission.
+
+    `status` is None when the central answered with a status the contract does not know:
+    the report keeps no status until the sync reads one it does.
+    """
 
     tracking_id: str
-    status: str
+    status: CentralStatus | None
     received_at: str
     replayed: bool
 
@@ -169,7 +174,7 @@ class LaporClient:
         try:
             return Receipt(
                 tracking_id=str(body["tracking_id"]),
-                status=str(body["status"]),
+                status=CentralStatus.parse(body["status"]),
                 received_at=str(body.get("received_at", "")),
                 replayed=response.status_code == 200,
             )

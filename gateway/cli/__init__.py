@@ -6,7 +6,7 @@ importing the other modules registers their commands on it.
 
 from __future__ import annotations
 
-from gateway.cli import admin, chat, learn, serve, sla, users
+from gateway.cli import admin, chat, learn, serve, sla, sla_table, users
 from gateway.cli.base import main
 
-__all__ = ["admin", "chat", "learn", "main", "serve", "sla", "users"]
+__all__ = ["admin", "chat", "learn", "main", "serve", "sla", "sla_table", "users"]

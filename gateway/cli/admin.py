@@ -107,6 +107,7 @@ def quarantine() -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
 def quarantine_list(config_path: Path, rejected: bool, limit: int) -> None:
     """Terbaru dulu: id, kanal, waktu, dan alasan ditahan (tidak pernah isi pesannya)."""
+    from gateway.console.labels import HOLD_LABELS  # noqa: PLC0415
     from gateway.localtime import format_local  # noqa: PLC0415
     from store.inbound import held_messages  # noqa: PLC0415
     from store.states import InboundState  # noqa: PLC0415
@@ -118,7 +119,7 @@ def quarantine_list(config_path: Path, rejected: bool, limit: int) -> None:
         rows = held_messages(session, state, limit)
     for row in rows:
         when = format_local(row.received_at, zone)
-        why = row.error if rejected else row.hold_reason
+        why = row.error if rejected else HOLD_LABELS.get(row.hold_reason or "", row.hold_reason)
         click.echo(f"{row.id}  {row.channel:20} {when}  {why or '-'}")
     click.echo(f"{len(rows)} pesan {'ditolak' if rejected else 'dalam karantina'}")
 

@@ -17,7 +17,7 @@ from forwarder.outbox import requeue_report
 from gateway.console.audit import audit
 from normalizer.report import Report as CanonicalReport
 from store.models import ForwardItem, InboundMessage, ReplyItem, Report, utcnow
-from store.states import ReplyState
+from store.states import CorrectionSource, ForwardState, ReplyState
 from store.timeline import record_event
 from store.training import record_correction
 from vocabulary.kinds import KIND_NAMES
@@ -97,7 +97,7 @@ def edit_report(
         raise ActionRefused(f"isian {where} tidak sah: {first['msg']}") from None
     report.payload = checked.to_wire()
     if "agency" in changed:  # a training row for the routing model (issue 13)
-        record_correction(session, report, checked.routing.agency, source="admin")
+        record_correction(session, report, checked.routing.agency, CorrectionSource.ADMIN)
     report.kind = checked.kind
     report.agency = checked.routing.agency
     report.updated_at = utcnow()
@@ -152,7 +152,7 @@ def repair_lists(session: Session, limit: int = 100) -> RepairLists:
         for item, report in session.execute(
             select(ForwardItem, Report)
             .join(Report, Report.id == ForwardItem.report_id)
-            .where(ForwardItem.state == "dead")
+            .where(ForwardItem.state == ForwardState.DEAD)
             .order_by(ForwardItem.id.desc())
             .limit(limit)
         )

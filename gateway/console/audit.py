@@ -20,6 +20,7 @@ ACTION_LABELS = {
     "reply_sent_by_hand": "tandai balasan terkirim manual",
     "reply_release": "lepas balasan yang dibatasi",
     "export": "ekspor daftar laporan",
+    "export_sla": "ekspor tabel koordinasi SLA",
     "entry": "catat laporan konvensional",
     "test_message": "kirim pesan uji",
     "view_personal_data": "lihat data pribadi",

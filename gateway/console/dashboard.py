@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from gateway.console.reports import local_midnight
 from gateway.localtime import to_local
 from store.models import ForwardItem, InboundMessage, ReplyItem, Report, TimelineEvent
+from store.states import ForwardState
 
 
 @dataclass
@@ -61,7 +62,7 @@ def queue_figures(session: Session, now: dt.datetime, latency_window: int = 2000
     figures.pending = states.get("pending", 0)
     figures.dead_forward = states.get("dead", 0)
     oldest = session.scalar(
-        select(func.min(ForwardItem.created_at)).where(ForwardItem.state == "pending")
+        select(func.min(ForwardItem.created_at)).where(ForwardItem.state == ForwardState.PENDING)
     )
     if oldest is not None:
         if oldest.tzinfo is None:

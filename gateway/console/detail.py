@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from gateway.console.audit import recent
 from normalizer.redact import redact_text
 from store.models import AuditEntry, ForwardItem, InboundMessage, ReplyItem, Report, TimelineEvent
+from store.states import Role
 from store.timeline import events_of
 
 REPORTER_FIELDS = ("name", "phone", "email", "handle", "address", "identity_number")
@@ -29,7 +30,7 @@ def is_protected(payload: dict[str, Any]) -> bool:
 
 def may_see_personal_data(role: str, payload: dict[str, Any]) -> bool:
     """The access rule of the console for the reporter's identity."""
-    return role == "admin" or (role == "operator" and not is_protected(payload))
+    return role == Role.ADMIN or (role == Role.OPERATOR and not is_protected(payload))
 
 
 def mask_known(text: str, payload: dict[str, Any]) -> str:
@@ -72,7 +73,7 @@ def report_detail(session: Session, ident: str, role: str) -> ReportDetail | Non
     raw: str | None = None
     if inbound is not None:
         text = json.dumps(inbound.raw, ensure_ascii=False, indent=2, sort_keys=True)
-        if role == "admin":
+        if role == Role.ADMIN:
             raw = text
         elif personal:
             raw = mask_known(text, payload)
@@ -95,6 +96,6 @@ def report_detail(session: Session, ident: str, role: str) -> ReportDetail | Non
         events=events_of(session, report.id),
         forwards=forwards,
         replies=replies,
-        audit=recent(session, 50, target=report.id) if role == "admin" else [],
+        audit=recent(session, 50, target=report.id) if role == Role.ADMIN else [],
         editable=report.tracking_id is None,
     )

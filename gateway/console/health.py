@@ -19,6 +19,7 @@ from gateway.console.reports import local_midnight
 from gateway.localtime import to_local
 from store.health import failing_channels
 from store.models import InboundMessage, UTCDateTime
+from store.states import InboundState
 from vocabulary.errors import AdapterUnavailable
 
 
@@ -103,7 +104,7 @@ def _last_rejections(
     for name in names:
         row = session.execute(
             select(InboundMessage.stored_at, InboundMessage.error)
-            .where(InboundMessage.state == "rejected", InboundMessage.channel == name)
+            .where(InboundMessage.state == InboundState.REJECTED, InboundMessage.channel == name)
             .order_by(InboundMessage.stored_at.desc())
             .limit(1)
         ).first()

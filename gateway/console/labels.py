@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from forwarder.replies import LOCAL_LABELS, STATUS_LABELS
+from store.states import ReportState
+from vocabulary.central import CentralStatus
+from vocabulary.holds import HoldReason
 
 KIND_LABELS = {
     "pengaduan": "Pengaduan",
@@ -48,14 +51,17 @@ INBOUND_STATE_LABELS = {
     "rejected": "ditolak",
 }
 
-HOLD_LABELS = {
-    "auto_reply": "balasan otomatis",
-    "bounce": "pesan pantulan (bounce)",
-    "mailing_list": "milis",
-    "bulk": "pesan massal",
-    "empty": "kosong",
-    "too_large": "terlalu besar",
-    "unreadable": "tidak terbaca",
+HOLD_LABELS: dict[str, str] = {
+    HoldReason.AUTO_REPLY: "balasan otomatis",
+    HoldReason.BOUNCE: "pesan pantulan (bounce)",
+    HoldReason.MAILING_LIST: "milis",
+    HoldReason.BULK: "pesan massal",
+    HoldReason.EMPTY: "kosong",
+    HoldReason.UNREADABLE: "tidak terbaca",
+    HoldReason.TOO_LARGE: "terlalu besar",
+    HoldReason.COMMAND: "perintah bot",
+    HoldReason.BINARY: "SMS biner",
+    HoldReason.UNSUPPORTED: "jenis pesan tidak didukung",
 }
 
 HEALTH_LABELS = {
@@ -67,24 +73,24 @@ HEALTH_LABELS = {
 }
 
 # What the public sees without the private link: one of three words, nothing more.
-COARSE_STATUS = {
-    "queued": "diterima",
-    "dead": "diterima",
-    "received": "diterima",
-    "verified": "diterima",
-    "dispositioned": "diproses",
-    "in_progress": "diproses",
-    "returned": "diproses",
-    "completed": "selesai",
-    "closed": "selesai",
-    "archived": "selesai",
+COARSE_STATUS: dict[str, str] = {
+    ReportState.QUEUED: "diterima",
+    ReportState.DEAD: "diterima",
+    CentralStatus.RECEIVED: "diterima",
+    CentralStatus.VERIFIED: "diterima",
+    CentralStatus.DISPOSITIONED: "diproses",
+    CentralStatus.IN_PROGRESS: "diproses",
+    CentralStatus.RETURNED: "diproses",
+    CentralStatus.COMPLETED: "selesai",
+    CentralStatus.CLOSED: "selesai",
+    CentralStatus.ARCHIVED: "selesai",
 }
 COARSE_LABELS = {
     "diterima": "Laporan sudah diterima dan menunggu tindak lanjut.",
     "diproses": "Laporan sedang diproses oleh instansi.",
     "selesai": "Laporan sudah selesai ditindaklanjuti.",
 }
-DONE_STATUSES = ("completed", "closed", "archived")
+DONE_STATUSES = (CentralStatus.COMPLETED, CentralStatus.CLOSED, CentralStatus.ARCHIVED)
 
 
 def status_label(status: str | None) -> str:
@@ -100,15 +106,15 @@ def kind_label(kind: str | None) -> str:
 
 
 # The statuses the list can filter by, in the order a report passes them.
-STATUS_CHOICES = {
-    "queued": "menunggu diteruskan",
-    "dead": "gagal diteruskan",
-    "received": "diterima LAPOR!",
-    "verified": "diverifikasi",
-    "dispositioned": "didisposisikan",
-    "in_progress": "ditindaklanjuti",
-    "returned": "dikembalikan",
-    "completed": "selesai",
-    "closed": "ditutup",
-    "archived": "diarsipkan",
+STATUS_CHOICES: dict[str, str] = {
+    ReportState.QUEUED: "menunggu diteruskan",
+    ReportState.DEAD: "gagal diteruskan",
+    CentralStatus.RECEIVED: "diterima LAPOR!",
+    CentralStatus.VERIFIED: "diverifikasi",
+    CentralStatus.DISPOSITIONED: "didisposisikan",
+    CentralStatus.IN_PROGRESS: "ditindaklanjuti",
+    CentralStatus.RETURNED: "dikembalikan",
+    CentralStatus.COMPLETED: "selesai",
+    CentralStatus.CLOSED: "ditutup",
+    CentralStatus.ARCHIVED: "diarsipkan",
 }

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import Select, and_, func, not_, or_, select
+from sqlalchemy import Select, String, and_, func, not_, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from gateway.console.labels import DONE_STATUSES
+from gateway.console.labels import DONE_STATUSES, STATUS_CHOICES
 from store.models import Report
 from store.search import SQLITE_MATCHES, searchable, text_matches
+from store.states import ReportState
+from vocabulary.kinds import KIND_NAMES
 
-LOCAL_STATES = ("queued", "dead")
+LOCAL_STATES = (ReportState.QUEUED, ReportState.DEAD)
 # Control characters (NUL above all) are never in a report and break both databases' queries.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Filters over enum columns take only their values: another one would fail the query.
+_CHOICES: dict[str, Collection[str]] = {"status": STATUS_CHOICES, "kind": KIND_NAMES}
 
 
 @dataclass
@@ -43,6 +47,8 @@ class ReportFilter:
                 values["overdue"] = raw in ("1", "on", "true")
             elif item.name.startswith("date_"):
                 values[item.name] = raw if _date(raw) else ""
+            elif item.name in _CHOICES:
+                values[item.name] = raw if raw in _CHOICES[item.name] else ""
             else:
                 values[item.name] = raw[:200]
         return cls(**values)
@@ -74,10 +80,14 @@ def local_midnight(day: dt.date, zone: str) -> dt.datetime:
 
 
 def status_expr() -> Any:
-    """The status shown for a report: the central's once submitted, else the local state."""
+    """The status shown for a report: the central's once submitted, else the local state.
+
+    Read as a plain string: the two columns are of two enums.
+    """
     from sqlalchemy import case  # noqa: PLC0415
 
-    return case((Report.state == "submitted", Report.central_status), else_=Report.state)
+    shown = case((Report.state == ReportState.SUBMITTED, Report.central_status), else_=Report.state)
+    return type_coerce(shown, String())
 
 
 def apply_filter(
@@ -105,7 +115,7 @@ def apply_filter(
             conditions.append(Report.state == flt.status)
         else:
             conditions.append(
-                and_(Report.state == "submitted", Report.central_status == flt.status)
+                and_(Report.state == ReportState.SUBMITTED, Report.central_status == flt.status)
             )
     start, end = _date(flt.date_from), _date(flt.date_to)
     if start:
@@ -117,7 +127,7 @@ def apply_filter(
         conditions.append(
             not_(
                 and_(
-                    Report.state == "submitted",
+                    Report.state == ReportState.SUBMITTED,
                     Report.central_status.in_(DONE_STATUSES),
                 )
             )

@@ -332,7 +332,7 @@ class Intake:
         if plan.action is Action.QUARANTINE:
             inbound.update(
                 state=InboundState.QUARANTINED,
-                hold_reason=(message.hold or "")[:64],
+                hold_reason=message.hold,
                 draft=storable(draft_to_record(message.draft, plan.attachments)),
             )
             log.info(

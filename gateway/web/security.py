@@ -25,6 +25,7 @@ from gateway.console.accounts import session_stamp
 from gateway.runtime import Runtime
 from store.models import User
 from store.state import shared_value
+from store.states import Role
 
 SECRET_STATE_KEY = "admin.secret_key"  # noqa: S105 (the name of its row in sync_state)
 
@@ -52,7 +53,7 @@ class ConsoleUser(UserMixin):
     @property
     def is_admin(self) -> bool:
         """Whether the user may do everything."""
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
 
 def load_or_create_secret_key(sessions: sessionmaker[Session]) -> str:

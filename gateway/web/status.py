@@ -19,6 +19,7 @@ from gateway.console.labels import COARSE_LABELS, COARSE_STATUS, kind_label, sta
 from gateway.web.errors import json_error
 from gateway.web.pages import agency_names, render, runtime
 from store.models import Report
+from store.states import ReportState
 from store.timeline import events_of
 
 bp = Blueprint("status", __name__)
@@ -44,7 +45,8 @@ def _wants_json() -> bool:
 
 
 def _status_of(report: Report) -> str:
-    return (report.central_status if report.state == "submitted" else report.state) or "queued"
+    shown = report.central_status if report.state == ReportState.SUBMITTED else report.state
+    return shown or ReportState.QUEUED
 
 
 @bp.get("/status")

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from tests.console.conftest import Console
 from tests.helpers import free_port
+from vocabulary.holds import HoldReason
 
 ANY_REPORT = "<report id>"  # the target is the report the action made or touched
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -56,7 +57,7 @@ def _world(gw: Console) -> World:
 
     gw.post("web", {"body": "Lampu jalan mati di gang 3", "external_id": "a-1"})
     letter = gw.runtime.adapters["surat"]
-    for n, hold in enumerate((None, "auto_reply")):
+    for n, hold in enumerate((None, HoldReason.AUTO_REPLY)):
         message = letter.message_from_entry(
             LetterEntry(
                 body=f"Mohon perbaikan saluran air nomor {n}",

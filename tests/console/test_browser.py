@@ -26,6 +26,7 @@ import requests
 
 from tests.helpers import ROOT, free_port, need_service
 from tests.processes import Process, db_rows, http_up, wait_for
+from vocabulary.holds import HoldReason
 
 pytestmark = pytest.mark.slow
 
@@ -214,7 +215,7 @@ def _hold_a_message(stack: Stack) -> str:
                 number="AUTO/1",
             )
         )
-        message.hold = "auto_reply"
+        message.hold = HoldReason.AUTO_REPLY
         return runtime.intake.accept(adapter, [message])[0].report_id
     finally:
         runtime.close()

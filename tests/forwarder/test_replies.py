@@ -13,11 +13,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from forwarder.replies import ReplyQueue, ReplyTemplates, recipient_hash
+from forwarder.replies import (
+    LOCAL_LABELS,
+    STATUS_LABELS,
+    ReplyQueue,
+    ReplyTemplates,
+    recipient_hash,
+)
 from store import migrate
 from store.db import make_engine, make_sessionmaker
 from store.models import ReplyItem, Report, TimelineEvent, utcnow
 from store.states import ReportState
+from vocabulary.central import CentralStatus
 
 EVERYTHING = (
     "found={{ found }} id={{ tracking_id }} status={{ status }} label={{ status_label }}"
@@ -163,16 +170,20 @@ def test_a_report_not_yet_at_the_central_tells_its_own_state(
     )
 
 
-def test_a_status_the_gateway_has_no_words_for_is_told_as_it_is(
+def test_every_status_is_told_in_words_and_an_empty_answer_is_none(
     sessions: sessionmaker[Session], admin_queue: ReplyQueue
 ) -> None:
+    # Every status of the contract has its words; one outside it never gets this far (the
+    # sync ignores it: tests/gateway/test_sync_history.py).
+    assert set(STATUS_LABELS) == set(CentralStatus)
+    assert set(LOCAL_LABELS) == {ReportState.QUEUED, ReportState.DEAD}
     with sessions.begin() as s:
-        report = add_report(s, 1, tracking_id="LPR1234567", central_status="on_hold")
+        report = add_report(s, 1, tracking_id="LPR1234567", central_status=CentralStatus.ARCHIVED)
         respond(s, report, "")  # an empty answer is no answer
         answer = admin_queue.answer_query(
             s, "kertas", {}, "in-1", "LPR1234567", report, include_response=True
         )
-    assert "status=on_hold label=on_hold " in answer.text and " text= " in answer.text
+    assert "status=archived label=diarsipkan " in answer.text and " text= " in answer.text
     assert answer.state == "manual" and answer.recipient is None
 
 
@@ -199,7 +210,12 @@ def test_each_event_is_queued_once_and_only_with_a_tracking_id(
         assert ack is not None
         assert admin_queue.acknowledge(s, report) is None  # a repeat queues nothing
         status = admin_queue.status_changed(
-            s, report, "completed", "2026-11-30T01:00:00Z", "dinas-pupr", "Sudah diaspal."
+            s,
+            report,
+            CentralStatus.COMPLETED,
+            "2026-11-30T01:00:00Z",
+            "dinas-pupr",
+            "Sudah diaspal.",
         )
         response = admin_queue.agency_response(s, report, "r-9", "dinas-pupr", "Terima kasih.")
         other = admin_queue.agency_response(s, report, "r-10", None, "Sama-sama.")

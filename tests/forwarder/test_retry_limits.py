@@ -220,3 +220,29 @@ def test_a_reply_refused_for_good_is_not_retried(replies_harness: GatewayHarness
         sender.close()
     (item,) = replies_harness.rows(ReplyItem)
     assert item.state == "dead" and item.attempts == 0 and len(phone.tried) == 1
+
+
+def test_a_success_after_retries_counts_every_attempt(db_url: str, tmp_path: Path) -> None:
+    def answer(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        if len(central.seen) <= 2:
+            return json_answer(503, DOWN)
+        receipt = {"tracking_id": "LPR4444444", "status": "received", "received_at": "x"}
+        return json_answer(201, receipt)
+
+    central = FakeServer(answer)
+    try:
+        for harness in _harness(db_url, central, tmp_path):
+            harness.post("web", {"body": "Got mampet", "external_id": "s-1"})
+            worker = forwarder(harness, max_attempts=5)
+            try:
+                for _ in range(3):
+                    make_due(harness, ForwardItem)
+                    worker.run_once()
+            finally:
+                worker.close()
+            (item,) = harness.rows(ForwardItem)
+            assert (item.state, item.attempts) == ("done", 3)  # shown to admins
+            (done,) = events(harness, "forwarded")
+            assert done.detail["attempts"] == 3 and done.detail["tracking_id"] == "LPR4444444"
+    finally:
+        central.stop()

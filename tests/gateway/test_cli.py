@@ -14,6 +14,7 @@ from gateway.runtime import build_runtime
 from store.models import InboundMessage, Report
 from tests.helpers import WEB_SECRET, config_text, load_test_config, validate_reports
 from vocabulary.drafts import MessageDraft, RawMessage
+from vocabulary.holds import HoldReason
 
 ENV = {"CENTRAL_TOKEN": "test-token", "WEB_SECRET": WEB_SECRET}
 
@@ -114,13 +115,14 @@ def test_quarantine_list_and_release(tmp_path: Path, sandbox: Any) -> None:
             body="Terima kasih, pesan Anda kami terima.",
             phone="081200000004",
         ),
-        hold="auto-reply",
+        hold=HoldReason.AUTO_REPLY,
     )
     (outcome,) = runtime.intake.accept(runtime.adapters["web"], [held])
     runtime.close()
     listed = CliRunner(env=ENV).invoke(main, ["quarantine", "list", "--config", str(config)])
     assert listed.exit_code == 0, listed.output
-    assert outcome.report_id in listed.output and "auto-reply" in listed.output
+    # The reason in words, never the message.
+    assert outcome.report_id in listed.output and "balasan otomatis" in listed.output
     assert "081200000004" not in listed.output and "Terima kasih" not in listed.output
     assert "1 pesan dalam karantina" in listed.output
     released = CliRunner(env=ENV).invoke(

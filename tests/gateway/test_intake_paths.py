@@ -15,14 +15,17 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Literal
 
 import pytest
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 
 from adapters.base import Adapter, ChannelOptions, Mode, OutgoingReply
+from gateway.intake.writer import _describe, lost_a_race, refused_content
 from store.models import ForwardItem, InboundMessage, ReplyItem, Report, TimelineEvent
 from tests.conftest import GatewayHarness
 from tests.gateway.test_flow import set_status
 from tests.helpers import validate_reports
 from vocabulary.drafts import MessageDraft, RawMessage
 from vocabulary.errors import PayloadInvalid
+from vocabulary.holds import HoldReason
 
 
 class PhoneOptions(ChannelOptions):
@@ -109,14 +112,14 @@ def test_held_message_is_quarantined_then_released(
     gateway: GatewayHarness, phone: PhoneAdapter
 ) -> None:
     held = accept(
-        gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.", hold="auto-reply")
+        gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.", hold=HoldReason.AUTO_REPLY)
     )
     assert held.status == "quarantined" and held.created
     assert gateway.rows(Report) == [] and gateway.rows(ForwardItem) == []
     (row,) = gateway.rows(InboundMessage)
-    assert row.state == "quarantined" and row.hold_reason == "auto-reply" and row.draft
+    assert row.state == "quarantined" and row.hold_reason is HoldReason.AUTO_REPLY and row.draft
     again = accept(
-        gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.", hold="auto-reply")
+        gateway, phone, message("q-1", "Saya sedang cuti sampai Senin.", hold=HoldReason.AUTO_REPLY)
     )
     assert not again.created and again.report_id == held.report_id
     # An admin decides it is a real complaint after all.
@@ -447,7 +450,7 @@ def test_a_released_message_keeps_its_files_and_says_why_it_was_held(
 
     from vocabulary.drafts import AttachmentData
 
-    held = message("h-1", "Banjir setinggi lutut, foto terlampir.", hold="mailing-list")
+    held = message("h-1", "Banjir setinggi lutut, foto terlampir.", hold=HoldReason.MAILING_LIST)
     held.draft.attachments.append(AttachmentData("banjir.jpg", "image/jpeg", b"\xff\xd8 banjir"))
     assert accept(gateway, phone, held).status == "quarantined"
     (row,) = gateway.rows(InboundMessage)
@@ -458,4 +461,76 @@ def test_a_released_message_keeps_its_files_and_says_why_it_was_held(
     (attachment,) = report.payload["attachments"]
     assert attachment["sha256"] == hashlib.sha256(b"\xff\xd8 banjir").hexdigest()
     released = [e.detail for e in gateway.rows(TimelineEvent) if e.event == "released"]
-    assert released == [{"reason": "mailing-list"}]
+    assert released == [{"reason": "mailing_list"}]
+
+
+def test_a_reply_tells_the_channel_what_it_needs(
+    gateway: GatewayHarness, phone: PhoneAdapter
+) -> None:
+    for n in (1, 2):
+        accept(
+            gateway, phone, message(f"x-{n}", f"Lampu jalan mati di gang {n}.", f"+628120000009{n}")
+        )
+    gateway.drain()
+    with gateway.runtime.sessions.begin() as session:
+        prompt = gateway.runtime.replies.prompt(
+            session, "hp", {"phone": "+6281200000093"}, "chat:kind", "Pilih:", [["1", "Aduan"]]
+        )
+        prompt_id = prompt.id
+    sender = gateway.runtime.reply_sender()
+    sender.settings = sender.settings.model_copy(update={"batch_size": 2})
+    try:
+        assert sender.run_once() == 2  # a batch is at most batch_size replies
+        assert sender.run_once() == 1
+    finally:
+        sender.close()
+    by_event = {(r.event, r.reply_to["phone"]): r for r in phone.sent}
+    reports = {r.external_id: r for r in gateway.rows(Report)}
+    ack = by_event[("ack", "+6281200000091")]
+    assert (ack.report_id, ack.tracking_id) == (reports["x-1"].id, reports["x-1"].tracking_id)
+    assert (ack.external_id, ack.choices, ack.confidential) == ("x-1", (), False)
+    chat = by_event[("chat:kind", "+6281200000093")]
+    assert (chat.reply_id, chat.report_id, chat.tracking_id) == (prompt_id, "", None)
+    assert (chat.external_id, chat.choices, chat.text) == ("", (("1", "Aduan"),), "Pilih:")
+
+
+class _DriverError(Exception):
+    """What a database driver raises, with PostgreSQL's SQLSTATE when it has one."""
+
+    def __init__(self, message: str, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("error", "race"),
+    [
+        (IntegrityError("INSERT", {}, _DriverError("duplicate key", "23505")), True),
+        (OperationalError("UPDATE", {}, _DriverError("deadlock detected", "40P01")), True),
+        (OperationalError("UPDATE", {}, _DriverError("could not serialize", "40001")), True),
+        (OperationalError("INSERT", {}, _DriverError("database is locked")), True),
+        (OperationalError("SELECT", {}, _DriverError("disk I/O error", "58030")), False),
+        (DataError("INSERT", {}, _DriverError("value too long", "22001")), False),
+        (ValueError("naive datetime"), False),
+    ],
+    ids=["unique", "deadlock", "serialization", "sqlite-locked", "io", "data", "other"],
+)
+def test_only_a_collision_with_another_writer_is_retried(error: Exception, race: bool) -> None:
+    assert lost_a_race(error) is race
+
+
+def test_content_the_database_refuses_is_the_callers_fault_and_named_without_data() -> None:
+    too_long = DataError("INSERT", {"body": "rahasia"}, _DriverError("value too long", "22001"))
+    refused = refused_content(too_long)
+    assert isinstance(refused, PayloadInvalid)
+    assert str(refused) == "pesan tidak dapat disimpan (_DriverError)"
+    for orig in (ValueError("x"), OverflowError("x"), UnicodeError("x"), TypeError("x")):
+        bad = refused_content(StatementError("bind", "INSERT", {}, orig))
+        assert str(bad) == f"pesan tidak dapat disimpan ({type(orig).__name__})"
+    assert refused_content(StatementError("bind", "INSERT", {}, KeyError("x"))) is None
+    assert refused_content(IntegrityError("INSERT", {}, _DriverError("dup", "23505"))) is None
+    assert _describe(too_long) == "DataError/_DriverError [22001]"
+    assert _describe(OperationalError("X", {}, _DriverError("locked"))) == (
+        "OperationalError/_DriverError"
+    )
+    assert _describe(ValueError("Budi 0812")) == "ValueError/NoneType"

@@ -24,6 +24,7 @@ from normalizer.learn.kinds import LearnedKinds, decide_kind, default_model_path
 from normalizer.learn.model import load_model
 from normalizer.pipeline import NormalizerSettings, normalize_draft
 from store.models import Report, TimelineEvent, TrainingRow
+from store.states import CorrectionSource
 from store.training import record_correction
 from tests.helpers import WEB_SECRET, config_text, load_test_config
 from tests.learn.conftest import DATA
@@ -216,9 +217,9 @@ def test_reroute_and_admin_correction_become_training_rows_and_export(
     with gateway.runtime.sessions.begin() as session:
         stored = session.get(Report, report.id)
         assert stored is not None
-        record_correction(session, stored, "inspektorat", source="admin")
+        record_correction(session, stored, "inspektorat", CorrectionSource.ADMIN)
     (row,) = gateway.rows(TrainingRow)  # the later correction replaces the earlier one
-    assert (row.agency, row.source) == ("inspektorat", "admin")
+    assert row.agency == "inspektorat" and row.source is CorrectionSource.ADMIN
     assert "agency_corrected" in [e.event for e in gateway.rows(TimelineEvent)]
     config = tmp_path / "export.yaml"
     config.write_text(

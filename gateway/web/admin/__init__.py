@@ -13,6 +13,7 @@ from gateway.web.admin import (  # noqa: E402
     entry,
     repair,
     reports,
+    sla,
 )
 
-__all__ = ["bp", "channels", "dashboard", "entry", "repair", "reports"]
+__all__ = ["bp", "channels", "dashboard", "entry", "repair", "reports", "sla"]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from normalizer.conversation import ConversationStep
 from store.models import Conversation, InboundMessage, ReplyItem, Report, utcnow
 from tests.adapters.harness import InboundCase, make_gateway, send
 from tests.adapters.meta import wa
@@ -59,7 +60,7 @@ def walk_to_photos(gateway: GatewayHarness) -> None:
     post(gateway, wa.message("C5", image=""))
     with gateway.runtime.sessions() as session:
         (row,) = session.scalars(select(Conversation))
-        assert row.step == "photos"
+        assert row.step is ConversationStep.PHOTOS  # read back as the machine's step
         assert len(row.data["attachments"]) == 1
     assert gateway.rows(Report) == []
 
@@ -154,9 +155,9 @@ def test_turns_batched_in_one_notification_move_the_conversation(
     )
     with chat_gateway.runtime.sessions() as session:
         (row,) = session.scalars(select(Conversation))
-        assert row.step == "location" and row.data["kind"] == "aspirasi"
+        assert row.step is ConversationStep.LOCATION and row.data["kind"] == "aspirasi"
     (report,) = chat_gateway.rows(Report)  # the other citizen's plain message
     assert report.reply_to["wa_id"] == other
     post(chat_gateway, wa.message("B5", text="lewati"))  # the next notification goes on
     with chat_gateway.runtime.sessions() as session:
-        assert session.scalar(select(Conversation.step)) == "photos"
+        assert session.scalar(select(Conversation.step)) is ConversationStep.PHOTOS

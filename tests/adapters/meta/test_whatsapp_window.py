@@ -32,6 +32,8 @@ from tests.adapters.meta.fake_graph import (
     payload,
 )
 from tests.conftest import GatewayHarness
+from vocabulary.central import CentralStatus
+from vocabulary.deliveries import DeliveryStatus
 
 GRAPH = FakeGraph()
 TRACKING = "LPR0000001"
@@ -75,7 +77,7 @@ def status_update(gateway: GatewayHarness, report_id: str, provider_id: str) -> 
         report = session.get(Report, report_id)
         assert report is not None
         gateway.runtime.replies.status_changed(
-            session, report, "in_progress", "2026-12-01T10:00:00Z", None, None
+            session, report, CentralStatus.IN_PROGRESS, "2026-12-01T10:00:00Z", None, None
         )
     return send_due(gateway, provider_id)
 
@@ -163,6 +165,21 @@ def test_a_window_closed_failure_goes_again_as_the_template_once(gateway: Gatewa
     post(gateway, wa.notification(statuses=[wa.status("wamid.TEMPLATE", "failed", error=131047)]))
     item = _reply(gateway)
     assert item.state == "sent" and item.delivery_status == "failed"
+
+
+def test_a_status_we_do_not_track_is_dropped_at_the_adapter(gateway: GatewayHarness) -> None:
+    report_id = report_written(gateway, hours_ago=1)
+    assert status_update(gateway, report_id, "wamid.FREE") == "text"
+    post(gateway, wa.notification(statuses=[wa.status("wamid.FREE", "deleted")]))  # ignored
+    post(
+        gateway,
+        wa.notification(
+            statuses=[wa.status("wamid.FREE", "delivered"), wa.status("wamid.FREE", "deleted")]
+        ),
+    )
+    item = _reply(gateway)
+    assert item.delivery_status is DeliveryStatus.DELIVERED
+    assert [e.event for e in gateway.rows(TimelineEvent)].count("reply_delivered") == 1
 
 
 # --- the adapter alone -------------------------------------------------------------------
