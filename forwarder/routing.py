@@ -179,5 +179,7 @@ class Router:
         while candidate is not None and candidate in hops:
             candidate = self.parents.get(candidate)
         if candidate is None:
-            raise NoHigherAgency(f"{refused} returned the report and no higher agency is left")
+            raise NoHigherAgency(
+                f"{refused} mengembalikan laporan dan tidak ada instansi di atasnya"
+            )
         return Routing(agency=candidate, reason=f"returned by {refused}", hops=hops)

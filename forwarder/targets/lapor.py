@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import requests
 
@@ -40,10 +40,34 @@ class SubmitError(GatewayError):
         self.retry_after = retry_after
 
     def describe(self) -> str:
-        """A one-line reason for the timeline and the dead-letter list."""
-        where = f" (field {self.field})" if self.field else ""
-        status = f"HTTP {self.status} " if self.status else ""
-        return f"{status}{self.code}: {self}{where}"
+        """A one-line reason for the timeline and the dead-letter list, in Bahasa Indonesia.
+
+        What the central said comes last, as it said it (its own words, maybe English); the
+        HTTP status and the contract's code stay in parentheses for whoever reads the logs.
+        """
+        label = CODE_WORDS.get(self.code, "pusat menolak kiriman")
+        status = f"HTTP {self.status}, " if self.status else ""
+        where = f", isian `{self.field}`" if self.field else ""
+        return f"{label} ({status}kode {self.code}{where}): {self}"
+
+
+# The contract's error codes (central-api.yaml) and the client's own, in an admin's words.
+CODE_WORDS: Final = {
+    "invalid_report": "pusat menolak isi laporan",
+    "out_of_authority": "di luar kewenangan instansi tujuan",
+    "unauthorized": "token pusat ditolak",
+    "conflict": "bentrok dengan laporan lain di pusat",
+    "too_large": "laporan terlalu besar bagi pusat",
+    "rate_limited": "pusat membatasi laju kiriman",
+    "not_found": "tidak ditemukan di pusat",
+    "unavailable": "pusat sedang tidak tersedia",
+    "timeout": "pusat tidak menjawab tepat waktu",
+    "connection_error": "pusat tidak dapat dihubungi",
+    "bad_answer": "jawaban pusat tidak dapat dibaca",
+    "http_error": "pusat menjawab dengan galat",
+    "not_submitted": "laporan belum punya nomor lacak",
+    "bad_action": "jenis kiriman tidak dikenal",
+}
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from tests.gateway.test_flow import set_status
 from tests.helpers import start_sandbox
 
 REFUSED_AT_THE_ROOT = (
-    "HTTP 422 out_of_authority: nasional cannot act on this report (field routing.agency);"
-    " nasional returned the report and no higher agency is left"
+    "di luar kewenangan instansi tujuan (HTTP 422, kode out_of_authority, isian"
+    " `routing.agency`): nasional cannot act on this report;"
+    " nasional mengembalikan laporan dan tidak ada instansi di atasnya"
 )
 
 
@@ -115,7 +116,7 @@ def test_returned_at_the_root_waits_for_an_admin(gateway: GatewayHarness) -> Non
     set_status(gateway, report.tracking_id, "returned", agency="nasional")
     gateway.runtime.status_sync().run_once()
     assert details(gateway, "reroute_impossible") == [
-        {"reason": "nasional returned the report and no higher agency is left"}
+        {"reason": "nasional mengembalikan laporan dan tidak ada instansi di atasnya"}
     ]
     assert details(gateway, "rerouted") == [] and gateway.rows(TrainingRow) == []
     assert [i.action for i in gateway.rows(ForwardItem)] == ["submit"]

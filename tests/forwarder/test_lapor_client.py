@@ -61,11 +61,13 @@ def test_refusals_say_whether_to_try_again(sandbox_client: tuple[Any, LaporClien
         "not_found",
         False,
     )
-    assert unknown.value.describe() == "HTTP 404 not_found: no report LPR0000000"
+    assert unknown.value.describe() == (
+        "tidak ditemukan di pusat (HTTP 404, kode not_found): no report LPR0000000"
+    )
     with pytest.raises(SubmitError) as invalid:
         client.submit({**report(2), "kind": "gosip"})
     assert invalid.value.field == "kind" and not invalid.value.retryable
-    assert invalid.value.describe().endswith("(field kind)")
+    assert "isian `kind`" in invalid.value.describe()
     with pytest.raises(SubmitError) as refused:
         LaporClient(server.url, "wrong").agencies()
     assert (refused.value.status, refused.value.code) == (401, "unauthorized")
@@ -76,7 +78,9 @@ def test_refusals_say_whether_to_try_again(sandbox_client: tuple[Any, LaporClien
         True,
         None,
     )
-    assert down.value.describe() == "connection_error: ConnectionError"
+    assert down.value.describe() == (
+        "pusat tidak dapat dihubungi (kode connection_error): ConnectionError"
+    )
 
 
 def test_a_slow_central_is_a_timeout_worth_retrying() -> None:

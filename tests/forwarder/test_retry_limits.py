@@ -25,6 +25,8 @@ from vocabulary.errors import SendError
 
 DOWN = {"error": {"code": "unavailable", "message": "maintenance window"}}
 
+DOWN_REASON = "pusat sedang tidak tersedia (HTTP 503, kode unavailable): maintenance window"
+
 
 @pytest.fixture
 def down_central() -> Iterator[FakeServer]:
@@ -75,18 +77,18 @@ def test_forward_retries_stop_at_max_attempts(
             (item,) = harness.rows(ForwardItem)
             assert (item.state, item.attempts) == ("pending", attempt)
             assert item.lease_owner is None  # released for the next try
-            assert item.last_error == "HTTP 503 unavailable: maintenance window"
+            assert item.last_error == DOWN_REASON
             assert harness.rows(Report)[0].state == "queued"
             make_due(harness, ForwardItem)
         assert worker.run_once() == 1  # the third call is the last one
         (item,) = harness.rows(ForwardItem)
         (report,) = harness.rows(Report)
         assert item.state == "dead" and report.state == "dead"
-        assert item.last_error == "HTTP 503 unavailable: maintenance window"
+        assert item.last_error == DOWN_REASON
         (dead,) = events(harness, "dead_letter")
         assert dead.detail == {
             "action": "submit",
-            "error": "HTTP 503 unavailable: maintenance window",
+            "error": DOWN_REASON,
         }
         make_due(harness, ForwardItem)
         assert worker.run_once() == 0  # a dead letter waits for `replay`
