@@ -65,6 +65,7 @@ class ReplyTemplates:
     """Jinja2 text templates: the admin's directory first, the packaged defaults after."""
 
     def __init__(self, override_dir: str | Path | None = None) -> None:
+        self.override_dir = Path(override_dir) if override_dir else None
         self.env = jinja2.Environment(
             loader=template_loader(override_dir),
             undefined=jinja2.StrictUndefined,
@@ -82,6 +83,10 @@ class ReplyTemplates:
         are folded.
         """
         names = [f"{name}.{variant}.txt", f"{name}.txt"] if variant else [f"{name}.txt"]
+        if self.override_dir is not None:
+            # Any file the admin wrote wins over every packaged one: an admin's `ack.txt`
+            # must reach SMS too, although the package has a more specific `ack.sms.txt`.
+            names = [n for n in names if (self.override_dir / n).is_file()] + names
         text = self.env.select_template(names).render(**context)
         lines = [" ".join(line.split()) for line in text.strip().splitlines()]
         tidy: list[str] = []

@@ -199,6 +199,24 @@ def test_the_channel_kind_picks_the_template(sessions: sessionmaker[Session]) ->
     )
 
 
+def test_an_admin_template_wins_over_every_packaged_one(tmp_path: Path) -> None:
+    """An admin's generic `ack.txt` reaches SMS too, before the packaged `ack.sms.txt`;
+    an admin's own `ack.sms.txt` wins over the admin's `ack.txt` for SMS."""
+    (tmp_path / "ack.txt").write_text("Pemkab Contoh: laporan {{ tracking_id }} diterima.")
+    templates = ReplyTemplates(tmp_path)
+    for variant in ("sms", "email", None):
+        said = templates.render("ack", variant, tracking_id="LPR1234567")
+        assert said == "Pemkab Contoh: laporan LPR1234567 diterima.", variant
+    (tmp_path / "ack.sms.txt").write_text("SMS {{ tracking_id }}")
+    assert templates.render("ack", "sms", tracking_id="LPR1") == "SMS LPR1"
+    assert templates.render("ack", "email", tracking_id="LPR1") == (
+        "Pemkab Contoh: laporan LPR1 diterima."
+    )
+    # Without an admin directory the packaged channel variant is used.
+    packaged = ReplyTemplates().render("ack", "sms", tracking_id="LPR1", agency_name="Dinas")
+    assert packaged.startswith("LAPOR! Laporan Anda diterima") and "LPR1" in packaged
+
+
 def test_each_event_is_queued_once_and_only_with_a_tracking_id(
     sessions: sessionmaker[Session], admin_queue: ReplyQueue
 ) -> None:
