@@ -35,14 +35,17 @@ MAX_CHARS: Final = 1500
 CHAR_SIZES: Final = (2, 3, 4, 5)
 _DIGITS = re.compile(r"[0-9]+")
 _NOT_WORD = re.compile(r"[\W_]+")
+# The same as `_NOT_WORD` for ASCII text, without a regular expression.
+_ASCII_NOT_WORD: Final = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
 
 
 def fold_text(text: str) -> str:
     """Case-folded, accents removed, words separated by one space ("Désa-KU!" -> "desa ku")."""
     bare = text.casefold()
-    if not bare.isascii():  # most messages are plain ASCII: skip the per-character walk
-        decomposed = unicodedata.normalize("NFKD", bare)
-        bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if bare.isascii():  # most messages: a table maps every non-letter, non-digit to a space
+        return " ".join(bare.translate(_ASCII_NOT_WORD).split())
+    decomposed = unicodedata.normalize("NFKD", bare)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _NOT_WORD.sub(" ", bare).strip()
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zipfile
-from collections import Counter
+from array import array
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -65,61 +65,59 @@ class Prediction:
 
 @dataclass
 class FeatureBlock:
-    """One feature family's vocabulary (token -> column) and inverse document frequencies."""
+    """One feature family's vocabulary and inverse document frequencies.
+
+    The block's tokens are columns `offset .. offset + len(tokens) - 1` of its model's
+    feature space; `TextModel` places its blocks one after the other.
+    """
 
     family: str
     tokens: list[str]
     idf: FloatArray
-    index: dict[str, int] = field(init=False, repr=False)
-    _words: dict[str, IntArray] = field(init=False, repr=False, default_factory=dict)
+    offset: int = 0
+    index: dict[str, int] = field(init=False, repr=False)  # token -> model column
+    _words: dict[str, array[int]] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.index = {token: i for i, token in enumerate(self.tokens)}
         if self.family not in FAMILIES:
             raise ModelError(f"keluarga fitur tidak dikenal: {self.family!r}")
         if len(self.tokens) != len(self.idf):
             raise ModelError("berkas model rusak: ukuran kosakata dan idf berbeda")
+        self.place(self.offset)
 
-    def vector(self, counts: Counter[str]) -> tuple[IntArray, FloatArray]:
-        """Columns and unit-length TF-IDF weights of the text's tokens known to this block."""
-        get = self.index.get
-        found = [get(token, -1) for token in counts]
-        cols = np.fromiter(found, dtype=np.int64, count=len(found))
-        tally = np.fromiter(counts.values(), dtype=np.float32, count=len(found))
-        known = cols >= 0
-        return self._weighted(cols[known], tally[known])
+    def place(self, offset: int) -> None:
+        """Number this block's columns from `offset` on."""
+        self.offset = offset
+        self.index = {token: offset + i for i, token in enumerate(self.tokens)}
+        self._words.clear()
 
-    def vector_of_words(self, prepared: str) -> tuple[IntArray, FloatArray]:
-        """`vector` for the character family, read word by word through a per-word cache.
+    def add_columns(self, prepared: str, out: array[int]) -> None:
+        """Append to `out` the model column of every known token of the text, once per use.
 
-        Looking up each of a word's n-grams in a vocabulary of 100,000 tokens costs a
-        cache miss apiece in a busy server; complaints reuse few words, so each word's
-        known columns are looked up once and kept (at most `WORD_CACHE` words).
+        Character n-grams are read word by word through a per-word cache: looking up each
+        of a word's n-grams in a vocabulary of 100,000 tokens costs a cache miss apiece in a
+        busy server, and complaints reuse few words, so each word's known columns are
+        looked up once and kept (at most `WORD_CACHE` words).
         """
-        per_word = [self._word_columns(word) for word in prepared.split()]
-        if not per_word:
-            return self._weighted(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-        cols, tally = np.unique(np.concatenate(per_word), return_counts=True)
-        return self._weighted(cols, tally.astype(np.float32))
+        if self.family == "char":
+            cache = self._words
+            for word in prepared.split():
+                columns = cache.get(word)
+                out.extend(columns if columns is not None else self._word_columns(word))
+            return
+        get = self.index.get
+        for token in FAMILIES[self.family](prepared):
+            column = get(token)
+            if column is not None:
+                out.append(column)
 
-    def _word_columns(self, word: str) -> IntArray:
-        cache = self._words
-        columns = cache.get(word)
-        if columns is None:
-            get = self.index.get
-            found = [get(gram, -1) for gram in char_features(word)]
-            columns = np.array([c for c in found if c >= 0], dtype=np.int64)
-            if len(cache) >= WORD_CACHE:
-                cache.clear()
-            cache[word] = columns
+    def _word_columns(self, word: str) -> array[int]:
+        get = self.index.get
+        columns = array("q", [c for c in map(get, char_features(word)) if c is not None])
+        if len(self._words) >= WORD_CACHE:
+            self._words.clear()
+        self._words[word] = columns
         return columns
-
-    def _weighted(self, cols: IntArray, tally: FloatArray) -> tuple[IntArray, FloatArray]:
-        if not len(cols):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        weights = (1.0 + np.log(tally)) * self.idf[cols]
-        norm = float(np.sqrt(np.dot(weights, weights)))
-        return cols, (weights / norm if norm > 0 else weights).astype(np.float32)
 
 
 @dataclass
@@ -142,7 +140,16 @@ class TextModel:
             raise ModelError("berkas model rusak: ukuran bobot tidak cocok dengan kosakata")
         if len(self.w_class) and int(self.w_class.max()) >= k:
             raise ModelError("berkas model rusak: bobot menunjuk label yang tidak ada")
-        self._offsets = np.cumsum([0] + [len(b.tokens) for b in self.blocks])
+        offset = 0
+        for block in self.blocks:
+            if block.offset != offset:
+                block.place(offset)
+            offset += len(block.tokens)
+        self._idf = np.concatenate(
+            [np.zeros(0, dtype=np.float32)] + [b.idf.astype(np.float32) for b in self.blocks]
+        )
+        # Where each block's columns end: a column's block is its rank among these.
+        self._block_ends = np.array([b.offset + len(b.tokens) for b in self.blocks][:-1])
 
     @property
     def threshold(self) -> float | None:
@@ -151,16 +158,24 @@ class TextModel:
         return float(value) if value is not None else None
 
     def features(self, text: str) -> tuple[IntArray, FloatArray]:
-        """The message's feature columns and weights (personal data never reaches them)."""
+        """The message's feature columns (ascending) and their TF-IDF weights.
+
+        As scikit-learn's vectorizers compute them in training: sublinear term frequency
+        (1 + log count) times idf, scaled to unit length within each block. Personal data
+        never reaches them (`prepared`). Written for few numpy calls: one list of every
+        known token's column, counted once, weighed and scaled per block in whole arrays.
+        """
         clean = prepared(text)
-        parts = [
-            b.vector_of_words(clean)
-            if b.family == "char"
-            else b.vector(Counter(FAMILIES[b.family](clean)))
-            for b in self.blocks
-        ]
-        cols = np.concatenate([c + off for (c, _), off in zip(parts, self._offsets, strict=False)])
-        return cols, np.concatenate([w for _, w in parts])
+        found: array[int] = array("q")  # 64-bit ints, read by numpy without a copy
+        for block in self.blocks:
+            block.add_columns(clean, found)
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        cols, counts = np.unique(np.frombuffer(found, dtype=np.int64), return_counts=True)
+        weights = (1.0 + np.log(counts)) * self._idf.take(cols)
+        block_of = np.searchsorted(self._block_ends, cols, side="right")
+        norms = np.sqrt(np.bincount(block_of, weights=weights * weights))
+        return cols, (weights / norms[block_of]).astype(np.float32)
 
     @cached_property
     def _dense(self) -> FloatArray | None:
@@ -182,7 +197,7 @@ class TextModel:
         cols, weights = self.features(text)
         dense = self._dense
         if dense is not None:
-            product: FloatArray = (weights @ dense[cols] + self.intercept).astype(np.float32)
+            product: FloatArray = weights @ dense.take(cols, axis=0) + self.intercept
             return product
         starts = self.w_indptr[cols]
         lengths = self.w_indptr[cols + 1] - starts
@@ -201,14 +216,22 @@ class TextModel:
 
     def probabilities(self, text: str) -> FloatArray:
         """Calibrated probabilities per label (they sum to one)."""
-        row: FloatArray = calibrate(self.decision(text)[None, :], self.temperature)[0]
+        row = self.decision(text)  # a fresh array: `calibrate` for one row, in place
+        row /= np.float32(self.temperature)
+        row -= row.max()
+        np.exp(row, out=row)
+        row /= row.sum()
         return row
 
     def predict(self, text: str, top: int = 3) -> list[Prediction]:
         """The `top` most likely labels, most likely first."""
         probs = self.probabilities(text)
-        order = np.argsort(-probs, kind="stable")[:top]
-        return [Prediction(self.labels[i], float(probs[i])) for i in order]
+        if top < len(probs):  # the `top` best without sorting all the labels
+            best = np.argpartition(-probs, top - 1)[:top].tolist()
+        else:
+            best = list(range(len(probs)))
+        best.sort(key=lambda i: (-probs[i], i))  # ties: the earlier label first
+        return [Prediction(self.labels[i], float(probs[i])) for i in best]
 
     def probability_of(self, text: str, label: str) -> float:
         """The calibrated probability of one label (0 when the model does not know it)."""

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.cli import main
-from normalizer.learn.features import char_features, prepare, word_features
+from normalizer.learn.features import FAMILIES, char_features, fold_text, prepare, word_features
 from normalizer.learn.history import label_resolver, read_history
 from normalizer.learn.model import ModelError, TextModel, load_model, save_model
 from normalizer.learn.train import train_text_model
@@ -140,20 +144,36 @@ def test_dense_and_sparse_scoring_agree(
     texts = ["Jalan nasional berlubang di jalur bypass", "air PDAM mati", "zzz qqq", ""]
     for text in texts:
         assert np.allclose(dense.decision(text), sparse.decision(text), atol=1e-5)
-    # The per-word cache of character columns weighs exactly like counting every n-gram.
-    (block,) = [b for b in dense.blocks if b.family == "char"]
-    for text in [*texts, "jalan jalan jalan rusak parah", "Jln. rusak; jalan-jalan"]:
-        cols, weights = block.vector_of_words(prepare(text))
-        want_cols, want_weights = block.vector(Counter(char_features(prepare(text))))
-        order = np.argsort(want_cols)
-        assert cols.tolist() == want_cols[order].tolist()
-        assert np.allclose(weights, want_weights[order], atol=1e-6)
+    # The fast path (per-word cache, one count, whole-array weighing) gives exactly the
+    # TF-IDF vector scikit-learn's definition gives, token by token.
+    for text in [*texts, "jalan jalan jalan rusak parah", "Jln. rusak; jalan-jalan", "a"]:
+        cols, weights = dense.features(text)
+        want = _reference_features(dense, text)
+        assert cols.tolist() == sorted(want)
+        assert np.allclose(weights, [want[c] for c in sorted(want)], atol=1e-6)
     assert char_features(prepare("jalan rusak")) == [
         " j", "ja", "al", "la", "an", "n ", " ja", "jal", "ala", "lan", "an ",
         " jal", "jala", "alan", "lan ", " jala", "jalan", "alan ",
         " r", "ru", "us", "sa", "ak", "k ", " ru", "rus", "usa", "sak", "ak ",
         " rus", "rusa", "usak", "sak ", " rusa", "rusak", "usak ",
     ]  # fmt: skip
+
+
+def _reference_features(model: TextModel, text: str) -> dict[int, float]:
+    """Column -> weight by the definition: (1 + log count) x idf, unit length per block."""
+    clean = prepare(text)
+    vector: dict[int, float] = {}
+    for block in model.blocks:
+        counts = Counter(FAMILIES[block.family](clean))
+        raw = {
+            block.index[token]: (1 + math.log(count))
+            * float(block.idf[block.index[token] - block.offset])
+            for token, count in counts.items()
+            if token in block.index
+        }
+        norm = math.sqrt(sum(w * w for w in raw.values()))
+        vector.update({col: w / norm for col, w in raw.items()})
+    return vector
 
 
 def test_a_model_from_another_scikit_learn_is_refused_for_evaluation(
@@ -260,3 +280,26 @@ def test_history_skips_are_counted(tmp_path: Path) -> None:
     assert dict(history.unknown_labels) == {"Dinas Entah": 1}
     with pytest.raises(ModelError, match="kolom 'isi' tidak ada"):
         read_history(path, "isi", "instansi", resolve)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_ascii_folding_by_table_equals_the_pattern(text: str) -> None:
+    """The table fast path for ASCII folds exactly as the pattern does (model files rely on it)."""
+    assert fold_text(text) == re.sub(r"[\W_]+", " ", text.casefold()).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["jalan", "Jalan", "rusak", "0812", "#", "  ", "é", "_"]), max_size=12)
+)
+def test_cached_features_equal_the_definition(
+    dispatch_model: tuple[TextModel, Path], words: list[str]
+) -> None:
+    """Any mix of repeated words, digits and punctuation: the fast path meets the definition."""
+    model, _ = dispatch_model
+    text = " ".join(words)
+    cols, weights = model.features(text)
+    want = _reference_features(model, text)
+    assert cols.tolist() == sorted(want)
+    assert np.allclose(weights, [want[c] for c in sorted(want)], atol=1e-6)
