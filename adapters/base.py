@@ -289,6 +289,15 @@ class Adapter(Generic[OptionsT]):
         """The public URL a provider posts the webhooks of channel `name` to."""
         return f"{public_url.rstrip('/')}/channels/{name}/inbound"
 
+    @classmethod
+    def https_webhook(cls, options: ChannelOptions) -> bool:
+        """Whether a provider posts this channel's webhooks and refuses an http URL for them.
+
+        Telegram's `setWebhook`, Meta's and X's webhook registration take only https:
+        `config check` warns when `gateway.public_url` is not https for such a channel.
+        """
+        return False
+
     def inbound_url(self) -> str:
         """The public URL a provider posts this channel's webhooks to."""
         return self.inbound_url_for(self.public_url, self.name)

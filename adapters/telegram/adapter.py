@@ -127,6 +127,11 @@ class TelegramAdapter(Adapter[TelegramOptions]):
         self._callbacks: collections.OrderedDict[str, str] = collections.OrderedDict()
         self._callbacks_lock = threading.Lock()
 
+    @classmethod
+    def https_webhook(cls, options: ChannelOptions) -> bool:
+        """With `receive: webhook`: `setWebhook` takes only an https URL."""
+        return isinstance(options, TelegramOptions) and options.receive == "webhook"
+
     # --- the library's Bot, on the loop thread --------------------------------------------
     def bot(self) -> Bot:
         """The library's Bot pointed at `api_url` (created on first use)."""

@@ -123,6 +123,11 @@ class TwitterAdapter(Adapter[TwitterOptions]):
             tracking_pattern=self.options.tracking_id_pattern,
         )
 
+    @classmethod
+    def https_webhook(cls, options: ChannelOptions) -> bool:
+        """With `webhook: true`: X registers only an https webhook URL (no port)."""
+        return isinstance(options, TwitterOptions) and options.webhook
+
     # --- who we are ---------------------------------------------------------------------
 
     def account_id(self) -> str:
