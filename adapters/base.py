@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Literal, TypeVar, cast, get_args
 
@@ -266,15 +266,20 @@ class Adapter(Generic[OptionsT]):
         self.name = options.name
         self.public_url = public_url.rstrip("/")
         self.warnings: Counter[str] = Counter()
+        # Where a warning is kept beyond the log (channel health; set by the runtime).
+        self.keep_warning: Callable[[str], None] | None = None
 
     def warn(self, code: str, message: str) -> None:
-        """A channel warning (a gap in what the source still serves, say): logged and counted.
+        """A channel warning (a gap in what the source still serves, say): logged and kept.
 
-        Counted per code in `sp4n_channel_warnings_total{channel,code}`; `message` must hold
-        no personal data.
+        Counted per code in `sp4n_channel_warnings_total{channel,code}` and kept as the
+        channel's last warning in channel health, which the admin reads (so `message` is in
+        Bahasa Indonesia); it must hold no personal data.
         """
         self.warnings[code] += 1
         log.warning("channel %s: %s (%s)", self.name, message, code)
+        if self.keep_warning is not None:
+            self.keep_warning(message)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
@@ -283,6 +288,15 @@ class Adapter(Generic[OptionsT]):
     def inbound_url_for(cls, public_url: str, name: str) -> str:
         """The public URL a provider posts the webhooks of channel `name` to."""
         return f"{public_url.rstrip('/')}/channels/{name}/inbound"
+
+    @classmethod
+    def https_webhook(cls, options: ChannelOptions) -> bool:
+        """Whether a provider posts this channel's webhooks and refuses an http URL for them.
+
+        Telegram's `setWebhook`, Meta's and X's webhook registration take only https:
+        `config check` warns when `gateway.public_url` is not https for such a channel.
+        """
+        return False
 
     def inbound_url(self) -> str:
         """The public URL a provider posts this channel's webhooks to."""

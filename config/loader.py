@@ -220,6 +220,7 @@ def parse_config(
     if model is not None:
         model = resolve_model_paths(model, base_dir or Path.cwd())
         check_models(tree, model)
+        _warn_http_webhooks(tree, model.gateway.public_url, channels, warnings)
     if tree.issues or model is None:
         raise ConfigError(tree.issues)
     channels = _default_time_zones(channels, model.gateway.timezone)
@@ -305,6 +306,27 @@ def _check_channel_secrets(
     unsigned = all(getattr(options, f, None) is None for f in signing)
     if adapter_cls.unsigned_allowed and signing and options.enabled and unsigned:
         secrets.warn_unsigned(path, options.name, signing[0])
+
+
+def _warn_http_webhooks(
+    tree: _Tree, public_url: str, channels: list[ChannelOptions], warnings: list[ConfigIssue]
+) -> None:
+    """A channel whose provider only posts to https (Telegram, Meta, X) on an http URL."""
+    if public_url.lower().startswith("https://"):
+        return
+    index = {name: i for i, name in tree.channel_names.items()}
+    for options in channels:
+        if not options.enabled or not load_adapter_class(options.type).https_webhook(options):
+            continue
+        warnings.append(
+            tree.at(
+                ("channels", index.get(options.name, 0)),
+                f"kanal {options.name} menerima webhook, tetapi gateway.public_url ({public_url})"
+                " bukan https: penyedianya (Telegram, Meta, X) menolak URL webhook http, jadi"
+                " tidak ada pesan yang masuk; pasang TLS (mis. di nginx) dan tulis public_url"
+                " https://...",
+            )
+        )
 
 
 def _section(model: Any, value: Any) -> Any:

@@ -26,6 +26,10 @@ from vocabulary.central import CentralStatus
 log = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates" / "replies"
+# Channel kinds whose variant is posted in public (X replies to a mention): an admin's
+# generic `ack.txt` may name the agency or more, so it never replaces the packaged
+# public-safe variant there; only the admin's own `<name>.<kind>.txt` does.
+PUBLIC_VARIANTS = frozenset({"twitter"})
 
 # Every central status in words (keyed by member; looked up by any status string).
 STATUS_LABELS: dict[str, str] = {
@@ -83,7 +87,7 @@ class ReplyTemplates:
         are folded.
         """
         names = [f"{name}.{variant}.txt", f"{name}.txt"] if variant else [f"{name}.txt"]
-        if self.override_dir is not None:
+        if self.override_dir is not None and variant not in PUBLIC_VARIANTS:
             # Any file the admin wrote wins over every packaged one: an admin's `ack.txt`
             # must reach SMS too, although the package has a more specific `ack.sms.txt`.
             names = [n for n in names if (self.override_dir / n).is_file()] + names

@@ -6,6 +6,7 @@ tests build one against a temporary database.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -260,4 +261,11 @@ def build_runtime(
     metrics.watch_queues(runtime.queue_counts)
     metrics.watch_sla(runtime.sla_counts)
     metrics.watch_channels(lambda: {n: dict(a.warnings) for n, a in adapters.items()})
+    _keep_warnings(adapters, runtime.health)
     return runtime
+
+
+def _keep_warnings(adapters: Mapping[str, Adapter[Any]], health: ChannelHealth) -> None:
+    """A channel's warnings go to channel health too: the admin sees them after a restart."""
+    for name, adapter in adapters.items():
+        adapter.keep_warning = functools.partial(health.warned, name)

@@ -9,6 +9,10 @@ A channel has two parts that fail apart: its source (a poll reading it) and its 
 whose tier cannot read mentions stays failing while its DMs go out, until a poll succeeds.
 `channel_status.failing_parts` names the parts failing now; the channel is failing while
 any part is.
+
+A channel warning is not a failure: the channel works, but something needs an admin's eyes
+(an outage longer than X keeps mentions for, so some may be missing). The newest one is kept
+with its time (`last_warning`) until a newer one replaces it, across restarts.
 """
 
 from __future__ import annotations
@@ -63,6 +67,10 @@ class ChannelHealth:
                 error,
             )
 
+    def warned(self, channel: str, message: str) -> None:
+        """Keep the channel's newest warning (Indonesian, no personal data) for the admin."""
+        self._write(channel, lambda row: self._mark_warned(row, message))
+
     def _write(self, channel: str, change: Callable[[ChannelStatus], int]) -> int:
         """Apply `change` to the channel's row (made if missing); never fails its caller.
 
@@ -116,6 +124,17 @@ class ChannelHealth:
         row.failures = (row.failures or 0) + 1
         row.last_error, row.last_error_at = error[:MAX_ERROR], now
         return 1 if first else 0
+
+    @staticmethod
+    def _mark_warned(row: ChannelStatus, message: str) -> int:
+        row.last_warning, row.last_warning_at = message[:MAX_ERROR], utcnow()
+        return 0
+
+
+def channel_warnings(session: Session) -> dict[str, ChannelStatus]:
+    """The channels that have a warning on record, by name."""
+    rows = session.scalars(select(ChannelStatus).where(ChannelStatus.last_warning_at.is_not(None)))
+    return {row.channel: row for row in rows}
 
 
 def failing_channels(session: Session) -> dict[str, ChannelStatus]:

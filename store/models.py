@@ -244,6 +244,10 @@ class ChannelStatus(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     # Which parts fail now, comma-separated: "source" (reading it), "replies" (sending).
     failing_parts: Mapped[str | None] = mapped_column(String(64))
+    # The newest channel warning (a gap in what the source still serves after an outage):
+    # the channel works, but an admin must look. Kept until a newer warning replaces it.
+    last_warning: Mapped[str | None] = mapped_column(Text)
+    last_warning_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class Conversation(Base):

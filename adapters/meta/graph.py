@@ -84,6 +84,11 @@ class MetaAdapter(Adapter[MetaOptionsT]):
         super().__init__(options, public_url=public_url)
         self.http = requests.Session()
 
+    @classmethod
+    def https_webhook(cls, options: ChannelOptions) -> bool:
+        """Always: Meta reads every message through the webhook, at an https callback URL."""
+        return True
+
     def close(self) -> None:
         """Drop pooled connections."""
         self.http.close()

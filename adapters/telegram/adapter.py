@@ -121,9 +121,16 @@ class TelegramAdapter(Adapter[TelegramOptions]):
         self.loop = LoopThread(self.name)
         self._bot: Bot | None = None
         self._confirmed: int | None = None  # highest update_id confirmed since the last poll
-        self._passed: int | None = None  # highest update_id passed over without storing
+        # The last update passed over without storing, with the highest update read before
+        # it that had to be stored: the offset may only skip it once that one is committed.
+        self._passed: tuple[int, int | None] | None = None
         self._callbacks: collections.OrderedDict[str, str] = collections.OrderedDict()
         self._callbacks_lock = threading.Lock()
+
+    @classmethod
+    def https_webhook(cls, options: ChannelOptions) -> bool:
+        """With `receive: webhook`: `setWebhook` takes only an https URL."""
+        return isinstance(options, TelegramOptions) and options.receive == "webhook"
 
     # --- the library's Bot, on the loop thread --------------------------------------------
     def bot(self) -> Bot:
@@ -252,13 +259,16 @@ class TelegramAdapter(Adapter[TelegramOptions]):
         """Pages of `getUpdates` after the cursor; a next page only once the last is confirmed.
 
         Updates that carry no citizen message (edits, group chatter) are not stored: the
-        offset passes them in memory, and after a restart they are read and passed again.
+        offset passes them in memory, but only once every update read before them is
+        committed (a failed save leaves the cursor behind: they are all read again). After
+        a restart they are read and passed again.
         """
         if self.options.receive != "polling":
             return
         saved = int(cursor) if cursor else None
-        last = max(saved, self._passed) if saved is not None and self._passed else saved
+        last = self._resume_from(saved)
         self._confirmed = saved
+        needed = saved  # the highest update read so far that must be committed
         while True:
             updates = self._get_updates(None if last is None else last + 1)
             yielded: int | None = None
@@ -267,15 +277,30 @@ class TelegramAdapter(Adapter[TelegramOptions]):
                 last = update_id if last is None else max(last, update_id)
                 message = self._read_polled(data)
                 if message is None:
-                    self._passed = max(self._passed or 0, update_id)
+                    self._passed = (update_id, needed)
                     continue
-                yielded = update_id
+                yielded = needed = update_id
                 yield message, str(update_id)
             # Asking for the next page tells Telegram to forget this one: only after commit.
             if len(updates) < self.options.batch_size:
                 return
             if yielded is not None and self._confirmed != yielded:
                 return
+
+    def _resume_from(self, saved: int | None) -> int | None:
+        """The last update the next offset may pass.
+
+        The saved cursor, or an update passed over after it when everything read before that
+        one is committed; otherwise the passed-over update is forgotten (read again).
+        """
+        passed, self._passed = self._passed, None
+        if passed is None:
+            return saved
+        skipped, needed = passed
+        if needed is not None and (saved is None or saved < needed):
+            return saved
+        self._passed = passed
+        return skipped if saved is None else max(saved, skipped)
 
     def _read_polled(self, data: dict[str, Any]) -> RawMessage | None:
         now = dt.datetime.now(dt.UTC)

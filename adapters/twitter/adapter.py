@@ -7,7 +7,8 @@ yielded with the cursor that follows it, so the poll runner stores them together
 
 Gaps are never skipped silently: X serves only the newest 800 mentions and 30 days of DMs;
 a walk that hits either edge after an outage logs a warning, counts it as a channel
-warning (`sp4n_channel_warnings_total`) and notes it on the first report after the gap.
+warning (`sp4n_channel_warnings_total`), keeps it in channel health for the admin and notes
+it on the first report after the gap.
 
 Replies: the acknowledgement and status changes of a public mention go back as a public
 reply holding only the tracking id, the status and an invitation to continue by DM (a DM
@@ -77,6 +78,13 @@ GAP_NOTE = {
     "dms": "X hanya menyediakan pesan langsung 30 hari terakhir: pesan lebih lama yang dikirim"
     " selama gateway tidak membaca mungkin tidak ada (lihat peringatan kanal)",
 }
+# The channel warning an admin reads (channel health); the note above goes on the report.
+GAP_WARNING = {
+    "mentions": "sebutan mungkin ada yang terlewat: setelah gangguan, X hanya menyediakan 800"
+    " sebutan terbaru dan pembacaan sampai di batas itu; periksa sebutan akun di X",
+    "dms": "pesan langsung mungkin ada yang terlewat: X hanya menyediakan pesan langsung 30"
+    " hari terakhir dan pembacaan sampai di batas itu; periksa kotak pesan akun di X",
+}
 
 
 class TwitterAdapter(Adapter[TwitterOptions]):
@@ -114,6 +122,11 @@ class TwitterAdapter(Adapter[TwitterOptions]):
             status_keywords=tuple(self.options.status_keywords),
             tracking_pattern=self.options.tracking_id_pattern,
         )
+
+    @classmethod
+    def https_webhook(cls, options: ChannelOptions) -> bool:
+        """With `webhook: true`: X registers only an https webhook URL (no port)."""
+        return isinstance(options, TwitterOptions) and options.webhook
 
     # --- who we are ---------------------------------------------------------------------
 
@@ -193,7 +206,7 @@ class TwitterAdapter(Adapter[TwitterOptions]):
                 m for m in (self._read(name, i, includes, reader) for i in reversed(fresh)) if m
             ]
             if next_token is None and self._gap(name, timeline, seen, reached):
-                self.warn("gap", f"{name} may be incomplete: {GAP_NOTE[name]}")
+                self.warn("gap", GAP_WARNING[name])
                 if messages:
                     messages[0].draft.notes.append(GAP_NOTE[name])
             for k, message in enumerate(messages):

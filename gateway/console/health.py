@@ -17,7 +17,7 @@ from adapters.registry import load_adapter_class
 from config.loader import Config
 from gateway.console.reports import local_midnight
 from gateway.localtime import to_local
-from store.health import failing_channels
+from store.health import channel_warnings, failing_channels
 from store.models import InboundMessage, UTCDateTime
 from store.states import InboundState
 from vocabulary.errors import AdapterUnavailable
@@ -41,6 +41,8 @@ class ChannelHealth:
     last_error_at: dt.datetime | None
     state: str
     silence_alarm: float | None
+    last_warning: str | None = None  # a gap after an outage, say: it works, but look
+    last_warning_at: dt.datetime | None = None
 
 
 @dataclass
@@ -124,6 +126,7 @@ def channel_health(
     traffic = _traffic(session, names, today, today - dt.timedelta(days=6))
     rejected = _last_rejections(session, names)
     failing = failing_channels(session)
+    warned = channel_warnings(session)
     result = []
     for options in config.channels:
         try:
@@ -157,6 +160,8 @@ def channel_health(
             state="alive",
             silence_alarm=options.silence_alarm,
         )
+        if (warning := warned.get(options.name)) is not None:
+            item.last_warning, item.last_warning_at = warning.last_warning, warning.last_warning_at
         item.state = _state(item, down is not None, now)
         result.append(item)
     return result

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.runtime import Runtime
 from store.db import READ_ONLY
-from store.health import failing_channels
+from store.health import channel_warnings, failing_channels
 from store.migrate import is_current
 
 bp = Blueprint("health", __name__)
@@ -54,9 +54,10 @@ def readyz() -> tuple[Response, int]:
     status = "ok" if ready else "unavailable"
     if ready and any(v != "ok" for v in channels.values()):
         status = "degraded"  # a channel's source is down: the gateway itself still works
-    return jsonify({"status": status, "checks": checks, "channels": channels}), (
-        200 if ready else 503
-    )
+    answer = {"status": status, "checks": checks, "channels": channels}
+    if ready:  # a warning degrades nothing: the channel works, an admin should look
+        answer["warnings"] = _warnings(runtime)
+    return jsonify(answer), 200 if ready else 503
 
 
 def _channels(runtime: Runtime) -> dict[str, str]:
@@ -71,6 +72,19 @@ def _channels(runtime: Runtime) -> dict[str, str]:
             continue
         since = row.failing_since.isoformat().replace("+00:00", "Z") if row.failing_since else "?"
         view[name] = f"failing since {since} ({row.failures}x): {row.last_error}"
+    return view
+
+
+def _warnings(runtime: Runtime) -> dict[str, str]:
+    """Each enabled channel's newest warning on record, with its time (UTC)."""
+    with runtime.reads() as session:
+        warned = channel_warnings(session)
+    view: dict[str, str] = {}
+    for name in runtime.adapters:
+        row = warned.get(name)
+        if row is not None and row.last_warning_at is not None:
+            at = row.last_warning_at.isoformat().replace("+00:00", "Z")
+            view[name] = f"{at}: {row.last_warning}"
     return view
 
 

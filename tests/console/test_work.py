@@ -274,6 +274,19 @@ def test_a_failing_channel_shows_on_the_dashboard_and_readyz(sqlite_console: Con
     assert "connection refused" not in gw.client_for("admin").get("/admin/").get_data(as_text=True)
 
 
+def test_a_channel_warning_shows_on_the_channels_page_and_readyz(
+    sqlite_console: Console,
+) -> None:
+    gw = sqlite_console
+    warning = "surat mungkin ada yang terlewat selama gangguan"
+    gw.runtime.adapters["surat"].warn("gap", warning)  # kept through the runtime's wiring
+    body = gw.client.get("/readyz").get_json()
+    assert body["status"] == "ok" and body["channels"]["surat"] == "ok"
+    assert body["warnings"]["surat"].endswith(f": {warning}")
+    page = gw.client_for("admin").get("/admin/channels").get_data(as_text=True)
+    assert "Peringatan terakhir" in page and warning in page
+
+
 def test_every_state_has_its_words() -> None:
     """A member added to an enum without its Indonesian words fails here, not on a page."""
     from gateway.console.labels import COARSE_STATUS, STATUS_CHOICES

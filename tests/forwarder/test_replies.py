@@ -217,6 +217,20 @@ def test_an_admin_template_wins_over_every_packaged_one(tmp_path: Path) -> None:
     assert packaged.startswith("LAPOR! Laporan Anda diterima") and "LPR1" in packaged
 
 
+def test_an_admin_generic_template_never_replaces_a_public_one(tmp_path: Path) -> None:
+    """On X the acknowledgement is a public post: an admin's `ack.txt` naming the agency
+    stays off it; only the admin's own `ack.twitter.txt` replaces the packaged one."""
+    (tmp_path / "ack.txt").write_text("Laporan {{ tracking_id }} diteruskan ke {{ agency_name }}.")
+    templates = ReplyTemplates(tmp_path)
+    context = {"tracking_id": "LPR1234567", "agency_name": "Inspektorat"}
+    public = templates.render("ack", "twitter", **context)
+    assert "LPR1234567" in public and "DM" in public and "Inspektorat" not in public
+    assert "Inspektorat" in templates.render("ack", "sms", **context)  # not public: it wins
+    (tmp_path / "ack.twitter.txt").write_text("Nomor lacak {{ tracking_id }}; lanjut lewat DM.")
+    own = ReplyTemplates(tmp_path).render("ack", "twitter", **context)  # read at start
+    assert own == "Nomor lacak LPR1234567; lanjut lewat DM."
+
+
 def test_each_event_is_queued_once_and_only_with_a_tracking_id(
     sessions: sessionmaker[Session], admin_queue: ReplyQueue
 ) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store import migrate
 from store.db import make_engine, make_sessionmaker
-from store.health import REPLIES, SOURCE, ChannelHealth, failing_channels
+from store.health import REPLIES, SOURCE, ChannelHealth, channel_warnings, failing_channels
 from store.models import ChannelStatus, utcnow
 
 
@@ -62,3 +62,24 @@ def test_a_row_failing_without_parts_is_cleared_by_any_success(
         session.add(ChannelStatus(channel="x", failing_since=utcnow(), failures=4))
     ChannelHealth(sessions).ok("x", REPLIES)
     assert _failing(sessions) == {}
+
+
+def test_a_warning_is_kept_until_a_newer_one_whatever_else_happens(
+    sessions: sessionmaker[Session],
+) -> None:
+    ChannelHealth(sessions).warned("x", "sebutan mungkin ada yang terlewat")
+    health = ChannelHealth(sessions)  # a restart: nothing in memory
+    health.ok("x")
+    health.failed("x", "503", REPLIES)
+    health.ok("x", REPLIES)
+    with sessions() as session:
+        (row,) = channel_warnings(session).values()
+        first_at = row.last_warning_at
+    assert (row.channel, row.last_warning) == ("x", "sebutan mungkin ada yang terlewat")
+    assert first_at is not None and _failing(sessions) == {}, "a warning is no failure"
+    health.warned("x", "pesan langsung mungkin ada yang terlewat " + "x" * 900)
+    with sessions() as session:
+        (row,) = channel_warnings(session).values()
+    kept = row.last_warning or ""
+    assert kept.startswith("pesan langsung") and len(kept) == 500
+    assert row.last_warning_at is not None and row.last_warning_at >= first_at

@@ -77,3 +77,25 @@ def test_a_mistake_names_its_key_and_line(label: str, entry: str, path: str) -> 
         _parse(entry)
     text = str(caught.value)
     assert path in text and "gateway.yaml:" in text, text
+
+
+def _webhook_warnings(text: str) -> list[str]:
+    warnings = parse_config(text, "gateway.yaml", ENV).warnings
+    return [str(w) for w in warnings if "menerima webhook" in str(w)]
+
+
+@pytest.mark.parametrize("entry", GOOD.values(), ids=list(GOOD))
+def test_a_webhook_channel_on_an_http_public_url_is_warned_about(entry: str) -> None:
+    """Telegram's setWebhook and Meta's callback URL take only https: nothing would arrive."""
+    text = config_text("sqlite:///x.db", "http://127.0.0.1:9") + f"  - {entry}\n"
+    warned = _webhook_warnings(text)
+    if "polling" in entry:  # getUpdates needs no public URL at all
+        assert warned == []
+        return
+    (warning,) = warned
+    assert warning.startswith("channels[c]: kanal c menerima webhook") and "https" in warning
+    assert "gateway.yaml:" in warning
+    https = text.replace('public_url: "http://127.0.0.1:8000"', 'public_url: "https://aduan.go.id"')
+    assert https != text and _webhook_warnings(https) == []
+    disabled = text.replace("{name: c,", "{name: c, enabled: false,")
+    assert disabled != text and _webhook_warnings(disabled) == []

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from adapters.base import CaseInsensitiveDict, InboundRequest, OutgoingReply
 from adapters.meta.whatsapp import WhatsAppCloudAdapter, WhatsAppOptions
-from store.models import ReplyItem, Report, TimelineEvent
+from store.models import InboundMessage, ReplyItem, Report, TimelineEvent
 from tests.adapters.harness import (
     InboundCase,
     PushChannel,
@@ -204,6 +204,39 @@ def test_statuses_move_forward_on_the_reply_row(channel_gateway: Any) -> None:
         e.event for e in channel_gateway.rows(TimelineEvent) if e.event.startswith("reply_")
     )
     assert events == ["reply_delivered", "reply_failed", "reply_read"]
+
+
+def _now(name: str) -> bytes:
+    """A documented payload sent just now (a reply goes as text within 24 hours only)."""
+    data = payload(name)
+    for message in data["entry"][0]["changes"][0]["value"]["messages"]:
+        message["timestamp"] = str(int(dt.datetime.now(dt.UTC).timestamp()))
+    return json.dumps(data).encode()
+
+
+def test_a_status_question_is_answered_in_the_chat(channel_gateway: Any) -> None:
+    assert _post(channel_gateway, _now("wa_text.json")).status_code == 200  # 6281200000021
+    (report,) = channel_gateway.rows(Report)
+    with channel_gateway.runtime.sessions.begin() as session:
+        row = session.get(Report, report.id)
+        assert row is not None
+        row.tracking_id, row.state, row.central_status = "LPR1234567", "submitted", "in_progress"
+    assert _post(channel_gateway, _now("wa_status_query.json")).status_code == 200  # same
+    assert len(channel_gateway.rows(Report)) == 1
+    wamid = "wamid.HBgNNjI4MTIwMDAwMDAyMRUCABIYFjNFQjA0006"
+    query = next(m for m in channel_gateway.rows(InboundMessage) if m.external_id == wamid)
+    assert query.state == "query"
+    (answer,) = [r for r in channel_gateway.rows(ReplyItem) if r.event == f"query:{query.id}"]
+    assert answer.channel == "wa" and answer.state == "pending"
+    assert answer.report_id == report.id and (answer.reply_to or {})["wa_id"] == "6281200000021"
+    assert "LPR1234567" in answer.text and "sedang ditindaklanjuti" in answer.text, answer.text
+    sender = channel_gateway.runtime.reply_sender()
+    try:
+        sender.run_once()
+    finally:
+        sender.close()
+    said = [json.loads(s.body) for s in GRAPH.seen if s.path.endswith("/messages")]
+    assert (said[-1]["to"], said[-1]["text"]["body"]) == ("6281200000021", answer.text)
 
 
 # --- replies -------------------------------------------------------------------------------

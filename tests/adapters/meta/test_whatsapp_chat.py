@@ -161,3 +161,30 @@ def test_turns_batched_in_one_notification_move_the_conversation(
     post(chat_gateway, wa.message("B5", text="lewati"))  # the next notification goes on
     with chat_gateway.runtime.sessions() as session:
         assert session.scalar(select(Conversation.step)) is ConversationStep.PHOTOS
+
+
+def test_a_reply_to_our_acknowledgement_is_a_follow_up(chat_gateway: GatewayHarness) -> None:
+    post(chat_gateway, wa.message("A1", text="Lampu jalan di gang 4 mati sejak kemarin malam."))
+    (report,) = chat_gateway.rows(Report)
+    runtime = chat_gateway.runtime
+    with runtime.sessions.begin() as session:  # the central numbered it: acknowledged
+        row = session.get(Report, report.id)
+        assert row is not None
+        row.tracking_id, row.state = "LPR1234567", "submitted"
+        runtime.replies.acknowledge(session, row)
+    sender = runtime.reply_sender()
+    try:
+        sender.run_once()
+    finally:
+        sender.close()
+    (ack,) = [r for r in chat_gateway.rows(ReplyItem) if r.event == "ack"]
+    assert ack.state == "sent" and (ack.provider_id or "").startswith("wamid.")
+    # the citizen answers our acknowledgement: WhatsApp names it in `context.id`
+    post(chat_gateway, wa.message("A2", text="Tiangnya juga miring.", context=ack.provider_id))
+    assert [r.id for r in chat_gateway.rows(Report)] == [report.id]
+    states = {m.external_id: (m.state, m.report_id) for m in chat_gateway.rows(InboundMessage)}
+    assert states == {"wamid.A1": ("accepted", report.id), "wamid.A2": ("followup", report.id)}
+    from store.models import TimelineEvent
+
+    followups = [e for e in chat_gateway.rows(TimelineEvent) if e.event == "followup"]
+    assert [e.report_id for e in followups] == [report.id]

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from gateway.poller import Poller
 from store.cursors import cursor_key, load_cursor
-from store.models import Report
+from store.models import InboundMessage, Report
 from tests.adapters.sms.runtime import sms_runtime
 from tests.adapters.telegram.fake_api import TOKEN, FakeTelegram
 from tests.helpers import free_port
@@ -96,6 +97,54 @@ def test_unreachable_api_loses_nothing(db_url: str, tmp_path: Path, api: FakeTel
         adapter.options.api_url = api.url
         api.updates = [_update(1), _update(2)]
         assert poller.run_once() == 2
+    finally:
+        adapter.close()
+        runtime.close()
+
+
+def test_a_failed_save_never_lets_the_offset_pass_an_uncommitted_update(
+    db_url: str, tmp_path: Path, api: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = _runtime(tmp_path, api, db_url)
+    adapter = runtime.adapters["tg"]
+    poller = Poller(adapter, runtime.engine, runtime.sessions, runtime.intake)
+    messages = {5, 10, 11, 13}  # the others are edits: passed over, never stored
+    asked: list[tuple[int | None, set[int]]] = []  # each offset, with what was committed
+    serve = api._m_getUpdates
+
+    def get_updates(params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = params.get("offset")
+        stored = {int(m.external_id) for m in _rows(runtime, InboundMessage)}
+        asked.append((None if offset is None else int(offset), stored))
+        return serve(params)
+
+    monkeypatch.setattr(api, "_m_getUpdates", get_updates)
+    writer = runtime.intake.writer
+    store, failed = writer.store, list[int]()
+
+    def store_once_failing(session: Any, jobs: Any) -> None:
+        if not failed:  # the database goes away while the first page is written
+            failed.append(len(jobs))
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        store(session, jobs)
+
+    try:
+        api.updates = [_update(5)]
+        assert poller.run_once() == 1  # a committed cursor ("5") to start from
+        monkeypatch.setattr(writer, "store", store_once_failing)
+        api.updates += [_update(10), _update(11), _update(12, edited=True)]
+        with pytest.raises(OperationalError):
+            poller.run_once()  # 10 and 11 are read, 12 passed over; nothing committed
+        assert failed == [1]
+        api.updates += [_update(13), _update(14, edited=True)]
+        for _ in range(3):
+            poller.run_once()
+        for offset, stored in asked:
+            assert {m for m in messages if offset is not None and m < offset} <= stored
+        assert asked[-1][0] == 15  # once all is committed, the edits are passed for good
+        ids = [int(m.external_id) for m in _rows(runtime, InboundMessage)]
+        assert sorted(ids) == sorted(messages)
+        assert len(_rows(runtime, Report)) == len(messages)
     finally:
         adapter.close()
         runtime.close()

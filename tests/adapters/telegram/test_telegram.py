@@ -182,6 +182,33 @@ def test_reply_to_a_bot_message_is_a_follow_up(channel_gateway: Any) -> None:
     assert [e.event for e in channel_gateway.rows(TimelineEvent)].count("followup") == 1
 
 
+def test_status_command_is_answered_in_the_chat(channel_gateway: Any) -> None:
+    wire = CHANNEL.sign(CHANNEL.request(INBOUND_CASES[0]))  # chat 1111111 reports
+    assert send(channel_gateway, wire).status_code == 200
+    (report,) = channel_gateway.rows(Report)
+    with channel_gateway.runtime.sessions.begin() as session:
+        row = session.get(Report, report.id)
+        assert row is not None
+        row.tracking_id, row.state, row.central_status = "LPR1234567", "submitted", "in_progress"
+    asked = InboundCase("status", "status_command.json", content_type=JSON)  # same chat
+    assert send(channel_gateway, CHANNEL.sign(CHANNEL.request(asked))).status_code == 200
+    assert len(channel_gateway.rows(Report)) == 1
+    query = next(m for m in channel_gateway.rows(InboundMessage) if m.external_id == "10006")
+    assert query.state == "query"
+    (answer,) = [r for r in channel_gateway.rows(ReplyItem) if r.event == f"query:{query.id}"]
+    assert answer.channel == "tg" and answer.state == "pending"
+    assert answer.report_id == report.id and (answer.reply_to or {})["chat_id"] == "1111111"
+    assert "LPR1234567" in answer.text and "sedang ditindaklanjuti" in answer.text, answer.text
+    before = len(API.sent)
+    sender = channel_gateway.runtime.reply_sender()
+    try:
+        sender.run_once()
+    finally:
+        sender.close()
+    said = [m for m in API.sent[before:] if m["text"] == answer.text]
+    assert [str(m["chat_id"]) for m in said] == ["1111111"]
+
+
 def test_polling_channel_refuses_webhooks(db_url: str, tmp_path: Path) -> None:
     channel = dataclasses.replace(
         CHANNEL,

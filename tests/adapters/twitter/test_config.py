@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from config.errors import ConfigError
@@ -60,3 +62,15 @@ def test_mistakes_are_refused_with_their_place(entry: str, message: str) -> None
         _parse(f"  - {entry}\n")
     text = str(error.value)
     assert message in text and "channels[x]" in text and "gateway.yaml:" in text
+
+
+def test_only_the_webhook_needs_an_https_public_url() -> None:
+    """X registers only https webhook URLs; polling mentions and DMs needs no public URL."""
+
+    def warned(entry: str) -> list[str]:
+        config: Any = _parse(entry)
+        return [str(w) for w in config.warnings if "menerima webhook" in str(w)]
+
+    assert warned("  - {name: x, type: twitter," + KEYS + "}\n") == []
+    (warning,) = warned("  - {name: x, type: twitter, webhook: true, user_id: '1'," + KEYS + "}\n")
+    assert warning.startswith("channels[x]: kanal x menerima webhook")

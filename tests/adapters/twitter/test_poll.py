@@ -151,7 +151,9 @@ def test_a_tier_refusal_is_a_clear_channel_error_not_a_loop(
     assert runtime.metrics.poll_errors.labels("x-lapor")._value.get() == 4
 
 
-def test_more_than_800_new_mentions_is_a_recorded_gap(runtime: Any, fake_x: FakeX) -> None:
+def test_more_than_800_new_mentions_is_a_recorded_gap(
+    runtime: Any, fake_x: FakeX, tmp_path: Path
+) -> None:
     fake_x.add_mention("@LAPOR1708 laporan sebelum gangguan")
     assert poller(runtime).run_once() == 1
     for i in range(900):  # an outage: X now serves only the newest 800 of these
@@ -168,6 +170,24 @@ def test_more_than_800_new_mentions_is_a_recorded_gap(runtime: Any, fake_x: Fake
 
     text = create_app(runtime).test_client().get("/metrics").get_data(as_text=True)
     assert 'sp4n_channel_warnings_total{channel="x-lapor",code="gap"} 1.0' in text
+    # After a restart (nothing in memory) the admin still reads the warning, in Indonesian.
+    restarted = x_runtime(tmp_path, fake_x)
+    try:
+        ready = create_app(restarted).test_client().get("/readyz").get_json()
+        assert ready["status"] == "ok", "a warning degrades nothing: the channel works"
+        assert "800 sebutan terbaru" in ready["warnings"]["x-lapor"]
+        from gateway.console.health import channel_health
+
+        with restarted.sessions() as session:
+            every = channel_health(session, restarted.config, set(restarted.adapters))
+        health = next(h for h in every if h.name == "x-lapor")
+        assert all(h.last_warning is None for h in every if h.name != "x-lapor")
+        assert health.last_warning is not None and "terlewat" in health.last_warning
+        assert health.last_warning_at is not None and health.state == "alive"
+    finally:
+        for adapter in restarted.adapters.values():
+            adapter.close()
+        restarted.close()
 
 
 def test_dms_are_kept_once_by_event_id_and_own_messages_ignored(

@@ -42,6 +42,8 @@ def test_every_public_template_fits_280_with_the_longest_agency_name() -> None:
     ]
     for text in texts:
         assert weighted_length(text) <= 280, text
+    for public in texts[:4]:  # posted in public: no agency name, only the tracking id
+        assert LONGEST_AGENCY[:20] not in public and "LPR1234567" in public, public
     assert "jawaban" not in texts[2], "an agency's answer never goes in a public reply"
 
 
@@ -87,6 +89,10 @@ def test_the_acknowledgement_of_a_mention_is_a_public_reply_with_a_dm_button(
     assert post["direct_message_deep_link"].endswith(f"recipient_id={ACCOUNT_ID}")
     assert str(report.tracking_id) in post["text"] and "DM" in post["text"]
     assert "Melati" not in post["text"] and "0812" not in post["text"]
+    # the agency's name tells the public what the complaint is about: only the tracking id
+    assert report.agency == "upt-jalan"
+    agency_name = runtime.replies.agency_names["upt-jalan"]
+    assert agency_name and agency_name not in post["text"], post["text"]
     assert item.provider_id == f"tweet:{post['id']}"
     assert fake_x.sent_dms == []
 
