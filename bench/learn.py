@@ -12,6 +12,9 @@ Run by hand (never part of `make test`); record the printed figures in bench/RES
 4. Web-form intake throughput, closed loop, without and with the models on (a learned
    routing rule plus the kind model), side by side, using bench/intake.py's servers, and
    the server process's CPU milliseconds per request (robust to other load on the machine).
+5. `--instructions MODEL`: instructions per web-form request without and with the models,
+   counted by valgrind's callgrind in one process each (the same on a busy machine as on
+   a quiet one; needs `valgrind`).
 """
 
 from __future__ import annotations
@@ -242,6 +245,58 @@ def in_process(model_path: Path, requests_total: int, blocks: int) -> dict[str, 
     }
 
 
+def _post_only(model_path: Path, name: str, requests_total: int) -> None:
+    """Child of `instructions`: one config's app in this process, `requests_total` posts."""
+    import intake as bench_intake  # bench/intake.py
+
+    from config.loader import load_config
+    from gateway.app import create_app
+    from gateway.logging_setup import configure_logging
+    from gateway.runtime import build_runtime
+
+    configure_logging("WARNING")
+    bench_intake._quiet()
+    client = create_app(build_runtime(load_config(str(_configs(model_path)[name])))).test_client()
+    texts, _ = _history(requests_total + 100, 11)
+    for serial, body in enumerate(texts[: requests_total + 50]):  # the first 50: warm-up
+        payload = {
+            "body": body,
+            "name": "Warga",
+            "phone": "081234567890",
+            "external_id": f"i-{serial}",
+        }
+        answer = client.post("/channels/web/inbound", json=payload)
+        assert answer.status_code == 201, answer.status_code
+
+
+def instructions(model_path: Path, requests_total: int) -> dict[str, float]:
+    """Instructions per web-form request without and with the models, counted by callgrind.
+
+    Counted instructions do not move with what else runs on a shared machine, unlike
+    seconds. Each config runs twice under `valgrind --tool=callgrind` (10 and
+    10 + `requests_total` posts after the same start-up); the difference over
+    `requests_total` is the cost of one request, start-up and model loading excluded.
+    """
+    import re
+    import subprocess
+
+    def count(name: str, posts: int) -> int:
+        run = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+             sys.executable, __file__, "--post-only", str(model_path), "--config", name,
+             "--requests", str(posts)],
+            capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"},
+        )  # fmt: skip
+        found = re.search(r"Collected : (\d+)", run.stderr)
+        assert found, run.stderr[-2000:]
+        return int(found.group(1))
+
+    figures: dict[str, float] = {}
+    for name in ("without models", "with models"):
+        figures[name] = (count(name, 10 + requests_total) - count(name, 10)) / requests_total / 1e6
+    return figures
+
+
 def intake(model_path: Path, requests_total: int, concurrency: int, threads: int) -> dict[str, Any]:
     """Closed-loop web-form intake without and with the models."""
     import intake as bench_intake  # bench/intake.py
@@ -284,7 +339,24 @@ def main() -> None:
         "--in-process", type=Path, help="only CPU ms per request in one process, this model"
     )
     parser.add_argument("--blocks", type=int, default=10)
+    parser.add_argument(
+        "--instructions", type=Path, help="only instructions per request (callgrind), this model"
+    )
+    parser.add_argument("--post-only", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--config", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.post_only:
+        _post_only(args.post_only, args.config, args.requests)
+        return
+    if args.instructions:
+        counted = instructions(args.instructions, args.requests)
+        without, with_models = counted["without models"], counted["with models"]
+        print(
+            f"million instructions per request: without models {without:.2f},"
+            f" with models {with_models:.2f}, overhead {with_models - without:.2f}"
+            f" ({100 * (with_models - without) / without:.1f} %)"
+        )
+        return
     if args.in_process:
         figures = in_process(args.in_process, args.requests, args.blocks)
         print(f"server CPU ms per request, in one process: {figures}")
