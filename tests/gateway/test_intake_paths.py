@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 
 from adapters.base import Adapter, ChannelOptions, Mode, OutgoingReply
+from gateway.intake.service import public_status
 from gateway.intake.writer import _describe, lost_a_race, refused_content
 from store.models import ForwardItem, InboundMessage, ReplyItem, Report, TimelineEvent
 from tests.conftest import GatewayHarness
@@ -534,3 +535,68 @@ def test_content_the_database_refuses_is_the_callers_fault_and_named_without_dat
         "OperationalError/_DriverError"
     )
     assert _describe(ValueError("Budi 0812")) == "ValueError/NoneType"
+
+
+class RereadingPhone(PhoneAdapter):
+    """A phone channel whose kept input reads again as `reread_with` (or raises it)."""
+
+    def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
+        super().__init__(options, public_url=public_url)
+        self.reread_with: list[RawMessage] | Exception = []
+
+    def reread(self, raw: Mapping[str, Any], received_at: dt.datetime) -> list[RawMessage]:
+        if isinstance(self.reread_with, Exception):
+            raise self.reread_with
+        return list(self.reread_with)
+
+
+def test_reprocess_rejected_input(intake_gateway: GatewayHarness) -> None:
+    adapter = RereadingPhone(PhoneOptions(name="hp", type="test_phone"))
+    intake_gateway.runtime.adapters["hp"] = adapter
+    intake = intake_gateway.runtime.intake
+
+    def inbound(inbound_id: str) -> InboundMessage:
+        with intake_gateway.runtime.sessions() as session:
+            row = session.get(InboundMessage, inbound_id)
+            assert row is not None
+            return row
+
+    first = intake.reject("hp", {"text": "?"}, PayloadInvalid("rusak"))
+    # Still unreadable (an unexpected error): said in Indonesian, kept on the row.
+    adapter.reread_with = ValueError("still broken")
+    with pytest.raises(PayloadInvalid, match=r"^masukan tidak dapat dibaca \(ValueError\)$"):
+        intake.reprocess(first, adapter)
+    row = inbound(first)
+    assert (row.state, row.error) == ("rejected", "masukan tidak dapat dibaca (ValueError)")
+    # Read again, it holds no message at all: done, with no report.
+    adapter.reread_with = []
+    assert intake.reprocess(first, adapter) == []
+    row = inbound(first)
+    assert (row.state, row.report_id) == ("reprocessed", None)
+    # Read again, it is a report: linked to the row, its timeline says where it came from.
+    second = intake.reject("hp", {"text": "?"}, PayloadInvalid("rusak"))
+    adapter.reread_with = [message("r-1", "Jalan berlubang di Desa Maju")]
+    (outcome,) = intake.reprocess(second, adapter)
+    assert (outcome.created, outcome.status) == (True, "queued")
+    assert inbound(second).report_id == outcome.report_id
+    events = [
+        (e.report_id, e.detail)
+        for e in intake_gateway.rows(TimelineEvent)
+        if e.event == "reprocessed"
+    ]
+    assert events == [(outcome.report_id, {"inbound_id": second})]
+
+
+@pytest.mark.parametrize(
+    ("report_state", "central_status", "inbound_state", "answer"),
+    [
+        (None, None, "quarantined", "quarantined"),
+        ("submitted", None, "stored", "submitted"),  # at the central, no status from it yet
+        ("submitted", "verified", "stored", "verified"),
+        ("queued", None, "stored", "queued"),
+    ],
+)
+def test_what_a_repeat_is_answered_with(
+    report_state: str | None, central_status: str | None, inbound_state: str, answer: str
+) -> None:
+    assert public_status(report_state, central_status, inbound_state) == answer
