@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from adapters.base import OutgoingReply
+from forwarder.reply_sender import ReplySender
 from forwarder.targets.lapor import Receipt
 from forwarder.worker import CallResult, ForwardCall, Forwarder
 from store.models import ForwardItem, ReplyItem, Report, TimelineEvent, utcnow
@@ -327,3 +328,69 @@ def test_only_the_lease_holder_records_an_answer(harness: GatewayHarness) -> Non
     assert (report.tracking_id, report.state) == ("LPR8", "submitted")
     (forwarded,) = events(harness, "forwarded")
     assert forwarded.detail["agency"] == report.agency == "upt-jalan"
+
+
+class CodelessDownPhone(PhoneAdapter):
+    """A phone channel whose provider refuses for good without saying why in a code."""
+
+    def send_reply(self, reply: OutgoingReply) -> str | None:
+        raise SendError("nomor tidak dikenal", retryable=False)
+
+
+def test_a_refusal_without_a_code_is_buried_as_error(replies_harness: GatewayHarness) -> None:
+    acknowledgement_queued(replies_harness, CodelessDownPhone(PhoneOptions(name="hp")))
+    sender = replies_harness.runtime.reply_sender()
+    try:
+        assert sender.run_once() == 1
+    finally:
+        sender.close()
+    (item,) = replies_harness.rows(ReplyItem)
+    assert (item.state, item.last_error) == ("dead", "error: nomor tidak dikenal")
+
+
+def test_a_channel_gone_from_the_config_is_retried_then_buried(
+    replies_harness: GatewayHarness,
+) -> None:
+    acknowledgement_queued(replies_harness, PhoneAdapter(PhoneOptions(name="hp")))
+    del replies_harness.runtime.adapters["hp"]  # the admin removed the channel meanwhile
+    sender = replies_harness.runtime.reply_sender()
+    try:
+        for _ in range(3):
+            assert sender.run_once() == 1
+            make_due(replies_harness, ReplyItem)
+    finally:
+        sender.close()
+    (item,) = replies_harness.rows(ReplyItem)
+    assert item.state == "dead"
+    assert item.last_error == "no_channel: kanal hp tidak diatur atau tidak aktif"
+
+
+def test_a_sent_reply_counts_its_attempt_and_knows_a_private_report(
+    replies_harness: GatewayHarness,
+) -> None:
+    phone = PhoneAdapter(PhoneOptions(name="hp"))
+    acknowledgement_queued(replies_harness, phone)
+    sender = replies_harness.runtime.reply_sender()
+    try:
+        assert sender.run_once() == 1
+    finally:
+        sender.close()
+    (item,) = replies_harness.rows(ReplyItem)
+    assert (item.state, item.attempts) == ("sent", 1)
+    (sent,) = phone.sent
+    assert sent.confidential is False
+    # The same report, confidential or whistleblowing: its replies are told so.
+    with replies_harness.runtime.sessions.begin() as session:
+        row = session.get(ReplyItem, item.id)
+        report = session.get(Report, item.report_id)
+        assert row is not None and report is not None
+        report.payload = {**report.payload, "privacy": {"confidential": True}}
+        session.flush()
+        assert ReplySender._job(session, row).reply.confidential is True
+        report.payload = {**report.payload, "privacy": {}}
+        report.kind = "whistleblowing"
+        session.flush()
+        assert ReplySender._job(session, row).reply.confidential is True
+        report.kind = "pengaduan"
+        session.flush()
+        assert ReplySender._job(session, row).reply.confidential is False
