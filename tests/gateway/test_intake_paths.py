@@ -600,3 +600,41 @@ def test_what_a_repeat_is_answered_with(
     report_state: str | None, central_status: str | None, inbound_state: str, answer: str
 ) -> None:
     assert public_status(report_state, central_status, inbound_state) == answer
+
+
+def test_without_file_links_an_attachment_is_kept_without_a_url(
+    intake_gateway: GatewayHarness,
+) -> None:
+    import hashlib
+
+    from vocabulary.drafts import AttachmentData
+
+    phone = PhoneAdapter(PhoneOptions(name="hp", type="test_phone"))
+    intake_gateway.runtime.adapters["hp"] = phone
+    intake_gateway.runtime.intake.planner.links = None  # an intake built without file links
+    msg = message("l-1", "Banjir setinggi lutut, foto terlampir.")
+    msg.draft.attachments.append(AttachmentData("banjir.jpg", "image/jpeg", b"\xff\xd8 banjir"))
+    assert accept(intake_gateway, phone, msg).status == "queued"
+    (report,) = intake_gateway.rows(Report)
+    (attachment,) = report.payload["attachments"]
+    assert attachment["sha256"] == hashlib.sha256(b"\xff\xd8 banjir").hexdigest()
+    assert attachment["url"] is None
+
+
+def test_a_followup_is_stamped_in_utc_whatever_the_machine_zone(
+    gateway: GatewayHarness, phone: PhoneAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = submitted(gateway, phone, "z-1", "Lampu jalan mati di Jl. Merdeka.")
+    monkeypatch.setenv("TZ", "Asia/Jakarta")
+    time.tzset()
+    try:
+        later = message("z-2", "Masih mati.", in_reply_to=first.tracking_id)
+        assert accept(gateway, phone, later).status == "followup"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    (item,) = [i for i in gateway.rows(ForwardItem) if i.action == "followup"]
+    assert item.payload is not None
+    stamp = item.payload["received_at"]
+    assert stamp.endswith("Z")
+    assert dt.datetime.fromisoformat(stamp) == later.received_at
