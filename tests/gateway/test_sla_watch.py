@@ -378,3 +378,40 @@ sla:
     assert settings is not None
     assert settings.port == port
     assert (settings.user, settings.password) == ("sla", "rahasia")
+
+
+def test_a_notice_names_the_clock_it_is_about(harness: GatewayHarness, tmp_path: Path) -> None:
+    from forwarder.replies import ReplyTemplates
+
+    harness.post("web", {"body": "Jalan rusak parah di Desa Maju", "external_id": "sla-9"})
+    harness.drain()
+    (report,) = harness.rows(Report)
+    assert report.agency == "upt-jalan" and report.tracking_id
+    # An admin's notice template may use every value a notice is given.
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "sla_overdue.txt").write_text(
+        "{{ agency }}|{{ agency_name }}|{{ stage }}|{{ started_day }}\n", encoding="utf-8"
+    )
+    watch = harness.runtime.sla_watch()
+    watch.replies.templates = ReplyTemplates(tmp_path / "tpl")
+    # The clock waits on another agency than the report's own (it was handed on).
+    clock = _clock(Stage.FIRST_RESPONSE, ClockState.OVERDUE, 3, 5, report.id)
+    clock.agency = "dinas-pupr"
+    with harness.runtime.sessions.begin() as session:
+        row = session.get(Report, report.id)
+        assert row is not None
+        assert watch._notice(session, row, clock)
+    (notice,) = [r for r in harness.rows(ReplyItem) if r.event.startswith("sla_")]
+    assert notice.event == "sla_overdue:first_response"
+    assert notice.text == "dinas-pupr|Dinas PUPR|first_response|Selasa, 24 Nov 2026"
+
+
+def test_the_watch_snapshot_says_when_it_was_computed() -> None:
+    now = dt.datetime(2026, 11, 30, 1, 30, tzinfo=dt.UTC)
+    result = WatchResult(computed_at=now)
+    result.overdue[("upt-jalan", "verification")] += 2
+    assert result.snapshot() == {
+        "computed_at": "2026-11-30T01:30:00+00:00",
+        "overdue": [["upt-jalan", "verification", 2]],
+        "due_soon": [],
+    }
