@@ -415,3 +415,19 @@ def test_the_watch_snapshot_says_when_it_was_computed() -> None:
         "overdue": [["upt-jalan", "verification", 2]],
         "due_soon": [],
     }
+
+
+def test_a_report_the_central_closed_is_not_watched(harness: GatewayHarness) -> None:
+    harness.post("web", {"body": "Jalan rusak parah di Desa Maju", "external_id": "sla-c"})
+    harness.drain()
+    (report,) = harness.rows(Report)
+    watch = harness.runtime.sla_watch()
+    rules = watch.rules
+    later = rules.calendar.add_working_days(rules.calendar.local_date(report.created_at), 10)
+    assert [i.clock.report_id for i in watch.run_once(local(rules, later, 9)).items] == [report.id]
+    # The central says closed (its history lacked the closing entry): no clock to watch.
+    with harness.runtime.sessions.begin() as session:
+        row = session.get(Report, report.id)
+        assert row is not None
+        row.central_status = "closed"
+    assert watch.run_once(local(rules, later, 10)).items == []
