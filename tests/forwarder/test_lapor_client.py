@@ -143,6 +143,8 @@ def test_a_misbehaving_central_is_tried_again(
     assert caught.value.code == code and caught.value.retryable
     assert caught.value.status == answer[0]
     assert caught.value.retry_after == (7.0 if answer[0] == 503 else None)
+    if answer[2].startswith(b"<html>"):
+        assert str(caught.value) == "answer is not JSON"  # what the admin reads in last_error
 
 
 def test_retry_after_is_read_in_both_forms_and_capped() -> None:
@@ -157,3 +159,23 @@ def test_retry_after_is_read_in_both_forms_and_capped() -> None:
     assert parse_retry_after(past) == 0.0
     naive = email.utils.formatdate(time.time() + 90, usegmt=True).replace(" GMT", " -0000")
     assert 85.0 <= (parse_retry_after(naive) or 0) <= 90.0
+
+
+def test_a_receipt_without_received_at_and_the_default_page_size() -> None:
+    def answer(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        if seen.method == "POST":
+            return json_answer(201, {"tracking_id": "LPR9", "status": "received"})
+        return json_answer(200, {"items": [], "next_cursor": None})
+
+    central = FakeServer(answer)
+    try:
+        client = LaporClient(central.url, "t", timeout=5)
+        receipt = client.submit(report(4))
+        page = client.changes("2026-11-30T00:00:00Z")
+    finally:
+        central.stop()
+    # The contract's received_at is optional: absent, it is empty (never the text "None").
+    assert (receipt.tracking_id, receipt.received_at, receipt.replayed) == ("LPR9", "", False)
+    assert (page.items, page.next_cursor) == ([], None)
+    _, changes = central.seen
+    assert changes.path == "/api/v1/reports?updated_since=2026-11-30T00%3A00%3A00Z&limit=100"

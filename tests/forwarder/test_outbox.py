@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +14,9 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from forwarder import outbox
+from config.schema import ForwarderSection
+from forwarder import claiming, outbox
+from forwarder.claiming import ClaimLoop
 from store import migrate
 from store.db import make_engine, make_sessionmaker
 from store.models import ForwardItem, Report, utcnow
@@ -186,3 +191,30 @@ def test_only_leases_are_released(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as s:
         assert outbox.release_all_leases(s) == 2
         assert outbox.release_all_leases(s) == 0
+
+
+class IdleLoop(ClaimLoop[None]):
+    """A claim loop with nothing to claim: only its pool and its name."""
+
+    role = "idle"
+
+
+def test_close_waits_for_the_work_in_flight() -> None:
+    loop = IdleLoop(sessionmaker(), ForwarderSection())
+    in_flight = loop.pool.submit(time.sleep, 0.3)
+    loop.close()
+    assert in_flight.done()  # a reply or forward being recorded is never cut off
+    assert loop.stopping.is_set()
+
+
+def test_a_worker_restarted_with_the_same_pid_has_another_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A lease owned by the previous start must not look like ours after a restart."""
+    monkeypatch.setattr(os, "getpid", lambda: 4242)
+    names = set()
+    for started in (10, 20, 987_654_321):
+        monkeypatch.setattr(time, "monotonic_ns", lambda started=started: started)
+        names.add(claiming.worker_identity("forwarder"))
+    assert len(names) == 3
+    assert all(name.startswith(f"forwarder@{socket.gethostname()}:4242:") for name in names)

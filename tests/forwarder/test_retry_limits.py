@@ -9,6 +9,7 @@ Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,15 @@ from typing import Any
 import pytest
 
 from adapters.base import OutgoingReply
-from forwarder.worker import Forwarder
+from forwarder.reply_sender import ReplySender
+from forwarder.targets.lapor import Receipt
+from forwarder.worker import CallResult, ForwardCall, Forwarder
 from store.models import ForwardItem, ReplyItem, Report, TimelineEvent, utcnow
+from store.states import ForwardAction
 from tests.adapters.sms.fakes import FakeServer, Seen, json_answer
 from tests.conftest import GatewayHarness, _harness
 from tests.gateway.test_intake_paths import PhoneAdapter, PhoneOptions, message
+from vocabulary.central import CentralStatus
 from vocabulary.errors import SendError
 
 DOWN = {"error": {"code": "unavailable", "message": "maintenance window"}}
@@ -248,3 +253,144 @@ def test_a_success_after_retries_counts_every_attempt(db_url: str, tmp_path: Pat
             assert done.detail["attempts"] == 3 and done.detail["tracking_id"] == "LPR4444444"
     finally:
         central.stop()
+
+
+class RecordingCentral:
+    """Stands in for LaporClient: answers at once and keeps every call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def submit(self, wire: dict[str, Any]) -> Receipt:
+        self.calls.append(("submit", wire["id"]))
+        return Receipt("LPR7", CentralStatus.RECEIVED, "", replayed=False)
+
+    def reroute(self, tracking_id: str, agency: str, reason: str, hops: list[str]) -> None:
+        self.calls.append(("reroute", tracking_id, agency, reason, hops))
+
+
+def test_what_each_outbox_action_asks_the_central(harness: GatewayHarness) -> None:
+    runtime, central = harness.runtime, RecordingCentral()
+    settings = runtime.config.model.forwarder
+    worker = Forwarder(runtime.sessions, central, runtime.router, runtime.replies, settings)  # type: ignore[arg-type]
+
+    def call(action: str, wire: dict[str, Any], tracking_id: str | None) -> CallResult:
+        return worker._call(ForwardCall(1, action, "r1", None, wire, tracking_id))
+
+    try:
+        started = time.monotonic()
+        submitted = call(ForwardAction.SUBMIT, {"id": "r1"}, None)
+        took = time.monotonic() - started
+        returned = {"agency": "a", "reason": "returned", "hops": ["b"]}
+        assert call(ForwardAction.REROUTE, {"routing": returned}, "LPR7").error is None
+        first = {"agency": "a", "reason": "misrouted"}  # no hops yet
+        assert call(ForwardAction.REROUTE, {"routing": first}, "LPR7").error is None
+        unknown = call("archive", {}, "LPR7")
+    finally:
+        worker.close()
+    assert submitted.error is None and submitted.receipt is not None
+    assert submitted.receipt.tracking_id == "LPR7"
+    assert 0 <= submitted.seconds <= took  # the call's own duration, for the latency metric
+    assert central.calls == [
+        ("submit", "r1"),
+        ("reroute", "LPR7", "a", "returned", ["b"]),
+        ("reroute", "LPR7", "a", "misrouted", []),
+    ]
+    assert unknown.error is not None and not unknown.error.retryable
+    assert unknown.error.code == "bad_action"
+
+
+def test_only_the_lease_holder_records_an_answer(harness: GatewayHarness) -> None:
+    harness.post("web", {"body": "Jalan rusak parah di Desa Maju", "external_id": "m-9"})
+    worker = forwarder(harness)
+    answer = CallResult(receipt=Receipt("LPR8", CentralStatus.RECEIVED, "", replayed=False))
+    (item,) = harness.rows(ForwardItem)
+    try:
+        # Our lease ran out and another worker holds the row: its answer, not ours.
+        with harness.runtime.sessions.begin() as session:
+            row = session.get(ForwardItem, item.id)
+            assert row is not None
+            row.lease_owner = "someone-else"
+        with harness.runtime.sessions.begin() as session:
+            worker._record(session, item.id, "submit", answer)
+        assert harness.rows(Report)[0].tracking_id is None
+        assert events(harness, "forwarded") == []
+        # Still ours: recorded, with the agency the report went to.
+        with harness.runtime.sessions.begin() as session:
+            row = session.get(ForwardItem, item.id)
+            assert row is not None
+            row.lease_owner = worker.owner
+        with harness.runtime.sessions.begin() as session:
+            worker._record(session, item.id, "submit", answer)
+    finally:
+        worker.close()
+    (report,) = harness.rows(Report)
+    assert (report.tracking_id, report.state) == ("LPR8", "submitted")
+    (forwarded,) = events(harness, "forwarded")
+    assert forwarded.detail["agency"] == report.agency == "upt-jalan"
+
+
+class CodelessDownPhone(PhoneAdapter):
+    """A phone channel whose provider refuses for good without saying why in a code."""
+
+    def send_reply(self, reply: OutgoingReply) -> str | None:
+        raise SendError("nomor tidak dikenal", retryable=False)
+
+
+def test_a_refusal_without_a_code_is_buried_as_error(replies_harness: GatewayHarness) -> None:
+    acknowledgement_queued(replies_harness, CodelessDownPhone(PhoneOptions(name="hp")))
+    sender = replies_harness.runtime.reply_sender()
+    try:
+        assert sender.run_once() == 1
+    finally:
+        sender.close()
+    (item,) = replies_harness.rows(ReplyItem)
+    assert (item.state, item.last_error) == ("dead", "error: nomor tidak dikenal")
+
+
+def test_a_channel_gone_from_the_config_is_retried_then_buried(
+    replies_harness: GatewayHarness,
+) -> None:
+    acknowledgement_queued(replies_harness, PhoneAdapter(PhoneOptions(name="hp")))
+    del replies_harness.runtime.adapters["hp"]  # the admin removed the channel meanwhile
+    sender = replies_harness.runtime.reply_sender()
+    try:
+        for _ in range(3):
+            assert sender.run_once() == 1
+            make_due(replies_harness, ReplyItem)
+    finally:
+        sender.close()
+    (item,) = replies_harness.rows(ReplyItem)
+    assert item.state == "dead"
+    assert item.last_error == "no_channel: kanal hp tidak diatur atau tidak aktif"
+
+
+def test_a_sent_reply_counts_its_attempt_and_knows_a_private_report(
+    replies_harness: GatewayHarness,
+) -> None:
+    phone = PhoneAdapter(PhoneOptions(name="hp"))
+    acknowledgement_queued(replies_harness, phone)
+    sender = replies_harness.runtime.reply_sender()
+    try:
+        assert sender.run_once() == 1
+    finally:
+        sender.close()
+    (item,) = replies_harness.rows(ReplyItem)
+    assert (item.state, item.attempts) == ("sent", 1)
+    (sent,) = phone.sent
+    assert sent.confidential is False
+    # The same report, confidential or whistleblowing: its replies are told so.
+    with replies_harness.runtime.sessions.begin() as session:
+        row = session.get(ReplyItem, item.id)
+        report = session.get(Report, item.report_id)
+        assert row is not None and report is not None
+        report.payload = {**report.payload, "privacy": {"confidential": True}}
+        session.flush()
+        assert ReplySender._job(session, row).reply.confidential is True
+        report.payload = {**report.payload, "privacy": {}}
+        report.kind = "whistleblowing"
+        session.flush()
+        assert ReplySender._job(session, row).reply.confidential is True
+        report.kind = "pengaduan"
+        session.flush()
+        assert ReplySender._job(session, row).reply.confidential is False

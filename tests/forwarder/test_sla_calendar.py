@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,35 @@ def test_digest_password_only_from_the_environment(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_test_config(_config(tmp_path, plain).read_text())
     assert any("loopback" in str(i) for i in caught.value.issues)
+
+
+def test_config_can_leave_cuti_bersama_out(tmp_path: Path) -> None:
+    config = load_test_config(_config(tmp_path, "sla: {cuti_bersama: false}\n").read_text())
+    cal = calendar_from_config(config.model)
+    assert cal.is_working_day(D(2025, 4, 2))  # cuti bersama Idul Fitri: worked here
+    assert not cal.is_working_day(D(2025, 3, 31))  # Idul Fitri itself stays a holiday
+
+
+def test_a_sparse_working_week_counts_past_the_years_first_covered() -> None:
+    """One working day a week: 300 of them reach beyond the years covered at first."""
+    cal = WorkingCalendar(working_days=(6,), cuti_bersama=False)
+    start = D(2026, 1, 5)
+    day, left = start, 300
+    while left:
+        day += dt.timedelta(days=1)
+        left -= cal.is_working_day(day)
+    assert day.year >= 2031
+    assert cal.add_working_days(start, 300) == day
+
+
+def test_a_naive_moment_is_utc_whatever_the_machine_zone(
+    monkeypatch: pytest.MonkeyPatch, calendar: WorkingCalendar
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        # 12:00 UTC is 19:00 WIB the same day (taken as New York time it would be the next).
+        assert calendar.local_date(dt.datetime(2026, 11, 30, 12, 0)) == D(2026, 11, 30)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

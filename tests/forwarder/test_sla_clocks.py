@@ -276,3 +276,28 @@ def test_clock_invariants(start: dt.datetime, steps: list[tuple[str, int]], late
     live = [c for c in running(clocks) if c.stage is not Stage.RESOLUTION]
     assert len(live) <= 1
     assert all(c.cycle == max(x.cycle for x in clocks) for c in live)
+
+
+def test_a_stage_ended_at_the_due_midnight_is_late_like_a_running_one() -> None:
+    history = timeline(
+        (wib(2026, 11, 27, 20, 0), "received", "nasional"),
+        (wib(2026, 12, 3, 0, 0), "dispositioned", "upt-jalan"),  # due 2 Dec: midnight is late
+    )
+    verification = clock(stage_clocks(history, RULES, wib(2026, 12, 4, 9, 0)), Stage.VERIFICATION)
+    assert verification.ended_at == verification.due_at
+    assert verification.state is ClockState.OVERDUE
+
+
+def test_the_resolution_clock_belongs_to_the_reports_agency() -> None:
+    clocks = stage_clocks(FRIDAY_EVENING, RULES, wib(2026, 11, 30, 9, 0))
+    assert clock(clocks, Stage.RESOLUTION).agency == "dinas-pupr"
+
+
+def test_a_status_outside_the_milestones_does_not_stop_the_reading() -> None:
+    history = timeline(
+        (wib(2026, 11, 2, 9, 0), "received", "nasional"),
+        (wib(2026, 11, 2, 10, 0), "on_hold", "nasional"),  # a newer central's status
+        (wib(2026, 11, 3, 10, 0), "dispositioned", "upt-jalan"),
+    )
+    verification = clock(stage_clocks(history, RULES, wib(2026, 11, 4, 9, 0)), Stage.VERIFICATION)
+    assert verification.ended_at == wib(2026, 11, 3, 10, 0)

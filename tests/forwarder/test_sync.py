@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from forwarder.sync import CURSOR_KEY, OVERLAP
+from forwarder.targets.lapor import ChangesPage
 from store.models import ReplyItem, Report, SyncState, TimelineEvent
 from store.states import ReportState
 from tests.adapters.sms.fakes import FakeServer, Seen, json_answer
@@ -203,3 +204,77 @@ def test_an_older_change_never_overwrites_a_newer_one(harness: GatewayHarness) -
         )
     (report,) = [r for r in harness.rows(Report) if r.tracking_id == "LPR1111111"]
     assert report.central_status == "closed"
+
+
+class OnePage:
+    """A central whose changes feed is one page of these items (no HTTP)."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.items = items
+
+    def changes(self, updated_since: str, cursor: str | None = None, limit: int = 100) -> Any:
+        return ChangesPage(items=self.items, next_cursor=None)
+
+
+def sync_with(harness: GatewayHarness, items: list[dict[str, Any]]) -> int:
+    sync = harness.runtime.status_sync()
+    sync.client = OnePage(items)
+    return sync.run_once()
+
+
+def test_the_cursor_follows_the_newest_change_not_the_last_listed(
+    harness: GatewayHarness,
+) -> None:
+    items = [
+        {  # no history: one entry, with the item's agency
+            "tracking_id": "LPR2222222",
+            "status": "in_progress",
+            "updated_at": "2026-11-30T05:00:00Z",
+            "agency": "dinas-pupr",
+        },
+        {"tracking_id": "LPR9999999", "status": "closed", "updated_at": "2026-11-30T04:00:00Z"},
+    ]
+    assert sync_with(harness, items) == 1
+    assert timeline(harness, "status") == [
+        (
+            "2",
+            {
+                "status": "in_progress",
+                "agency": "dinas-pupr",
+                "note": None,
+                "central": "in_progress@2026-11-30T05:00:00+00:00",
+            },
+        )
+    ]
+    (state,) = [s for s in harness.rows(SyncState) if s.key == CURSOR_KEY]
+    start = dt.datetime(2026, 11, 30, 5, tzinfo=dt.UTC) - OVERLAP
+    assert state.value == start.isoformat().replace("+00:00", "Z")
+
+
+def test_the_citizen_hears_the_note_and_the_answering_agency(harness: GatewayHarness) -> None:
+    items = [
+        {
+            "tracking_id": "LPR1111111",
+            "gateway_id": "01SYNCREPORT00000000000001",
+            "status": "verified",
+            "updated_at": "2026-11-30T03:00:00Z",
+            "history": [
+                {"status": "verified", "at": "2026-11-30T03:00:00Z", "note": "Sudah dicek"},
+                {"status": "received", "at": "2026-11-30T01:00:00Z", "note": "masuk"},
+            ],
+        },
+        {
+            "tracking_id": "LPR2222222",
+            "status": "completed",
+            "updated_at": "2026-11-30T05:00:00Z",
+            "agency": "upt-jalan",
+            "responses": [{"id": "r-9", "agency": "dinas-pupr", "text": "Lubang sudah ditambal."}],
+        },
+    ]
+    assert sync_with(harness, items) == 2
+    replies = {r.report_id[-1]: r for r in harness.rows(ReplyItem)}
+    assert replies["1"].event == "status:verified:2026-11-30T03:00:00Z"
+    assert replies["1"].text.endswith("Sudah dicek")  # the central's note for that status
+    assert replies["2"].event == "completion:r-9"
+    assert "oleh Dinas PUPR" in replies["2"].text  # who answered, not where it was sent
+    assert "Lubang sudah ditambal." in replies["2"].text

@@ -1,9 +1,12 @@
 """The guided conversation end to end: a real gateway process, Telegram webhooks, the prompts
 sent through python-telegram-bot to a local Bot API, a SIGKILL and restart in the middle, and
-the completed report at the sandbox central with its tracking id sent back to the chat."""
+the completed report at the sandbox central with its tracking id sent back to the chat.
+And in process (fast, on SQLite, in the mutation selection): a WhatsApp conversation that
+becomes one report with its photo, and no report while it is still going."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import textwrap
@@ -15,7 +18,12 @@ import pytest
 import requests
 
 from normalizer import conversation as machine
+from store.models import Conversation, InboundMessage, Report
+from tests.adapters.harness import InboundCase, make_gateway, send
+from tests.adapters.meta import wa
+from tests.adapters.meta.fake_graph import PHOTO, FakeGraph
 from tests.adapters.telegram.fake_api import TOKEN, FakeTelegram
+from tests.conftest import GatewayHarness
 from tests.helpers import free_port
 from tests.processes import Process, db_rows, http_up, wait_for
 
@@ -165,3 +173,43 @@ def test_guided_conversation_survives_a_restart(tmp_path: Path, api: FakeTelegra
     finally:
         if gateway.process is not None:
             gateway.process.stop()
+
+
+def test_a_whatsapp_conversation_becomes_one_report_with_its_photo(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    graph = FakeGraph()
+    channel = wa.channel(graph, "conversation: true, template_name: sp4n_status_update")
+    gateways = make_gateway(sqlite_url, tmp_path, channel)
+    gateway: GatewayHarness = next(gateways)
+    description = "Jalan rusak parah di depan SDN 3 Desa Contoh, lubang sedalam 30 cm."
+
+    def post(message: dict[str, Any]) -> None:
+        case = InboundCase("chat", wa.notification([message]), content_type="application/json")
+        response = send(gateway, channel.sign(channel.request(case)))
+        assert response.status_code == 200, response.get_data(as_text=True)
+
+    try:
+        post(wa.message("C1", text="halo"))
+        post(wa.message("C2", button=("kind:pengaduan", "Pengaduan"), context="wamid.P1"))
+        post(wa.message("C3", text=description))
+        post(wa.message("C4", text="lewati"))
+        post(wa.message("C5", image=""))
+        post(wa.message("C6", button=("done", "Selesai"), context="wamid.P5"))
+        post(wa.message("C7", button=("privacy:anonim", "Anonim"), context="wamid.P6"))
+        # Still talking: every message is taken by the conversation, no report yet.
+        assert gateway.rows(Report) == []
+        assert len(gateway.rows(Conversation)) == 1
+        post(wa.message("C8", button=("confirm:send", "Kirim"), context="wamid.P7"))
+        (report,) = gateway.rows(Report)
+        assert report.payload["body"] == description
+        assert report.payload["kind"] == "pengaduan"
+        (photo,) = report.payload["attachments"]
+        assert photo["sha256"] == hashlib.sha256(PHOTO).hexdigest()
+        confirm = next(m for m in gateway.rows(InboundMessage) if m.external_id.endswith("C8"))
+        assert confirm.report_id == report.id
+        assert gateway.rows(Conversation) == []
+    finally:
+        for _ in gateways:
+            pass
+        graph.stop()

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 
 from adapters.base import Adapter, ChannelOptions, Mode, OutgoingReply
+from gateway.intake.service import public_status
 from gateway.intake.writer import _describe, lost_a_race, refused_content
 from store.models import ForwardItem, InboundMessage, ReplyItem, Report, TimelineEvent
 from tests.conftest import GatewayHarness
@@ -534,3 +535,106 @@ def test_content_the_database_refuses_is_the_callers_fault_and_named_without_dat
         "OperationalError/_DriverError"
     )
     assert _describe(ValueError("Budi 0812")) == "ValueError/NoneType"
+
+
+class RereadingPhone(PhoneAdapter):
+    """A phone channel whose kept input reads again as `reread_with` (or raises it)."""
+
+    def __init__(self, options: ChannelOptions, *, public_url: str = "") -> None:
+        super().__init__(options, public_url=public_url)
+        self.reread_with: list[RawMessage] | Exception = []
+
+    def reread(self, raw: Mapping[str, Any], received_at: dt.datetime) -> list[RawMessage]:
+        if isinstance(self.reread_with, Exception):
+            raise self.reread_with
+        return list(self.reread_with)
+
+
+def test_reprocess_rejected_input(intake_gateway: GatewayHarness) -> None:
+    adapter = RereadingPhone(PhoneOptions(name="hp", type="test_phone"))
+    intake_gateway.runtime.adapters["hp"] = adapter
+    intake = intake_gateway.runtime.intake
+
+    def inbound(inbound_id: str) -> InboundMessage:
+        with intake_gateway.runtime.sessions() as session:
+            row = session.get(InboundMessage, inbound_id)
+            assert row is not None
+            return row
+
+    first = intake.reject("hp", {"text": "?"}, PayloadInvalid("rusak"))
+    # Still unreadable (an unexpected error): said in Indonesian, kept on the row.
+    adapter.reread_with = ValueError("still broken")
+    with pytest.raises(PayloadInvalid, match=r"^masukan tidak dapat dibaca \(ValueError\)$"):
+        intake.reprocess(first, adapter)
+    row = inbound(first)
+    assert (row.state, row.error) == ("rejected", "masukan tidak dapat dibaca (ValueError)")
+    # Read again, it holds no message at all: done, with no report.
+    adapter.reread_with = []
+    assert intake.reprocess(first, adapter) == []
+    row = inbound(first)
+    assert (row.state, row.report_id) == ("reprocessed", None)
+    # Read again, it is a report: linked to the row, its timeline says where it came from.
+    second = intake.reject("hp", {"text": "?"}, PayloadInvalid("rusak"))
+    adapter.reread_with = [message("r-1", "Jalan berlubang di Desa Maju")]
+    (outcome,) = intake.reprocess(second, adapter)
+    assert (outcome.created, outcome.status) == (True, "queued")
+    assert inbound(second).report_id == outcome.report_id
+    events = [
+        (e.report_id, e.detail)
+        for e in intake_gateway.rows(TimelineEvent)
+        if e.event == "reprocessed"
+    ]
+    assert events == [(outcome.report_id, {"inbound_id": second})]
+
+
+@pytest.mark.parametrize(
+    ("report_state", "central_status", "inbound_state", "answer"),
+    [
+        (None, None, "quarantined", "quarantined"),
+        ("submitted", None, "stored", "submitted"),  # at the central, no status from it yet
+        ("submitted", "verified", "stored", "verified"),
+        ("queued", None, "stored", "queued"),
+    ],
+)
+def test_what_a_repeat_is_answered_with(
+    report_state: str | None, central_status: str | None, inbound_state: str, answer: str
+) -> None:
+    assert public_status(report_state, central_status, inbound_state) == answer
+
+
+def test_without_file_links_an_attachment_is_kept_without_a_url(
+    intake_gateway: GatewayHarness,
+) -> None:
+    import hashlib
+
+    from vocabulary.drafts import AttachmentData
+
+    phone = PhoneAdapter(PhoneOptions(name="hp", type="test_phone"))
+    intake_gateway.runtime.adapters["hp"] = phone
+    intake_gateway.runtime.intake.planner.links = None  # an intake built without file links
+    msg = message("l-1", "Banjir setinggi lutut, foto terlampir.")
+    msg.draft.attachments.append(AttachmentData("banjir.jpg", "image/jpeg", b"\xff\xd8 banjir"))
+    assert accept(intake_gateway, phone, msg).status == "queued"
+    (report,) = intake_gateway.rows(Report)
+    (attachment,) = report.payload["attachments"]
+    assert attachment["sha256"] == hashlib.sha256(b"\xff\xd8 banjir").hexdigest()
+    assert attachment["url"] is None
+
+
+def test_a_followup_is_stamped_in_utc_whatever_the_machine_zone(
+    gateway: GatewayHarness, phone: PhoneAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = submitted(gateway, phone, "z-1", "Lampu jalan mati di Jl. Merdeka.")
+    monkeypatch.setenv("TZ", "Asia/Jakarta")
+    time.tzset()
+    try:
+        later = message("z-2", "Masih mati.", in_reply_to=first.tracking_id)
+        assert accept(gateway, phone, later).status == "followup"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    (item,) = [i for i in gateway.rows(ForwardItem) if i.action == "followup"]
+    assert item.payload is not None
+    stamp = item.payload["received_at"]
+    assert stamp.endswith("Z")
+    assert dt.datetime.fromisoformat(stamp) == later.received_at

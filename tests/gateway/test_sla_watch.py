@@ -7,7 +7,9 @@ import csv
 import datetime as dt
 import io
 import json
+import time
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,16 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
+from sqlalchemy.orm import Session, sessionmaker
 
-from forwarder.sla.clocks import SlaRules, Stage
+from adapters.email.smtp import SmtpSettings
+from forwarder.sla.calendar import WorkingCalendar
+from forwarder.sla.clocks import ClockState, SlaRules, Stage, StageClock
+from forwarder.sla.digest import AgencyContact, DigestTemplates, SlaDigest, smtp_settings
+from forwarder.sla.watch import WatchItem, WatchResult
 from gateway.cli import main
+from store import migrate
+from store.db import make_engine, make_sessionmaker
 from store.models import ReplyItem, Report
 from tests.adapters.email.smtp_server import Recorder
 from tests.conftest import GatewayHarness
@@ -244,3 +253,181 @@ def test_digest_template_is_editable(tmp_path: Path) -> None:
         subject == "Ringkasan SLA Dinas PUPR: 0 terlambat, 0 mendekati tenggat (Senin, 30 Nov 2026)"
     )
     assert "respon awal 3 hari kerja" in body
+
+
+# --- the digest message itself (no SMTP server, no database) -------------------------------
+
+
+def _clock(stage: Stage, state: ClockState, allowed: int, used: int, report_id: str) -> StageClock:
+    return StageClock(
+        report_id=report_id,
+        stage=stage,
+        cycle=0,
+        agency="upt-jalan",
+        started_at=dt.datetime(2026, 11, 23, 18, 0, tzinfo=dt.UTC),  # Tuesday 01:00 WIB
+        due_on=dt.date(2026, 11, 26),
+        due_at=dt.datetime(2026, 11, 26, 17, 0, tzinfo=dt.UTC),
+        ended_at=None,
+        allowed=allowed,
+        used=used,
+        state=state,
+    )
+
+
+def _digest(
+    templates: DigestTemplates | None = None,
+    sessions: sessionmaker[Session] | None = None,
+    send: Any = None,
+) -> SlaDigest:
+    return SlaDigest(
+        sessions if sessions is not None else sessionmaker(),
+        SmtpSettings(host="127.0.0.1", port=25, tls="none", from_address="sla@kab-contoh.go.id"),
+        [AgencyContact("upt-jalan", "UPT Jalan Wilayah I", ("upt@kab-contoh.go.id",))],
+        SlaRules(calendar=WorkingCalendar()),
+        templates or DigestTemplates(),
+        public_url="https://lapor.kab-contoh.go.id/",
+        send=send or (lambda settings, message: None),
+    )
+
+
+@pytest.fixture
+def machine_in_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's own zone is UTC: anything shown in it instead of WIB is visible."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_digest_message_headers_and_lines(machine_in_utc: None) -> None:
+    items = [
+        WatchItem("LPR0000001", "web", _clock(Stage.VERIFICATION, ClockState.OVERDUE, 3, 5, "r1")),
+        WatchItem("LPR0000002", "sms", _clock(Stage.RESOLUTION, ClockState.OVERDUE, 60, 62, "r2")),
+    ]
+    computed = dt.datetime(2026, 11, 30, 1, 30, tzinfo=dt.UTC)  # Monday 08:30 WIB
+    digest = _digest()
+    contact = digest.agencies[0]
+    message = digest.message(contact, items, WatchResult(computed_at=computed), computed)
+    body = message.get_content()
+    # The moment is shown in the configured zone (WIB), not in the machine's.
+    assert "per Senin, 30 Nov 2026 08:30 WIB." in body
+    # Working days for the working-day stages, calendar days for resolution.
+    assert (
+        "LPR0000001  verifikasi dan disposisi: tenggat Kamis, 26 Nov 2026, lewat 2 hari kerja;"
+        in body
+    )
+    assert "lewat 2 hari; mulai Selasa, 24 Nov 2026" in body
+    assert "https://lapor.kab-contoh.go.id/admin/reports/r2" in body
+    assert body.rstrip().endswith("sp4n-gateway sla report --agency upt-jalan")
+    assert message["From"] == "SP4N-LAPOR! <sla@kab-contoh.go.id>"
+    assert message["Message-ID"].endswith("@kab-contoh.go.id>")
+    assert message["Date"] is not None
+
+
+def test_digest_row_fields_and_encoding(tmp_path: Path) -> None:
+    # An admin's template may show any field of a row: a report not late is 0 days late.
+    (tmp_path / "sla_digest.email.txt").write_text(
+        "Ringkasan {{ agency }}\n{% for i in due_soon %}{{ i.tracking_id }} {{ i.left }}"
+        " {{ i.late }} {{ i.unit }}\n{% endfor %}\n",
+        encoding="utf-8",
+    )
+    clock = _clock(Stage.FOLLOW_UP, ClockState.DUE_SOON, 5, 4, "r3")
+    computed = dt.datetime(2026, 11, 30, 1, 30, tzinfo=dt.UTC)
+    digest = _digest(DigestTemplates(tmp_path))
+    message = digest.message(
+        digest.agencies[0], [WatchItem(None, "web", clock)], WatchResult(computed), computed
+    )
+    assert message["Subject"] == "Ringkasan upt-jalan"
+    assert message.get_content() == "r3 1 0 hari kerja\n"
+    # Short ASCII lines still go quoted-printable, as every digest does.
+    assert message["Content-Transfer-Encoding"] == "quoted-printable"
+
+
+def test_digest_counts_what_it_sent(sqlite_url: str, tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url, base_dir=tmp_path)
+    migrate.upgrade(engine)
+    sent: list[EmailMessage] = []
+    digest = _digest(sessions=make_sessionmaker(engine), send=lambda s, m: sent.append(m))
+    clock = _clock(Stage.VERIFICATION, ClockState.OVERDUE, 3, 4, "r4")
+    now = dt.datetime(2026, 11, 30, 1, 30, tzinfo=dt.UTC)  # Monday 08:30 WIB, a working day
+    result = WatchResult(computed_at=now, items=[WatchItem("LPR0000004", "web", clock)])
+    try:
+        assert digest(result, now) == 1
+        assert digest(result, now) == 0  # once a day
+        assert len(sent) == 1
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(("tls", "port"), [("starttls", 587), ("none", 587), ("ssl", 465)])
+def test_digest_smtp_settings(tls: str, port: int) -> None:
+    model = load_test_config(
+        config_text(
+            "sqlite://",
+            "http://127.0.0.1:9",
+            extra=f"""\
+sla:
+  digest: {{smtp_host: 127.0.0.1, smtp_tls: {tls}, smtp_user: sla,
+           smtp_password: "${{SLA_PASSWORD}}", from_address: sla@kab-contoh.go.id}}
+""",
+        ),
+        SLA_PASSWORD="rahasia",
+    ).model
+    settings = smtp_settings(model)
+    assert settings is not None
+    assert settings.port == port
+    assert (settings.user, settings.password) == ("sla", "rahasia")
+
+
+def test_a_notice_names_the_clock_it_is_about(harness: GatewayHarness, tmp_path: Path) -> None:
+    from forwarder.replies import ReplyTemplates
+
+    harness.post("web", {"body": "Jalan rusak parah di Desa Maju", "external_id": "sla-9"})
+    harness.drain()
+    (report,) = harness.rows(Report)
+    assert report.agency == "upt-jalan" and report.tracking_id
+    # An admin's notice template may use every value a notice is given.
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "sla_overdue.txt").write_text(
+        "{{ agency }}|{{ agency_name }}|{{ stage }}|{{ started_day }}\n", encoding="utf-8"
+    )
+    watch = harness.runtime.sla_watch()
+    watch.replies.templates = ReplyTemplates(tmp_path / "tpl")
+    # The clock waits on another agency than the report's own (it was handed on).
+    clock = _clock(Stage.FIRST_RESPONSE, ClockState.OVERDUE, 3, 5, report.id)
+    clock.agency = "dinas-pupr"
+    with harness.runtime.sessions.begin() as session:
+        row = session.get(Report, report.id)
+        assert row is not None
+        assert watch._notice(session, row, clock)
+    (notice,) = [r for r in harness.rows(ReplyItem) if r.event.startswith("sla_")]
+    assert notice.event == "sla_overdue:first_response"
+    assert notice.text == "dinas-pupr|Dinas PUPR|first_response|Selasa, 24 Nov 2026"
+
+
+def test_the_watch_snapshot_says_when_it_was_computed() -> None:
+    now = dt.datetime(2026, 11, 30, 1, 30, tzinfo=dt.UTC)
+    result = WatchResult(computed_at=now)
+    result.overdue[("upt-jalan", "verification")] += 2
+    assert result.snapshot() == {
+        "computed_at": "2026-11-30T01:30:00+00:00",
+        "overdue": [["upt-jalan", "verification", 2]],
+        "due_soon": [],
+    }
+
+
+def test_a_report_the_central_closed_is_not_watched(harness: GatewayHarness) -> None:
+    harness.post("web", {"body": "Jalan rusak parah di Desa Maju", "external_id": "sla-c"})
+    harness.drain()
+    (report,) = harness.rows(Report)
+    watch = harness.runtime.sla_watch()
+    rules = watch.rules
+    later = rules.calendar.add_working_days(rules.calendar.local_date(report.created_at), 10)
+    assert [i.clock.report_id for i in watch.run_once(local(rules, later, 9)).items] == [report.id]
+    # The central says closed (its history lacked the closing entry): no clock to watch.
+    with harness.runtime.sessions.begin() as session:
+        row = session.get(Report, report.id)
+        assert row is not None
+        row.central_status = "closed"
+    assert watch.run_once(local(rules, later, 10)).items == []
