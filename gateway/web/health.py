@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from flask import Blueprint, Response, current_app, jsonify
@@ -50,42 +51,38 @@ def readyz() -> tuple[Response, int]:
         else:
             checks["scheduler"] = "ok"
     ready = all(v == "ok" for v in checks.values())
-    channels = _channels(runtime) if ready else {}
+    channels, warnings = _channel_views(runtime) if ready else ({}, {})
     status = "ok" if ready else "unavailable"
     if ready and any(v != "ok" for v in channels.values()):
         status = "degraded"  # a channel's source is down: the gateway itself still works
     answer = {"status": status, "checks": checks, "channels": channels}
     if ready:  # a warning degrades nothing: the channel works, an admin should look
-        answer["warnings"] = _warnings(runtime)
+        answer["warnings"] = warnings
     return jsonify(answer), 200 if ready else 503
 
 
-def _channels(runtime: Runtime) -> dict[str, str]:
-    """Each enabled channel: ok, or failing with its last error and since when."""
+def _channel_views(runtime: Runtime) -> tuple[dict[str, str], dict[str, str]]:
+    """Each enabled channel: ok or failing (last error, since when); its newest warning."""
     with runtime.reads() as session:
-        failing = failing_channels(session)
-    view: dict[str, str] = {}
+        failing, warned = failing_channels(session), channel_warnings(session)
+    channels: dict[str, str] = {}
+    warnings: dict[str, str] = {}
     for name in runtime.adapters:
         row = failing.get(name)
         if row is None:
-            view[name] = "ok"
-            continue
-        since = row.failing_since.isoformat().replace("+00:00", "Z") if row.failing_since else "?"
-        view[name] = f"failing since {since} ({row.failures}x): {row.last_error}"
-    return view
+            channels[name] = "ok"
+        else:
+            since = _utc(row.failing_since)
+            channels[name] = f"failing since {since} ({row.failures}x): {row.last_error}"
+        noted = warned.get(name)
+        if noted is not None and noted.last_warning_at is not None:
+            warnings[name] = f"{_utc(noted.last_warning_at)}: {noted.last_warning}"
+    return channels, warnings
 
 
-def _warnings(runtime: Runtime) -> dict[str, str]:
-    """Each enabled channel's newest warning on record, with its time (UTC)."""
-    with runtime.reads() as session:
-        warned = channel_warnings(session)
-    view: dict[str, str] = {}
-    for name in runtime.adapters:
-        row = warned.get(name)
-        if row is not None and row.last_warning_at is not None:
-            at = row.last_warning_at.isoformat().replace("+00:00", "Z")
-            view[name] = f"{at}: {row.last_warning}"
-    return view
+def _utc(moment: dt.datetime | None) -> str:
+    """A stored time for machines: ISO 8601 in UTC with a Z ("?" when missing)."""
+    return moment.isoformat().replace("+00:00", "Z") if moment else "?"
 
 
 @bp.get("/metrics")

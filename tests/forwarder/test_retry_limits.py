@@ -330,6 +330,15 @@ def test_only_the_lease_holder_records_an_answer(harness: GatewayHarness) -> Non
     assert forwarded.detail["agency"] == report.agency == "upt-jalan"
 
 
+def _send_one(harness: GatewayHarness) -> None:
+    """One round of the reply sender, which finds exactly one reply to send."""
+    sender = harness.runtime.reply_sender()
+    try:
+        assert sender.run_once() == 1
+    finally:
+        sender.close()
+
+
 class CodelessDownPhone(PhoneAdapter):
     """A phone channel whose provider refuses for good without saying why in a code."""
 
@@ -339,11 +348,7 @@ class CodelessDownPhone(PhoneAdapter):
 
 def test_a_refusal_without_a_code_is_buried_as_error(replies_harness: GatewayHarness) -> None:
     acknowledgement_queued(replies_harness, CodelessDownPhone(PhoneOptions(name="hp")))
-    sender = replies_harness.runtime.reply_sender()
-    try:
-        assert sender.run_once() == 1
-    finally:
-        sender.close()
+    _send_one(replies_harness)
     (item,) = replies_harness.rows(ReplyItem)
     assert (item.state, item.last_error) == ("dead", "error: nomor tidak dikenal")
 
@@ -370,11 +375,7 @@ def test_a_sent_reply_counts_its_attempt_and_knows_a_private_report(
 ) -> None:
     phone = PhoneAdapter(PhoneOptions(name="hp"))
     acknowledgement_queued(replies_harness, phone)
-    sender = replies_harness.runtime.reply_sender()
-    try:
-        assert sender.run_once() == 1
-    finally:
-        sender.close()
+    _send_one(replies_harness)
     (item,) = replies_harness.rows(ReplyItem)
     assert (item.state, item.attempts) == ("sent", 1)
     (sent,) = phone.sent
