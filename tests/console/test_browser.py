@@ -221,6 +221,18 @@ def _hold_a_message(stack: Stack) -> str:
         runtime.close()
 
 
+def _warn_a_channel(stack: Stack, channel: str, message: str) -> None:
+    """A channel warning (a gap after an outage, say), raised by the channel's own adapter."""
+    from config.loader import load_config
+    from gateway.runtime import build_runtime
+
+    runtime = build_runtime(load_config(stack.config, stack.env), base_dir=stack.tmp)
+    try:
+        runtime.adapters[channel].warn("gap", message)
+    finally:
+        runtime.close()
+
+
 def test_admin_operator_and_citizen_in_a_real_browser(
     stack: Stack, browser: Any, tmp_path: Path
 ) -> None:
@@ -353,7 +365,11 @@ def test_admin_operator_and_citizen_in_a_real_browser(
     assert stack.rows(f"SELECT state FROM inbound_messages WHERE id = '{held}'") == [("released",)]
     page.goto(f"{stack.url}/admin/")
     shots.take(page, "dashboard")
+    gap = "pesan mungkin ada yang terlewat: periksa kotak masuk penyedia"
+    _warn_a_channel(stack, "surat", gap)
     page.goto(f"{stack.url}/admin/channels")
+    card = page.locator("body").inner_text()
+    assert "Peringatan terakhir" in card and gap in card  # kept across the runtime's close
     shots.take(page, "channels")
     page.goto(f"{stack.url}/admin/reports/{wbs_id}")
     assert "Saksi Rahasia" in page.content()  # the admin sees it (and it is audited)
