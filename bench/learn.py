@@ -23,6 +23,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
 import resource
 import statistics
 import sys
@@ -277,7 +278,6 @@ def instructions(model_path: Path, requests_total: int) -> dict[str, float]:
     10 + `requests_total` posts after the same start-up); the difference over
     `requests_total` is the cost of one request, start-up and model loading excluded.
     """
-    import re
     import subprocess
 
     def count(name: str, posts: int) -> int:
@@ -295,6 +295,68 @@ def instructions(model_path: Path, requests_total: int) -> dict[str, float]:
     for name in ("without models", "with models"):
         figures[name] = (count(name, 10 + requests_total) - count(name, 10)) / requests_total / 1e6
     return figures
+
+
+def _wrk_field(output: str, pattern: str) -> str:
+    found = re.search(pattern, output)
+    assert found, output
+    return found.group(1)
+
+
+def wrk_intake(model_path: Path, seconds: int, rounds: int, threads: int) -> dict[str, Any]:
+    """Web-form intake over HTTP driven by wrk (C), both configs alternating, `rounds` each.
+
+    wrk's 2 threads and 32 connections send real-looking complaint bodies (the synthetic
+    dispatch history, `bench/wrk/complaints.lua`); a Python client on the same two cores
+    would measure itself. Besides wrk's figures, the server process's CPU and wrk's own
+    CPU per request show which side was the bottleneck.
+    """
+    import subprocess
+
+    import intake as bench_intake  # bench/intake.py
+
+    texts, _ = _history(5000, 17)
+    bodies = Path(tempfile.mkdtemp(prefix="sp4n-wrk-")) / "bodies.jsonl"
+    bodies.write_text("".join(json.dumps(t) + "\n" for t in texts), encoding="utf-8")
+    script = Path(__file__).parent / "wrk" / "complaints.lua"
+    configs = _configs(model_path)
+    out: dict[str, Any] = {name: [] for name in configs}
+    for round_ in range(rounds):
+        for name, config in configs.items():
+            proc, url = bench_intake._start("gateway", str(config), threads)
+            try:
+                tag = f"r{round_}-{name.replace(' ', '-')}"
+                warm = ["wrk", "-t2", "-c32", "-d5s", "-s", str(script), url, "--", str(bodies)]
+                subprocess.run([*warm, f"warm-{tag}"], capture_output=True, check=True)
+                assert proc.pid is not None
+                cpu_before = _cpu_seconds(proc.pid)
+                started = os.times()
+                run = subprocess.run(
+                    ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(script),
+                     url, "--", str(bodies), tag],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                ended = os.times()
+                server_cpu = _cpu_seconds(proc.pid) - cpu_before
+                wrk_cpu = (ended.children_user - started.children_user) + (
+                    ended.children_system - started.children_system
+                )
+            finally:
+                proc.terminate()
+                proc.join()
+
+            total = int(_wrk_field(run.stdout, r"(\d+) requests in"))
+            figures = {
+                "requests_per_s": float(_wrk_field(run.stdout, r"Requests/sec:\s+([\d.]+)")),
+                "p50": _wrk_field(run.stdout, r"50%\s+(\S+)"),
+                "p99": _wrk_field(run.stdout, r"99%\s+(\S+)"),
+                "errors": "Non-2xx" in run.stdout or "Socket errors" in run.stdout,
+                "server_cpu_ms_per_request": round(server_cpu * 1000 / total, 3),
+                "wrk_cpu_ms_per_request": round(wrk_cpu * 1000 / total, 3),
+            }
+            out[name].append(figures)
+            print(f"round {round_ + 1} {name}: {figures}", flush=True)
+    return out
 
 
 def intake(model_path: Path, requests_total: int, concurrency: int, threads: int) -> dict[str, Any]:
@@ -334,6 +396,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--wrk", type=Path, help="intake over HTTP driven by wrk, this model")
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--intake-only", type=Path, help="only stage 4, with this model file")
     parser.add_argument(
         "--in-process", type=Path, help="only CPU ms per request in one process, this model"
@@ -356,6 +421,12 @@ def main() -> None:
             f" with models {with_models:.2f}, overhead {with_models - without:.2f}"
             f" ({100 * (with_models - without) / without:.1f} %)"
         )
+        return
+    if args.wrk:
+        for name, rounds in wrk_intake(args.wrk, args.seconds, args.rounds, args.threads).items():
+            rate = statistics.fmean(r["requests_per_s"] for r in rounds)
+            cpu = statistics.fmean(r["server_cpu_ms_per_request"] for r in rounds)
+            print(f"intake {name}: mean {rate:.1f} requests/s, server CPU {cpu:.3f} ms/request")
         return
     if args.in_process:
         figures = in_process(args.in_process, args.requests, args.blocks)

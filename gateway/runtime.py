@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
+from threadpoolctl import threadpool_limits
 
 from adapters.base import Adapter, DeliveryReceipt
 from adapters.registry import load_adapter_class
@@ -33,6 +34,7 @@ from gateway.conversation import ChatFlow, enabled
 from gateway.intake import Intake
 from gateway.links import FileLinks, load_or_create_secret
 from gateway.poller import Poller
+from normalizer.learn.reading import share_reading
 from normalizer.pipeline import NormalizerSettings
 from store import migrate
 from store.db import make_engine, make_read_sessionmaker, make_sessionmaker
@@ -177,6 +179,17 @@ def build_adapters(config: Config) -> dict[str, Adapter[Any]]:
     return adapters
 
 
+def one_blas_thread() -> None:
+    """Keep numpy's BLAS to the calling thread while models score reports.
+
+    OpenBLAS starts a thread per core for a model's small vector-matrix products and keeps
+    them spinning between calls; in a server whose request threads already share the cores
+    they burned as much CPU as the requests and cost a quarter of intake throughput
+    (bench/RESULTS.md, 2026-12-01). Process-wide and idempotent.
+    """
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def build_runtime(
     config: Config, *, base_dir: Path | None = None, apply_migrations: bool = True
 ) -> Runtime:
@@ -212,6 +225,9 @@ def build_runtime(
     )
 
     kind_model = learned_kinds(model.normalizer.kind_model)
+    # The kind model and the routing rules' models read each report in one pass.
+    if share_reading([*([kind_model.model] if kind_model else []), *router.models.values()]):
+        one_blas_thread()
 
     def settings_for(adapter: Adapter[Any]) -> NormalizerSettings:
         return NormalizerSettings(

@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from array import array
 from functools import lru_cache
 from typing import Final
 
@@ -32,6 +33,7 @@ from normalizer.redact import replace_personal_data
 
 FEATURES_VERSION: Final = 1  # recorded in model files; bump on any change to what follows
 MAX_CHARS: Final = 1500
+WORD_CACHE: Final = 50_000  # words whose character columns a vocabulary keeps
 CHAR_SIZES: Final = (2, 3, 4, 5)
 _DIGITS = re.compile(r"[0-9]+")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -84,3 +86,41 @@ FAMILIES: Final = {"word": word_features, "char": char_features}
 def prepared(text: str) -> str:
     """`prepare`, cached: the kind model and a routing model read the same message in turn."""
     return prepare(text)
+
+
+class Vocabulary:
+    """One feature family's tokens as model columns `offset .. offset + len(tokens) - 1`."""
+
+    def __init__(self, family: str, tokens: list[str], offset: int = 0) -> None:
+        self.family = family
+        self.offset = offset
+        self.index = {token: offset + i for i, token in enumerate(tokens)}  # token -> column
+        self._words: dict[str, array[int]] = {}
+
+    def add_columns(self, prepared: str, out: array[int]) -> None:
+        """Append to `out` the model column of every known token of the text, once per use.
+
+        Character n-grams are read word by word through a per-word cache: looking up each
+        of a word's n-grams in a vocabulary of 100,000 tokens costs a cache miss apiece in a
+        busy server, and complaints reuse few words, so each word's known columns are
+        looked up once and kept (at most `WORD_CACHE` words).
+        """
+        if self.family == "char":
+            cache = self._words
+            for word in prepared.split():
+                columns = cache.get(word)
+                out.extend(columns if columns is not None else self._word_columns(word))
+            return
+        get = self.index.get
+        for token in FAMILIES[self.family](prepared):
+            column = get(token)
+            if column is not None:
+                out.append(column)
+
+    def _word_columns(self, word: str) -> array[int]:
+        get = self.index.get
+        columns = array("q", [c for c in map(get, char_features(word)) if c is not None])
+        if len(self._words) >= WORD_CACHE:
+            self._words.clear()
+        self._words[word] = columns
+        return columns

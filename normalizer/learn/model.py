@@ -27,26 +27,20 @@ import json
 import zipfile
 from array import array
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
-from normalizer.learn.features import (
-    FAMILIES,
-    FEATURES_VERSION,
-    char_features,
-    prepared,
-)
+from normalizer.learn.features import FAMILIES, FEATURES_VERSION, Vocabulary, prepared
+from normalizer.learn.reading import SharedReading
 from vocabulary.errors import GatewayError
 
 FORMAT: Final = "sp4n-text-model"
 FORMAT_VERSION: Final = 1
-# Above this many (feature x class) cells (100 MiB of float32) the weights stay sparse.
-DENSE_LIMIT: Final = 25_000_000
-WORD_CACHE: Final = 50_000  # words whose character columns a block keeps
+_ALONE: Final[tuple[None, int]] = (None, 0)  # a model read by the sparse walk
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
@@ -75,8 +69,7 @@ class FeatureBlock:
     tokens: list[str]
     idf: FloatArray
     offset: int = 0
-    index: dict[str, int] = field(init=False, repr=False)  # token -> model column
-    _words: dict[str, array[int]] = field(init=False, repr=False, default_factory=dict)
+    vocabulary: Vocabulary = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -85,39 +78,19 @@ class FeatureBlock:
             raise ModelError("berkas model rusak: ukuran kosakata dan idf berbeda")
         self.place(self.offset)
 
+    @property
+    def index(self) -> dict[str, int]:
+        """Token -> model column."""
+        return self.vocabulary.index
+
     def place(self, offset: int) -> None:
         """Number this block's columns from `offset` on."""
         self.offset = offset
-        self.index = {token: offset + i for i, token in enumerate(self.tokens)}
-        self._words.clear()
+        self.vocabulary = Vocabulary(self.family, self.tokens, offset)
 
     def add_columns(self, prepared: str, out: array[int]) -> None:
-        """Append to `out` the model column of every known token of the text, once per use.
-
-        Character n-grams are read word by word through a per-word cache: looking up each
-        of a word's n-grams in a vocabulary of 100,000 tokens costs a cache miss apiece in a
-        busy server, and complaints reuse few words, so each word's known columns are
-        looked up once and kept (at most `WORD_CACHE` words).
-        """
-        if self.family == "char":
-            cache = self._words
-            for word in prepared.split():
-                columns = cache.get(word)
-                out.extend(columns if columns is not None else self._word_columns(word))
-            return
-        get = self.index.get
-        for token in FAMILIES[self.family](prepared):
-            column = get(token)
-            if column is not None:
-                out.append(column)
-
-    def _word_columns(self, word: str) -> array[int]:
-        get = self.index.get
-        columns = array("q", [c for c in map(get, char_features(word)) if c is not None])
-        if len(self._words) >= WORD_CACHE:
-            self._words.clear()
-        self._words[word] = columns
-        return columns
+        """Append to `out` the model column of every known token of the text."""
+        self.vocabulary.add_columns(prepared, out)
 
 
 @dataclass
@@ -132,6 +105,10 @@ class TextModel:
     intercept: FloatArray
     temperature: float
     meta: dict[str, Any] = field(default_factory=dict)
+    # How prediction reads a message (`share`); None until first use.
+    _reading: tuple[SharedReading | None, int] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         total = sum(len(b.tokens) for b in self.blocks)
@@ -177,28 +154,13 @@ class TextModel:
         norms = np.sqrt(np.bincount(block_of, weights=weights * weights))
         return cols, (weights / norms[block_of]).astype(np.float32)
 
-    @cached_property
-    def _dense(self) -> FloatArray | None:
-        """The weights as one (feature x class) matrix, when that fits in `DENSE_LIMIT` cells.
-
-        A message touches a few hundred feature columns; gathering their rows and one
-        vector-matrix product is about 25 times faster than walking the sparse weights
-        (0.02 ms against 0.45 ms per message for 18,000 features x 200 agencies: 15 MiB).
-        """
-        columns, k = len(self.w_indptr) - 1, len(self.labels)
-        if columns * k > DENSE_LIMIT:
-            return None
-        dense = np.zeros((columns, k), dtype=np.float32)
-        dense[np.repeat(np.arange(columns), np.diff(self.w_indptr)), self.w_class] = self.w_value
-        return dense
-
     def decision(self, text: str) -> FloatArray:
-        """Each class's linear score."""
+        """Each class's linear score, walking the sparse weights of `features`.
+
+        The reference scoring, and the path for a model whose weights are too large to read
+        densely (`reading.DENSE_LIMIT`); prediction otherwise goes through a shared reading.
+        """
         cols, weights = self.features(text)
-        dense = self._dense
-        if dense is not None:
-            product: FloatArray = weights @ dense.take(cols, axis=0) + self.intercept
-            return product
         starts = self.w_indptr[cols]
         lengths = self.w_indptr[cols + 1] - starts
         keep = lengths > 0
@@ -214,14 +176,25 @@ class TextModel:
         result: FloatArray = (scores + self.intercept).astype(np.float32)
         return result
 
+    def share(self, reading: SharedReading | None, position: int = 0) -> None:
+        """Read messages through `reading` (as its model `position`), or alone with None."""
+        self._reading = (reading, position) if reading is not None else _ALONE
+
     def probabilities(self, text: str) -> FloatArray:
-        """Calibrated probabilities per label (they sum to one)."""
-        row = self.decision(text)  # a fresh array: `calibrate` for one row, in place
-        row /= np.float32(self.temperature)
-        row -= row.max()
-        np.exp(row, out=row)
-        row /= row.sum()
-        return row
+        """Calibrated probabilities per label (they sum to one); the array is read-only.
+
+        Through the model's shared reading (built for this model alone on first use, or
+        joined with others by `reading.share_reading`); by the sparse walk when the weights
+        are too large to read densely.
+        """
+        reading = self._reading
+        if reading is None:
+            alone = SharedReading.of([self])
+            reading = self._reading = (alone, 0) if alone is not None else _ALONE
+        shared, position = reading
+        if shared is None:
+            return _read_only(calibrate(self.decision(text)[None, :], self.temperature)[0])
+        return shared.probabilities(text)[position]
 
     def predict(self, text: str, top: int = 3) -> list[Prediction]:
         """The `top` most likely labels, most likely first."""
@@ -250,6 +223,11 @@ def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:
     heads = np.cumsum(lengths)[:-1]
     out[heads] = starts[1:] - (starts[:-1] + lengths[:-1] - 1)
     return np.cumsum(out)
+
+
+def _read_only(array_: FloatArray) -> FloatArray:
+    array_.flags.writeable = False
+    return array_
 
 
 def calibrate(scores: npt.NDArray[Any], temperature: float) -> FloatArray:

@@ -131,24 +131,14 @@ def test_model_file_round_trip_without_pickle(dispatch_model: tuple[TextModel, P
     assert loaded.predict(texts[0])[0].label == "bpjn"
 
 
-def test_dense_and_sparse_scoring_agree(
-    dispatch_model: tuple[TextModel, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The dense fast path scores exactly like the sparse walk it replaces for small models."""
-    _, path = dispatch_model
-    dense = load_model(path)
-    assert dense._dense is not None  # built on first use, before the limit changes
-    monkeypatch.setattr("normalizer.learn.model.DENSE_LIMIT", 0)
-    sparse = load_model(path)
-    assert sparse._dense is None
+def test_cached_features_meet_the_definition(dispatch_model: tuple[TextModel, Path]) -> None:
+    """The per-word cache, one count and whole-array weighing give exactly the TF-IDF vector
+    scikit-learn's definition gives, token by token."""
+    model, _ = dispatch_model
     texts = ["Jalan nasional berlubang di jalur bypass", "air PDAM mati", "zzz qqq", ""]
-    for text in texts:
-        assert np.allclose(dense.decision(text), sparse.decision(text), atol=1e-5)
-    # The fast path (per-word cache, one count, whole-array weighing) gives exactly the
-    # TF-IDF vector scikit-learn's definition gives, token by token.
     for text in [*texts, "jalan jalan jalan rusak parah", "Jln. rusak; jalan-jalan", "a"]:
-        cols, weights = dense.features(text)
-        want = _reference_features(dense, text)
+        cols, weights = model.features(text)
+        want = _reference_features(model, text)
         assert cols.tolist() == sorted(want)
         assert np.allclose(weights, [want[c] for c in sorted(want)], atol=1e-6)
     assert char_features(prepare("jalan rusak")) == [

@@ -12,6 +12,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 from sqlalchemy import select
+from threadpoolctl import threadpool_info
 
 from config.errors import ConfigError
 from config.schema import RoutingSection
@@ -21,7 +22,7 @@ from gateway.runtime import build_runtime
 from normalizer.classify import KindKeywords, classify_kind
 from normalizer.learn.history import label_resolver, read_history
 from normalizer.learn.kinds import LearnedKinds, decide_kind, default_model_path
-from normalizer.learn.model import load_model
+from normalizer.learn.model import load_cached, load_model
 from normalizer.pipeline import NormalizerSettings, normalize_draft
 from store.models import Report, TimelineEvent, TrainingRow
 from store.states import CorrectionSource
@@ -273,6 +274,14 @@ def test_intake_records_the_models_opinion_on_the_timeline(
         assert report.payload["routing"]["reason"].startswith("model riwayat: upt-jalan")
         assert routed.detail["agency"] == "upt-jalan"
         assert routed.detail["models"][0]["top3"][0]["agency"] == "upt-jalan"
+        # The kind model and the routing model read each report in one shared pass.
+        (routing_model,) = runtime.intake.router.models.values()
+        kind_model = load_cached(default_model_path())
+        assert routing_model._reading is not None and kind_model._reading is not None
+        assert routing_model._reading[0] is kind_model._reading[0] is not None
+        # ...and numpy's BLAS keeps to the calling thread (no spinning helper threads).
+        blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+        assert blas and all(pool["num_threads"] == 1 for pool in blas)
     finally:
         runtime.close()
 
