@@ -348,8 +348,8 @@ def wrk_intake(model_path: Path, seconds: int, rounds: int, threads: int) -> dic
             total = int(_wrk_field(run.stdout, r"(\d+) requests in"))
             figures = {
                 "requests_per_s": float(_wrk_field(run.stdout, r"Requests/sec:\s+([\d.]+)")),
-                "p50": _wrk_field(run.stdout, r"50%\s+(\S+)"),
-                "p99": _wrk_field(run.stdout, r"99%\s+(\S+)"),
+                "p50": _wrk_field(run.stdout, r"(?m)^\s+50%\s+(\S+)"),
+                "p99": _wrk_field(run.stdout, r"(?m)^\s+99%\s+(\S+)"),
                 "errors": "Non-2xx" in run.stdout or "Socket errors" in run.stdout,
                 "server_cpu_ms_per_request": round(server_cpu * 1000 / total, 3),
                 "wrk_cpu_ms_per_request": round(wrk_cpu * 1000 / total, 3),

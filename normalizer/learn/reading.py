@@ -49,10 +49,16 @@ class SharedReading:
         columns = sum(len(v.index) for v in self.vocabularies)
         # Where each family's union columns end (the last family's end is not needed).
         self._ends = np.array([v.offset + len(v.index) for v in self.vocabularies][:-1])
-        self._scaled: list[FloatArray] = []  # per model: union column x its classes
-        self._squares = np.zeros((columns, len(self.models)), dtype=np.float32)  # idf^2
+        sizes = [len(m.labels) for m in self.models]
+        starts = np.cumsum([0, *sizes]).tolist()
+        self._segments = [slice(lo, hi) for lo, hi in itertools.pairwise(starts)]
+        self._classes = starts[-1]
+        # One row per union column: every model's idf x weights, then every model's idf^2.
+        # A message's rows are gathered in one pass: each row is one run of memory, where
+        # separate matrices per model would cost a cache miss per row and matrix.
+        self._rows = np.zeros((columns, self._classes + len(self.models)), dtype=np.float32)
         for j, model in enumerate(self.models):
-            self._scaled.append(self._fill(j, model, columns))
+            self._fill(j, model)
         self._bias = [m.intercept.astype(np.float32) for m in self.models]
         self._inverse_temperature = [np.float32(1.0 / m.temperature) for m in self.models]
         self._answers = lru_cache(maxsize=RECENT)(self._read)
@@ -68,7 +74,7 @@ class SharedReading:
         """A reading of these models, or None when their weights are too large for one."""
         return cls(models) if cls.cells(models) <= DENSE_LIMIT else None
 
-    def _fill(self, j: int, model: TextModel, columns: int) -> FloatArray:
+    def _fill(self, j: int, model: TextModel) -> None:
         union = {v.family: v for v in self.vocabularies}
         rows = np.concatenate(
             [np.zeros(0, dtype=np.int64)]
@@ -81,10 +87,9 @@ class SharedReading:
             [np.zeros(0, dtype=np.float32)] + [b.idf.astype(np.float32) for b in model.blocks]
         )
         column_of = np.repeat(np.arange(len(rows)), np.diff(model.w_indptr))
-        scaled = np.zeros((columns, len(model.labels)), dtype=np.float32)
-        scaled[rows[column_of], model.w_class] = model.w_value * idf[column_of]
-        self._squares[rows, j] = idf * idf
-        return scaled
+        first = self._segments[j].start
+        self._rows[rows[column_of], first + model.w_class] = model.w_value * idf[column_of]
+        self._rows[rows, self._classes + j] = idf * idf
 
     def probabilities(self, text: str) -> tuple[FloatArray, ...]:
         """Each model's calibrated probabilities for the message (read-only arrays)."""
@@ -96,12 +101,12 @@ class SharedReading:
         for vocabulary in self.vocabularies:
             vocabulary.add_columns(clean, found)
         if found:
-            cols, weights = self._weights(np.frombuffer(found, dtype=np.int64))
+            rows, weights = self._weights(np.frombuffer(found, dtype=np.int64))
         answers = []
-        for j, scaled in enumerate(self._scaled):
+        for j, segment in enumerate(self._segments):
             scores = self._bias[j].copy()
             if found:
-                scores += weights[j] @ scaled.take(cols, axis=0)
+                scores += weights[j] @ rows[:, segment]
             scores *= self._inverse_temperature[j]
             scores -= scores.max()
             np.exp(scores, out=scores)
@@ -110,10 +115,10 @@ class SharedReading:
             answers.append(scores)
         return tuple(answers)
 
-    def _weights(self, ids: IntArray) -> tuple[IntArray, FloatArray]:
-        """The message's distinct union columns and each model's TF-IDF weight per column.
+    def _weights(self, ids: IntArray) -> tuple[FloatArray, FloatArray]:
+        """The rows of the message's distinct union columns and each model's weight per row.
 
-        Weights are tf / |x_jb| (the idf is in `_scaled`): a (models x columns) array.
+        Weights are tf / |x_jb| (the idf is in the rows): a (models x columns) array.
         """
         ids.sort()
         n = len(ids)
@@ -128,14 +133,15 @@ class SharedReading:
         total = len(cols)
         starts = sorted({0, *(c for c in cols.searchsorted(self._ends).tolist() if c < total)})
         lengths = [end - start for start, end in itertools.pairwise([*starts, total])]
+        rows = self._rows.take(cols, axis=0)
         norms = np.add.reduceat(
-            (tf * tf)[:, None] * self._squares.take(cols, axis=0), starts, axis=0
+            (tf * tf)[:, None] * rows[:, self._classes :], starts, axis=0
         )  # (families present x models): |x_jb|^2
         np.sqrt(norms, out=norms)
         np.divide(1.0, norms, out=norms, where=norms > 0)  # a model knowing none: 0
         weights = norms.T.repeat(lengths, axis=1)
         weights *= tf
-        return cols, weights
+        return rows, weights
 
 
 def _union_vocabularies(models: Sequence[TextModel]) -> list[Vocabulary]:
