@@ -199,11 +199,11 @@ class TextModel:
     def predict(self, text: str, top: int = 3) -> list[Prediction]:
         """The `top` most likely labels, most likely first."""
         probs = self.probabilities(text)
-        if top < len(probs):  # the `top` best without sorting all the labels
-            best = np.argpartition(-probs, top - 1)[:top].tolist()
-        else:
-            best = list(range(len(probs)))
-        best.sort(key=lambda i: (-probs[i], i))  # ties: the earlier label first
+        left = probs.copy()
+        best: list[int] = []
+        for _ in range(min(top, len(probs))):  # argmax takes the earlier label of a tie
+            best.append(int(left.argmax()))
+            left[best[-1]] = -1.0  # probabilities are never negative
         return [Prediction(self.labels[i], float(probs[i])) for i in best]
 
     def probability_of(self, text: str, label: str) -> float:

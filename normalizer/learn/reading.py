@@ -59,8 +59,12 @@ class SharedReading:
         self._rows = np.zeros((columns, self._classes + len(self.models)), dtype=np.float32)
         for j, model in enumerate(self.models):
             self._fill(j, model)
-        self._bias = [m.intercept.astype(np.float32) for m in self.models]
-        self._inverse_temperature = [np.float32(1.0 / m.temperature) for m in self.models]
+        # Scores are divided by each model's temperature on the way: its bias here, and its
+        # weights with the norms (`_weights`).
+        self._bias = [(m.intercept / m.temperature).astype(np.float32) for m in self.models]
+        self._inverse_temperature = np.array(
+            [1.0 / m.temperature for m in self.models], dtype=np.float32
+        )
         self._answers = lru_cache(maxsize=RECENT)(self._read)
 
     @staticmethod
@@ -103,11 +107,12 @@ class SharedReading:
         if found:
             rows, weights = self._weights(np.frombuffer(found, dtype=np.int64))
         answers = []
-        for j, segment in enumerate(self._segments):
-            scores = self._bias[j].copy()
+        for j, segment in enumerate(self._segments):  # scores already over the temperature
             if found:
-                scores += weights[j] @ rows[:, segment]
-            scores *= self._inverse_temperature[j]
+                scores = weights[j] @ rows[:, segment]
+                scores += self._bias[j]
+            else:
+                scores = self._bias[j].copy()
             scores -= scores.max()
             np.exp(scores, out=scores)
             scores /= scores.sum()
@@ -118,7 +123,8 @@ class SharedReading:
     def _weights(self, ids: IntArray) -> tuple[FloatArray, FloatArray]:
         """The rows of the message's distinct union columns and each model's weight per row.
 
-        Weights are tf / |x_jb| (the idf is in the rows): a (models x columns) array.
+        Weights are tf / (|x_jb| T_j) (the idf is in the rows, T_j is model j's temperature):
+        a (models x columns) array.
         """
         ids.sort()
         n = len(ids)
@@ -138,7 +144,7 @@ class SharedReading:
             (tf * tf)[:, None] * rows[:, self._classes :], starts, axis=0
         )  # (families present x models): |x_jb|^2
         np.sqrt(norms, out=norms)
-        np.divide(1.0, norms, out=norms, where=norms > 0)  # a model knowing none: 0
+        np.divide(self._inverse_temperature, norms, out=norms, where=norms > 0)  # none: 0
         weights = norms.T.repeat(lengths, axis=1)
         weights *= tf
         return rows, weights

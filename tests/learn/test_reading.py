@@ -154,3 +154,19 @@ def test_threads_reading_at_once_get_their_own_answers(
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+def test_predict_gives_the_best_labels_in_order_the_earlier_label_first_on_a_tie(
+    dispatch_model: tuple[TextModel, Path],
+) -> None:
+    model = fresh(dispatch_model[1])
+    for text in ["Jalan nasional berlubang di jalur bypass", "air PDAM mati", "zzz", ""]:
+        probs = model.probabilities(text)
+        ranked = sorted(range(len(probs)), key=lambda i: (-probs[i], i))
+        for top in (1, 3, len(probs) + 2):
+            got = model.predict(text, top=top)
+            assert [p.label for p in got] == [model.labels[i] for i in ranked[:top]]
+            assert [p.confidence for p in got] == [float(probs[i]) for i in ranked[:top]]
+    tied = _hand_made("jalan", ["pertama", "kedua"], 2.0)
+    tied.intercept[:] = 0.0  # a text it knows nothing of: 0.5 and 0.5
+    assert [p.label for p in tied.predict("zzz", top=2)] == ["pertama", "kedua"]
