@@ -84,7 +84,8 @@ def _serve(kind: str, config_path: str, port: int, threads: int) -> None:
 
         configure_logging("WARNING")
         _quiet()
-        app = create_app(build_runtime(load_config(config_path)))
+        # As `sp4n-gateway run` and `web` serve: models (if any) in their own process.
+        app = create_app(build_runtime(load_config(config_path), model_process=True))
     serve(app, host="127.0.0.1", port=port, threads=threads, _quiet=True)
 
 

@@ -91,11 +91,15 @@ def check_models(sink: IssueSink, model: ConfigModel) -> None:
             )
 
 
+def kind_model_path(section: KindModelSection) -> Path:
+    """The kind model's file: the shipped one by default."""
+    return default_model_path() if section.model == DEFAULT_KIND_MODEL else Path(section.model)
+
+
 def learned_kinds(section: KindModelSection) -> LearnedKinds | None:
     """The kind model the normalizer uses (the shipped one by default), or None if disabled."""
     if not section.enabled:
         return None
-    path = default_model_path() if section.model == DEFAULT_KIND_MODEL else Path(section.model)
     return LearnedKinds.from_model(
-        load_cached(path), section.whistleblowing_min, section.min_confidence
+        load_cached(kind_model_path(section)), section.whistleblowing_min, section.min_confidence
     )

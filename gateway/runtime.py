@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from adapters.base import Adapter, DeliveryReceipt
 from adapters.registry import load_adapter_class
 from config.loader import Config
-from config.models import learned_kinds
+from config.models import kind_model_path, learned_kinds
 from forwarder.replies import ReplyQueue, ReplyTemplates
 from forwarder.reply_sender import ReplySender
 from forwarder.routing import Router
@@ -34,6 +34,7 @@ from gateway.conversation import ChatFlow, enabled
 from gateway.intake import Intake
 from gateway.links import FileLinks, load_or_create_secret
 from gateway.poller import Poller
+from gateway.scoring import ScoringProcess, start_scoring
 from normalizer.learn.reading import share_reading
 from normalizer.pipeline import NormalizerSettings
 from store import migrate
@@ -69,6 +70,7 @@ class Runtime:
     links: FileLinks
     health: ChannelHealth
     heartbeats: dict[str, float] = field(default_factory=dict)
+    scoring: ScoringProcess | None = None  # the models' child process, when serving
 
     def data_dir(self) -> Path:
         """The directory for attachments and the embedded databases."""
@@ -159,8 +161,10 @@ class Runtime:
         return counts
 
     def close(self) -> None:
-        """Release the database pool."""
+        """Release the database pool and stop the models' process."""
         self.engine.dispose()
+        if self.scoring is not None:
+            self.scoring.close()
 
 
 def build_adapters(config: Config) -> dict[str, Adapter[Any]]:
@@ -191,9 +195,17 @@ def one_blas_thread() -> None:
 
 
 def build_runtime(
-    config: Config, *, base_dir: Path | None = None, apply_migrations: bool = True
+    config: Config,
+    *,
+    base_dir: Path | None = None,
+    apply_migrations: bool = True,
+    model_process: bool = False,
 ) -> Runtime:
-    """Wire a runtime; migrations are applied unless told otherwise."""
+    """Wire a runtime; migrations are applied unless told otherwise.
+
+    With `model_process` the kind and routing models score reports in a child process
+    (`gateway.scoring`: a serving gateway's second core); otherwise in this one.
+    """
     base = base_dir or Path.cwd()
     model = config.model
     engine = make_engine(model.gateway.database, base_dir=base)
@@ -225,9 +237,18 @@ def build_runtime(
     )
 
     kind_model = learned_kinds(model.normalizer.kind_model)
-    # The kind model and the routing rules' models read each report in one pass.
-    if share_reading([*([kind_model.model] if kind_model else []), *router.models.values()]):
-        one_blas_thread()
+    # The kind model and the routing rules' models read each report in one pass, in a child
+    # process when serving.
+    models = [*([kind_model.model] if kind_model else []), *router.models.values()]
+    paths = [
+        *([kind_model_path(model.normalizer.kind_model)] if kind_model else []),
+        *map(Path, router.models),
+    ]
+    if models:
+        one_blas_thread()  # here too: a failed child leaves the models to this process
+    scoring = start_scoring(models, paths) if model_process else None
+    if scoring is None:
+        share_reading(models)
 
     def settings_for(adapter: Adapter[Any]) -> NormalizerSettings:
         return NormalizerSettings(
@@ -273,6 +294,7 @@ def build_runtime(
         client=client,
         links=links,
         health=ChannelHealth(sessions),
+        scoring=scoring,
     )
     metrics.watch_queues(runtime.queue_counts)
     metrics.watch_sla(runtime.sla_counts)

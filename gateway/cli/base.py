@@ -56,15 +56,19 @@ def load_or_exit(config_path: Path) -> Config:
 
 
 @contextmanager
-def open_runtime(config: Config) -> Iterator[Runtime]:
-    """A runtime on the config's database, logging configured, closed on the way out."""
+def open_runtime(config: Config, *, model_process: bool = False) -> Iterator[Runtime]:
+    """A runtime on the config's database, logging configured, closed on the way out.
+
+    `model_process`: the serving commands score reports with the models in a child process
+    (`gateway.scoring`); one-off commands read them in their own.
+    """
     from gateway.logging_setup import configure_logging  # noqa: PLC0415
     from gateway.runtime import build_runtime  # noqa: PLC0415
 
     configure_logging(config.model.gateway.log_level)
     for warning in config.warnings:  # also in the service's own log, not only on the terminal
         log.warning("config: %s", warning)
-    runtime = build_runtime(config)
+    runtime = build_runtime(config, model_process=model_process)
     try:
         yield runtime
     finally:

@@ -20,7 +20,7 @@ def run(config_path: Path, host: str, port: int) -> None:
     """Web, pekerja dan penjadwal dalam satu proses (juga sandbox pusat bila dikonfigurasi)."""
     from gateway.runner import run_all  # noqa: PLC0415
 
-    with open_runtime(load_or_exit(config_path)) as runtime:
+    with open_runtime(load_or_exit(config_path), model_process=True) as runtime:
         run_all(runtime, host, port)
 
 
@@ -34,7 +34,7 @@ def web(config_path: Path, host: str, port: int, threads: int) -> None:
     from gateway.app import create_app  # noqa: PLC0415
     from gateway.runner import serve_web  # noqa: PLC0415
 
-    with open_runtime(load_or_exit(config_path)) as runtime:
+    with open_runtime(load_or_exit(config_path), model_process=True) as runtime:
         serve_web(create_app(runtime), host, port, threads)
 
 

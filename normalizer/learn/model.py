@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from normalizer.learn.features import FAMILIES, FEATURES_VERSION, Vocabulary, prepared
-from normalizer.learn.reading import SharedReading
+from normalizer.learn.reading import Reading, SharedReading
 from vocabulary.errors import GatewayError
 
 FORMAT: Final = "sp4n-text-model"
@@ -106,7 +106,7 @@ class TextModel:
     temperature: float
     meta: dict[str, Any] = field(default_factory=dict)
     # How prediction reads a message (`share`); None until first use.
-    _reading: tuple[SharedReading | None, int] | None = field(
+    _reading: tuple[Reading | None, int] | None = field(
         default=None, init=False, repr=False, compare=False
     )
 
@@ -176,7 +176,7 @@ class TextModel:
         result: FloatArray = (scores + self.intercept).astype(np.float32)
         return result
 
-    def share(self, reading: SharedReading | None, position: int = 0) -> None:
+    def share(self, reading: Reading | None, position: int = 0) -> None:
         """Read messages through `reading` (as its model `position`), or alone with None."""
         self._reading = (reading, position) if reading is not None else _ALONE
 

@@ -23,7 +23,7 @@ import itertools
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +38,14 @@ DENSE_LIMIT: Final = 25_000_000
 RECENT: Final = 64  # messages whose answers a reading keeps (threads read in turn)
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
+
+
+class Reading(Protocol):
+    """What a model reads messages through: this module's reading, or one in another process."""
+
+    def probabilities(self, text: str) -> tuple[FloatArray, ...]:
+        """Each of its models' probabilities for the message, in its order of models."""
+        ...
 
 
 class SharedReading:

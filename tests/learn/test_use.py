@@ -286,6 +286,29 @@ def test_intake_records_the_models_opinion_on_the_timeline(
         runtime.close()
 
 
+def test_a_serving_runtime_scores_in_a_child_process_and_stops_it_on_close(
+    small_routing_model: Path, tmp_path: Path
+) -> None:
+    from config.loader import load_config
+    from gateway.app import create_app
+
+    config_file = tmp_path / "gateway.yaml"
+    config_file.write_text(config_with_model(small_routing_model, tmp_path), encoding="utf-8")
+    config = load_config(config_file, env={"CENTRAL_TOKEN": "test-token", "WEB_SECRET": WEB_SECRET})
+    runtime = build_runtime(config, base_dir=tmp_path, model_process=True)
+    try:
+        assert runtime.scoring is not None and runtime.scoring.alive
+        client = create_app(runtime).test_client()
+        response = client.post("/channels/web/inbound", json={"body": ROAD, "external_id": "p-1"})
+        assert response.status_code == 201
+        with runtime.sessions() as session:
+            assert session.scalars(select(Report)).one().agency == "upt-jalan"
+        assert runtime.scoring.alive  # answered by the child, not by the fallback
+    finally:
+        runtime.close()
+    assert runtime.scoring is not None and not runtime.scoring.process.is_alive()
+
+
 def test_an_admin_changing_the_agency_in_the_console_records_a_training_row(
     intake_gateway: Any,
 ) -> None:

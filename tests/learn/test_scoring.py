@@ -1,0 +1,91 @@
+"""The models' child process: the same answers as in the gateway; a fallback losing nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gateway.scoring import ScoringProcess, start_scoring
+from normalizer.learn.kinds import default_model_path
+from normalizer.learn.model import TextModel, calibrate, load_model
+
+TEXTS = [
+    "Jalan nasional berlubang di jalur bypass, mohon segera diperbaiki",
+    "Pegawai minta uang rokok sebelum izin usaha ditandatangani",
+    "Hubungi saya di 0812 3456 7890 atau budi@contoh.id",
+    "",
+    "teks \udcff rusak",  # a lone surrogate, as a broken form can send
+]
+
+
+def reference(model: TextModel, text: str) -> np.ndarray:
+    return calibrate(model.decision(text)[None, :], model.temperature)[0]
+
+
+@pytest.fixture
+def scoring(
+    dispatch_model: tuple[TextModel, Path],
+) -> Iterator[tuple[ScoringProcess, list[TextModel]]]:
+    paths = [default_model_path(), dispatch_model[1]]
+    models = [load_model(p) for p in paths]
+    process = start_scoring(models, paths)
+    assert process is not None
+    yield process, models
+    process.close()
+
+
+def test_the_child_answers_as_the_models_read_in_the_gateway(
+    scoring: tuple[ScoringProcess, list[TextModel]],
+) -> None:
+    process, (kinds, routing) = scoring
+    assert process.alive and process.process.is_alive()
+    for text in TEXTS:
+        assert np.allclose(kinds.probabilities(text), reference(kinds, text), atol=2e-6)
+        assert np.allclose(routing.probabilities(text), reference(routing, text), atol=2e-6)
+    # The routing rule after the kind model: one question to the child, not two.
+    before = process._answers.cache_info()
+    kinds.probabilities("lampu jalan mati di gang kami")
+    routing.predict("lampu jalan mati di gang kami")
+    after = process._answers.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 1)
+
+
+def test_a_dead_child_leaves_the_models_to_the_gateway_with_the_same_answers(
+    scoring: tuple[ScoringProcess, list[TextModel]], caplog: pytest.LogCaptureFixture
+) -> None:
+    process, (kinds, routing) = scoring
+    process.process.kill()
+    process.process.join(5)
+    caplog.set_level(logging.ERROR, logger="gateway.scoring")
+    for text in TEXTS:
+        assert np.allclose(routing.probabilities(text), reference(routing, text), atol=2e-6)
+        assert np.allclose(kinds.probabilities(text), reference(kinds, text), atol=2e-6)
+    assert not process.alive
+    assert len(caplog.records) == 1  # said once, and without any report's text
+    assert "gateway process" in caplog.records[0].getMessage()
+    assert all(t and t not in caplog.text for t in TEXTS[:3])
+
+
+def test_a_child_that_does_not_answer_in_time_is_given_up(
+    scoring: tuple[ScoringProcess, list[TextModel]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    process, (kinds, _) = scoring
+    monkeypatch.setattr("gateway.scoring.ANSWER_TIMEOUT", 0.0)
+    process.process.kill()  # nothing will answer: the poll times out (or the pipe breaks)
+    process.process.join(5)
+    text = "air PDAM mati tiga hari"
+    assert np.allclose(kinds.probabilities(text), reference(kinds, text), atol=2e-6)
+    assert not process.alive
+
+
+def test_models_too_large_for_one_reading_get_no_child(
+    dispatch_model: tuple[TextModel, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("normalizer.learn.reading.DENSE_LIMIT", 0)
+    model = load_model(dispatch_model[1])
+    assert start_scoring([model], [dispatch_model[1]]) is None
+    assert start_scoring([], []) is None
