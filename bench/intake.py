@@ -92,8 +92,8 @@ def _serve(kind: str, config_path: str, port: int, threads: int) -> None:
 def _start(kind: str, config_path: str, threads: int) -> tuple[multiprocessing.Process, str]:
     port = _free_port()
     proc = multiprocessing.get_context("spawn").Process(
-        target=_serve, args=(kind, config_path, port, threads), daemon=True
-    )
+        target=_serve, args=(kind, config_path, port, threads)
+    )  # not daemonic: a gateway serving models starts a child process of its own
     proc.start()
     url = f"http://127.0.0.1:{port}/channels/web/inbound"
     deadline = time.monotonic() + 30

@@ -53,11 +53,11 @@ class ScoringProcess:
         starts = np.cumsum([0, *(len(m.labels) for m in self.models)]).tolist()
         self._bounds = list(itertools.pairwise(starts))
         self._answers = lru_cache(maxsize=RECENT)(self._ask)
-        self.process.start()
-        child.close()
         try:
+            self.process.start()  # refused in a daemonic process, for one
+            child.close()
             ready = self._conn.poll(START_TIMEOUT) and self._conn.recv_bytes() == READY
-        except (OSError, EOFError):
+        except (OSError, EOFError, AssertionError):
             ready = False
         if not ready:
             self._fail("did not start")
@@ -97,7 +97,7 @@ class ScoringProcess:
     def close(self) -> None:
         """Stop the child (it also stops by itself when the gateway's end of the pipe closes)."""
         self._conn.close()
-        if self.process.is_alive():
+        if self.process.pid is not None and self.process.is_alive():
             self.process.terminate()
             self.process.join(5)
 

@@ -89,3 +89,20 @@ def test_models_too_large_for_one_reading_get_no_child(
     model = load_model(dispatch_model[1])
     assert start_scoring([model], [dispatch_model[1]]) is None
     assert start_scoring([], []) is None
+
+
+def test_a_child_that_cannot_start_leaves_the_models_to_the_gateway(
+    dispatch_model: tuple[TextModel, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gateway run inside a daemonic process may not start children: it still serves."""
+
+    def refuse(self: object) -> None:
+        raise AssertionError("daemonic processes are not allowed to have children")
+
+    monkeypatch.setattr("multiprocessing.process.BaseProcess.start", refuse)
+    model = load_model(dispatch_model[1])
+    process = start_scoring([model], [dispatch_model[1]])
+    assert process is not None and not process.alive
+    text = "Jalan nasional berlubang di jalur bypass"
+    assert np.allclose(model.probabilities(text), reference(model, text), atol=2e-6)
+    process.close()
