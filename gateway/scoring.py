@@ -27,6 +27,7 @@ from typing import Final
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from normalizer.learn import reading
 from normalizer.learn.model import TextModel, load_model
 from normalizer.learn.reading import RECENT, FloatArray, SharedReading
 
@@ -121,15 +122,9 @@ def start_scoring(models: Sequence[TextModel], paths: Sequence[Path]) -> Scoring
     None when none are in use, or when they are too large for one reading (each then reads
     alone, in the gateway).
     """
-    if not models or SharedReading.cells(models) > _dense_limit():
+    if not models or SharedReading.cells(models) > reading.DENSE_LIMIT:
         return None
     scoring = ScoringProcess(models, paths)
     for position, model in enumerate(models):
         model.share(scoring, position)
     return scoring
-
-
-def _dense_limit() -> int:
-    from normalizer.learn import reading  # noqa: PLC0415 (read at call time: tests lower it)
-
-    return reading.DENSE_LIMIT
