@@ -84,8 +84,10 @@ def _serve(kind: str, config_path: str, port: int, threads: int) -> None:
 
         configure_logging("WARNING")
         _quiet()
-        # As `sp4n-gateway run` and `web` serve: models (if any) in their own process.
-        app = create_app(build_runtime(load_config(config_path), model_process=True))
+        # As `sp4n-gateway run` and `web` serve: models (if any) in their own process
+        # ("gateway-in-process": in the gateway's, as when that process has failed).
+        model_process = kind != "gateway-in-process"
+        app = create_app(build_runtime(load_config(config_path), model_process=model_process))
     serve(app, host="127.0.0.1", port=port, threads=threads, _quiet=True)
 
 

@@ -20,6 +20,7 @@ Run by hand (never part of `make test`); record the printed figures in bench/RES
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -303,13 +304,45 @@ def _wrk_field(output: str, pattern: str) -> str:
     return found.group(1)
 
 
+def _machine_counters() -> tuple[float, int]:
+    """CPU seconds the whole machine has been busy, and context switches so far (/proc/stat)."""
+    cpu, switches = 0.0, 0
+    for line in Path("/proc/stat").read_text().splitlines():
+        fields = line.split()
+        if fields[0] == "cpu":  # user nice system idle iowait irq softirq steal ...
+            busy = sum(map(int, fields[1:9])) - int(fields[4]) - int(fields[5])
+            cpu = busy / os.sysconf("SC_CLK_TCK")
+        elif fields[0] == "ctxt":
+            switches = int(fields[1])
+    return cpu, switches
+
+
+def _family_cpu(pid: int) -> float:
+    """CPU seconds of a process and its children (the models' process) so far."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = _cpu_seconds(pid)
+    for child in children:
+        with contextlib.suppress(FileNotFoundError):
+            total += _cpu_seconds(int(child))
+    return total
+
+
+WRK_SERVERS = {  # config -> bench/intake.py server kind
+    "without models": ("without models", "gateway"),
+    "with models": ("with models", "gateway"),
+    "with models in the gateway process": ("with models", "gateway-in-process"),
+}
+
+
 def wrk_intake(model_path: Path, seconds: int, rounds: int, threads: int) -> dict[str, Any]:
-    """Web-form intake over HTTP driven by wrk (C), both configs alternating, `rounds` each.
+    """Web-form intake over HTTP driven by wrk (C), the configs alternating, `rounds` each.
 
     wrk's 2 threads and 32 connections send real-looking complaint bodies (the synthetic
     dispatch history, `bench/wrk/complaints.lua`); a Python client on the same two cores
-    would measure itself. Besides wrk's figures, the server process's CPU and wrk's own
-    CPU per request show which side was the bottleneck.
+    would measure itself. All servers start once and wait while another is measured, so
+    rounds can be short and many: a machine whose speed drifts by minutes then moves both
+    sides of a pair alike. Besides wrk's figures: the server's CPU (with its models'
+    process), the whole machine's CPU and context switches, and wrk's own CPU per request.
     """
     import subprocess
 
@@ -320,16 +353,23 @@ def wrk_intake(model_path: Path, seconds: int, rounds: int, threads: int) -> dic
     bodies.write_text("".join(json.dumps(t) + "\n" for t in texts), encoding="utf-8")
     script = Path(__file__).parent / "wrk" / "complaints.lua"
     configs = _configs(model_path)
-    out: dict[str, Any] = {name: [] for name in configs}
-    for round_ in range(rounds):
-        for name, config in configs.items():
-            proc, url = bench_intake._start("gateway", str(config), threads)
-            try:
+    servers = {
+        name: bench_intake._start(kind, str(configs[config]), threads)
+        for name, (config, kind) in WRK_SERVERS.items()
+    }
+    out: dict[str, Any] = {name: [] for name in servers}
+    try:
+        for name, (_, url) in servers.items():  # model loading, caches, first queries
+            warm = ["wrk", "-t2", "-c32", "-d5s", "-s", str(script), url, "--", str(bodies)]
+            subprocess.run(
+                [*warm, f"warm-{name.replace(' ', '-')}"], capture_output=True, check=True
+            )
+        for round_ in range(rounds):
+            for name, (proc, url) in servers.items():
                 tag = f"r{round_}-{name.replace(' ', '-')}"
-                warm = ["wrk", "-t2", "-c32", "-d5s", "-s", str(script), url, "--", str(bodies)]
-                subprocess.run([*warm, f"warm-{tag}"], capture_output=True, check=True)
                 assert proc.pid is not None
-                cpu_before = _cpu_seconds(proc.pid)
+                cpu_before = _family_cpu(proc.pid)
+                machine_before = _machine_counters()
                 started = os.times()
                 run = subprocess.run(
                     ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(script),
@@ -337,26 +377,57 @@ def wrk_intake(model_path: Path, seconds: int, rounds: int, threads: int) -> dic
                     capture_output=True, text=True, check=True,
                 )  # fmt: skip
                 ended = os.times()
-                server_cpu = _cpu_seconds(proc.pid) - cpu_before
+                machine_after = _machine_counters()
+                server_cpu = _family_cpu(proc.pid) - cpu_before
                 wrk_cpu = (ended.children_user - started.children_user) + (
                     ended.children_system - started.children_system
                 )
-            finally:
-                proc.terminate()
-                proc.join()
-
-            total = int(_wrk_field(run.stdout, r"(\d+) requests in"))
-            figures = {
-                "requests_per_s": float(_wrk_field(run.stdout, r"Requests/sec:\s+([\d.]+)")),
-                "p50": _wrk_field(run.stdout, r"(?m)^\s+50%\s+(\S+)"),
-                "p99": _wrk_field(run.stdout, r"(?m)^\s+99%\s+(\S+)"),
-                "errors": "Non-2xx" in run.stdout or "Socket errors" in run.stdout,
-                "server_cpu_ms_per_request": round(server_cpu * 1000 / total, 3),
-                "wrk_cpu_ms_per_request": round(wrk_cpu * 1000 / total, 3),
-            }
-            out[name].append(figures)
-            print(f"round {round_ + 1} {name}: {figures}", flush=True)
+                total = int(_wrk_field(run.stdout, r"(\d+) requests in"))
+                figures = {
+                    "requests_per_s": float(_wrk_field(run.stdout, r"Requests/sec:\s+([\d.]+)")),
+                    "p50": _wrk_field(run.stdout, r"(?m)^\s+50%\s+(\S+)"),
+                    "p99": _wrk_field(run.stdout, r"(?m)^\s+99%\s+(\S+)"),
+                    "errors": "Non-2xx" in run.stdout or "Socket errors" in run.stdout,
+                    "server_cpu_ms_per_request": round(server_cpu * 1000 / total, 3),
+                    "machine_cpu_ms_per_request": round(
+                        (machine_after[0] - machine_before[0]) * 1000 / total, 3
+                    ),
+                    "switches_per_request": round(
+                        (machine_after[1] - machine_before[1]) / total, 1
+                    ),
+                    "wrk_cpu_ms_per_request": round(wrk_cpu * 1000 / total, 3),
+                }
+                out[name].append(figures)
+                print(f"round {round_ + 1} {name}: {figures}", flush=True)
+    finally:
+        for proc, _ in servers.values():
+            proc.terminate()
+            proc.join()
     return out
+
+
+def wrk_summary(rounds: dict[str, Any]) -> list[str]:
+    """Per config: mean rate and costs, and its change against the same round without models."""
+    base = [r["requests_per_s"] for r in rounds["without models"]]
+    lines = []
+    for name, runs in rounds.items():
+        rate = statistics.fmean(r["requests_per_s"] for r in runs)
+        line = (
+            f"intake {name}: mean {rate:.1f} requests/s, server CPU"
+            f" {statistics.fmean(r['server_cpu_ms_per_request'] for r in runs):.3f} ms/request,"
+            f" machine CPU {statistics.fmean(r['machine_cpu_ms_per_request'] for r in runs):.3f}"
+            f" ms/request, {statistics.fmean(r['switches_per_request'] for r in runs):.1f}"
+            " context switches/request"
+        )
+        if name != "without models":
+            changes = [100 * (r["requests_per_s"] / b - 1) for r, b in zip(runs, base, strict=True)]
+            line += (
+                f"; change per round: median {statistics.median(changes):+.1f} %,"
+                f" mean {statistics.fmean(changes):+.1f} %,"
+                f" range {min(changes):+.1f} to {max(changes):+.1f} %"
+            )
+        lines.append(line)
+    return lines
 
 
 def intake(model_path: Path, requests_total: int, concurrency: int, threads: int) -> dict[str, Any]:
@@ -397,8 +468,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--wrk", type=Path, help="intake over HTTP driven by wrk, this model")
-    parser.add_argument("--seconds", type=int, default=30)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=5, help="--wrk: seconds of one round")
+    parser.add_argument("--rounds", type=int, default=12, help="--wrk: rounds of each config")
     parser.add_argument("--intake-only", type=Path, help="only stage 4, with this model file")
     parser.add_argument(
         "--in-process", type=Path, help="only CPU ms per request in one process, this model"
@@ -423,10 +494,7 @@ def main() -> None:
         )
         return
     if args.wrk:
-        for name, rounds in wrk_intake(args.wrk, args.seconds, args.rounds, args.threads).items():
-            rate = statistics.fmean(r["requests_per_s"] for r in rounds)
-            cpu = statistics.fmean(r["server_cpu_ms_per_request"] for r in rounds)
-            print(f"intake {name}: mean {rate:.1f} requests/s, server CPU {cpu:.3f} ms/request")
+        print("\n".join(wrk_summary(wrk_intake(args.wrk, args.seconds, args.rounds, args.threads))))
         return
     if args.in_process:
         figures = in_process(args.in_process, args.requests, args.blocks)
