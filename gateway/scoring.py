@@ -100,7 +100,10 @@ class ScoringProcess:
         self._conn.close()
         if self.process.pid is not None and self.process.is_alive():
             self.process.terminate()
-            self.process.join(5)
+            self.process.join(2)
+            if self.process.is_alive():  # stopped or stuck: SIGTERM waits, SIGKILL does not
+                self.process.kill()
+                self.process.join(5)
 
 
 def _serve(conn: Connection, paths: list[str]) -> None:

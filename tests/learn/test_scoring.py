@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,6 +82,28 @@ def test_a_child_that_does_not_answer_in_time_is_given_up(
     text = "air PDAM mati tiga hari"
     assert np.allclose(kinds.probabilities(text), reference(kinds, text), atol=2e-6)
     assert not process.alive
+
+
+def test_a_stopped_child_is_given_up_and_does_not_outlive_the_gateway(
+    scoring: tuple[ScoringProcess, list[TextModel]],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A child that is alive but never answers (stopped): the report is scored here."""
+    process, (kinds, routing) = scoring
+    monkeypatch.setattr("gateway.scoring.ANSWER_TIMEOUT", 0.2)
+    caplog.set_level(logging.ERROR, logger="gateway.scoring")
+    assert process.process.pid is not None
+    os.kill(process.process.pid, signal.SIGSTOP)
+    text = "air PDAM mati tiga hari di perumahan kami"
+    assert np.allclose(routing.probabilities(text), reference(routing, text), atol=2e-6)
+    assert np.allclose(kinds.probabilities(text), reference(kinds, text), atol=2e-6)
+    assert not process.alive
+    assert not process.process.is_alive()  # SIGTERM waits on a stopped process; it was killed
+    assert [r.getMessage() for r in caplog.records] == [
+        "the model process did not answer in time: the models read reports in the gateway"
+        " process from now on"
+    ]
 
 
 def test_models_too_large_for_one_reading_get_no_child(
