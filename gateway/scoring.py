@@ -83,9 +83,10 @@ class ScoringProcess:
                     self._fail("did not answer in time")
                 except (OSError, EOFError) as exc:
                     self._fail(f"failed ({exc.__class__.__name__})")
-            if self._local is None:
+            if self._local is None:  # built once, by the first thread that needs it
                 self._local = SharedReading(self.models)
-            return self._local.probabilities(text)
+            local = self._local
+        return local.probabilities(text)  # outside the lock: threads read at once
 
     def _fail(self, what: str) -> None:
         self._failed = True
