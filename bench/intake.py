@@ -84,10 +84,16 @@ def _serve(kind: str, config_path: str, port: int, threads: int) -> None:
 
         configure_logging("WARNING")
         _quiet()
-        # As `sp4n-gateway run` and `web` serve: models (if any) in their own process
-        # ("gateway-in-process": in the gateway's, as when that process has failed).
-        model_process = kind != "gateway-in-process"
-        app = create_app(build_runtime(load_config(config_path), model_process=model_process))
+        # "gateway": as `sp4n-gateway web` serves (the models decide in the worker, not here);
+        # "gateway-run": as `run` serves, the scheduled jobs (the forward worker, with the
+        # models in their own process) beside the web; "gateway-in-process": `run`'s jobs
+        # with the models in the gateway's process, as when their process has failed.
+        runtime = build_runtime(load_config(config_path), model_process=kind == "gateway-run")
+        if kind in ("gateway-run", "gateway-in-process"):
+            from gateway.runner import ScheduledJobs
+
+            ScheduledJobs(runtime).start()
+        app = create_app(runtime)
     serve(app, host="127.0.0.1", port=port, threads=threads, _quiet=True)
 
 

@@ -160,7 +160,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _configs(model_path: Path) -> dict[str, Path]:
+def _configs(model_path: Path, central: str = "http://127.0.0.1:9") -> dict[str, Path]:
     """Two gateway configs alike but for the models: a keyword rule, or a learned rule + kinds."""
     from normalizer.learn.model import load_model
 
@@ -185,7 +185,8 @@ def _configs(model_path: Path) -> dict[str, Path]:
         config.write_text(
             f'gateway: {{database: "sqlite:///{folder}/g.db", data_dir: "{folder}",'
             " log_level: WARNING}\n"
-            f'central: {{url: "http://127.0.0.1:9", token: "${{CENTRAL_TOKEN}}"}}\n'
+            f'central: {{url: "{central}", token: "${{CENTRAL_TOKEN}}"}}\n'
+            "forwarder: {interval: 0.5}\n"
             f"agencies:\n  - {{code: nasional, name: Nasional}}\n{agencies}"
             f"routing:\n  default: nasional\n  rules:\n{rule}"
             f"normalizer: {{kind_model: {{enabled: {kinds}}}}}\n"
@@ -327,11 +328,32 @@ def _family_cpu(pid: int) -> float:
     return total
 
 
-WRK_SERVERS = {  # config -> bench/intake.py server kind
-    "without models": ("without models", "gateway"),
-    "with models": ("with models", "gateway"),
-    "with models in the gateway process": ("with models", "gateway-in-process"),
+# name -> (config, bench/intake.py server kind); "X with" is compared with "X without"
+WRK_SERVERS = {
+    "web without models": ("without models", "gateway"),
+    "web with models": ("with models", "gateway"),
+    "run without models": ("without models", "gateway-run"),
+    "run with models": ("with models", "gateway-run"),
 }
+
+
+def _waiting(config: Path) -> int:
+    """Reports of this gateway not yet at the central (read from its SQLite database)."""
+    import sqlite3
+
+    text = config.read_text(encoding="utf-8")
+    found = re.search(r'sqlite:///([^"]+)', text)
+    assert found
+    with contextlib.closing(sqlite3.connect(found.group(1), timeout=30)) as db:
+        return int(db.execute("SELECT count(*) FROM reports WHERE state = 'queued'").fetchone()[0])
+
+
+def _settle(config: Path, limit: float = 120.0) -> float:
+    """Wait until this gateway has forwarded what it took in; returns the seconds waited."""
+    started = time.monotonic()
+    while _waiting(config) and time.monotonic() - started < limit:
+        time.sleep(0.2)
+    return time.monotonic() - started
 
 
 def wrk_intake(model_path: Path, seconds: int, rounds: int, threads: int) -> dict[str, Any]:
@@ -343,19 +365,38 @@ def wrk_intake(model_path: Path, seconds: int, rounds: int, threads: int) -> dic
     rounds can be short and many: a machine whose speed drifts by minutes then moves both
     sides of a pair alike. Besides wrk's figures: the server's CPU (with its models'
     process), the whole machine's CPU and context switches, and wrk's own CPU per request.
+
+    "web" serves as `sp4n-gateway web` (the models decide in the worker); "run" as
+    `sp4n-gateway run`: the forward worker in the same process lets the models decide and
+    forwards every report to a sandbox central (in this process) while wrk loads the
+    intake. After each "run" round the next waits until that gateway has forwarded its
+    backlog (the seconds it took are printed), so no forwarding spills into another's round.
     """
     import subprocess
 
     import intake as bench_intake  # bench/intake.py
 
+    from forwarder.sandbox import SandboxServer, SandboxSettings
+
+    sandbox_dir = Path(tempfile.mkdtemp(prefix="sp4n-sandbox-"))
+    sandbox = SandboxServer(
+        SandboxSettings(token=os.environ.setdefault("CENTRAL_TOKEN", "bench-token-not-a-secret"),
+                        db_path=str(sandbox_dir / "sb.db")),
+        host="127.0.0.1", port=0,
+    )  # fmt: skip
+    sandbox.start()
+
     texts, _ = _history(5000, 17)
     bodies = Path(tempfile.mkdtemp(prefix="sp4n-wrk-")) / "bodies.jsonl"
     bodies.write_text("".join(json.dumps(t) + "\n" for t in texts), encoding="utf-8")
     script = Path(__file__).parent / "wrk" / "complaints.lua"
-    configs = _configs(model_path)
+    configs = _configs(model_path, sandbox.url)
     servers = {
         name: bench_intake._start(kind, str(configs[config]), threads)
         for name, (config, kind) in WRK_SERVERS.items()
+    }
+    forwarding = {  # the "run" servers' configs: their backlog is waited for
+        name: configs[config] for name, (config, kind) in WRK_SERVERS.items() if kind != "gateway"
     }
     out: dict[str, Any] = {name: [] for name in servers}
     try:
@@ -364,6 +405,8 @@ def wrk_intake(model_path: Path, seconds: int, rounds: int, threads: int) -> dic
             subprocess.run(
                 [*warm, f"warm-{name.replace(' ', '-')}"], capture_output=True, check=True
             )
+            if name in forwarding:
+                _settle(forwarding[name])
         for round_ in range(rounds):
             for name, (proc, url) in servers.items():
                 tag = f"r{round_}-{name.replace(' ', '-')}"
@@ -397,20 +440,25 @@ def wrk_intake(model_path: Path, seconds: int, rounds: int, threads: int) -> dic
                     ),
                     "wrk_cpu_ms_per_request": round(wrk_cpu * 1000 / total, 3),
                 }
+                if name in forwarding:
+                    figures["backlog_after"] = _waiting(forwarding[name])
+                    figures["backlog_cleared_s"] = round(_settle(forwarding[name]), 1)
                 out[name].append(figures)
                 print(f"round {round_ + 1} {name}: {figures}", flush=True)
     finally:
         for proc, _ in servers.values():
             proc.terminate()
             proc.join()
+        sandbox.stop()
     return out
 
 
 def wrk_summary(rounds: dict[str, Any]) -> list[str]:
     """Per config: mean rate and costs, and its change against the same round without models."""
-    base = [r["requests_per_s"] for r in rounds["without models"]]
     lines = []
     for name, runs in rounds.items():
+        base_name = name.replace(" with models", " without models")
+        base = [r["requests_per_s"] for r in rounds.get(base_name, runs)]
         rate = statistics.fmean(r["requests_per_s"] for r in runs)
         line = (
             f"intake {name}: mean {rate:.1f} requests/s, server CPU"
@@ -419,7 +467,7 @@ def wrk_summary(rounds: dict[str, Any]) -> list[str]:
             f" ms/request, {statistics.fmean(r['switches_per_request'] for r in runs):.1f}"
             " context switches/request"
         )
-        if name != "without models":
+        if base_name != name:
             changes = [100 * (r["requests_per_s"] / b - 1) for r, b in zip(runs, base, strict=True)]
             line += (
                 f"; change per round: median {statistics.median(changes):+.1f} %,"

@@ -61,8 +61,14 @@ class ClaimLoop(Generic[WorkT]):
         with self.sessions.begin() as session:
             claimed, work = self.claim(session)
         if work:
+            work = self.prepare(work)
+        if work:
             self.work(work)
         return claimed
+
+    def prepare(self, batch: list[WorkT]) -> list[WorkT]:
+        """What a claimed batch needs before its work, outside the claim's transaction."""
+        return batch
 
     def claim(self, session: Session) -> tuple[int, list[WorkT]]:
         """Lease due rows in the caller's transaction: (rows claimed, work to do)."""

@@ -133,11 +133,15 @@ class Router:
         """The agency for a new report, and why."""
         return self.decide(facts).routing
 
-    def decide(self, facts: RoutingFacts) -> RouteDecision:
-        """The agency for a new report, why, and every model's opinion on the way."""
+    def decide(self, facts: RoutingFacts, *, models: bool = True) -> RouteDecision:
+        """The agency for a new report, why, and every model's opinion on the way.
+
+        `models=False` passes over the learned rules (intake's first, provisional routing;
+        the models decide later, forwarder.model_pass).
+        """
         opinions: list[ModelOpinion] = []
         for index, rule in enumerate(self.routing.rules):
-            if not self._rule_matches(rule, facts):
+            if not self._rule_matches(rule, facts) or (rule.learned and not models):
                 continue
             label = rule.name or f"rules[{index}]"
             if rule.learned is None:

@@ -8,6 +8,7 @@ arrives twice.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.schema import ForwarderSection
 from forwarder import outbox
 from forwarder.claiming import ClaimLoop
+from forwarder.model_pass import ModelPass
 from forwarder.replies import ReplyQueue
 from forwarder.routing import NoHigherAgency, Router
 from forwarder.targets.lapor import LaporClient, Receipt, SubmitError
@@ -28,6 +30,7 @@ from store.metrics import Metrics
 from store.models import ForwardItem, Report, utcnow
 from store.states import ForwardAction, ForwardState, ReportState
 from store.timeline import record_event
+from vocabulary.kinds import Kind
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,8 @@ class ForwardCall:
     payload: dict[str, Any] | None
     wire: dict[str, Any]
     tracking_id: str | None
+    channel: str = ""
+    awaiting_models: dict[str, Any] | None = None  # the report waits for the models
 
 
 @dataclass
@@ -67,11 +72,13 @@ class Forwarder(ClaimLoop[ForwardCall]):
         settings: ForwarderSection,
         metrics: Metrics | None = None,
         owner: str | None = None,
+        model_pass: ModelPass | None = None,
     ) -> None:
         super().__init__(sessions, settings, metrics=metrics, owner=owner)
         self.client = client
         self.router = router
         self.replies = replies
+        self.model_pass = model_pass
 
     def drain(self, max_seconds: float = 30.0) -> int:
         """Process batches until nothing is due (or time is up); returns rows handled."""
@@ -104,9 +111,57 @@ class Forwarder(ClaimLoop[ForwardCall]):
                     item.payload,
                     dict(report.payload),
                     report.tracking_id,
+                    report.channel,
+                    report.awaiting_models if item.action == ForwardAction.SUBMIT else None,
                 )
             )
         return len(calls), calls
+
+    def prepare(self, batch: list[ForwardCall]) -> list[ForwardCall]:
+        """Let the models decide the reports waiting for them, before the central hears of any.
+
+        The batch is read outside any transaction (one round trip to the models' process),
+        then every decision is stored in one short transaction. A crash in between leaves
+        the rows leased and the reports waiting: they are claimed and read again.
+        """
+        waiting = [call for call in batch if call.awaiting_models is not None]
+        if not waiting:
+            return batch
+        if self.model_pass is None:  # a process without models: send as intake decided
+            log.warning("%d report(s) wait for models this process does not have", len(waiting))
+            return batch
+        self.model_pass.prepare([call.wire for call in waiting])
+        decided = {
+            call.item_id: self.model_pass.settle(call.channel, call.wire, call.awaiting_models)
+            for call in waiting
+            if call.awaiting_models is not None
+        }
+        settled: dict[int, dict[str, Any]] = {}
+        with self.sessions.begin() as session:
+            for call in waiting:
+                report = session.get(Report, call.report_id, with_for_update=True)
+                assert report is not None
+                mark = report.awaiting_models
+                if mark is None:  # settled meanwhile (an earlier, interrupted pass)
+                    settled[call.item_id] = dict(report.payload)
+                    continue
+                outcome = decided[call.item_id]
+                if mark != call.awaiting_models or report.payload != call.wire:
+                    # an admin edited it since the claim: decide on what is there now
+                    outcome = self.model_pass.settle(report.channel, dict(report.payload), mark)
+                report.payload = outcome.wire
+                report.kind = Kind(outcome.kind)
+                report.agency = outcome.agency
+                report.awaiting_models = None
+                for event, detail in outcome.events:
+                    record_event(session, report.id, event, **detail)
+                settled[call.item_id] = outcome.wire
+        return [
+            dataclasses.replace(call, wire=settled[call.item_id], awaiting_models=None)
+            if call.item_id in settled
+            else call
+            for call in batch
+        ]
 
     def work(self, batch: Sequence[ForwardCall]) -> None:
         """Call the central for each claimed row, concurrently."""

@@ -21,6 +21,7 @@ from adapters.base import Adapter, DeliveryReceipt
 from adapters.registry import load_adapter_class
 from config.loader import Config
 from config.models import kind_model_path, learned_kinds
+from forwarder.model_pass import ModelPass
 from forwarder.replies import ReplyQueue, ReplyTemplates
 from forwarder.reply_sender import ReplySender
 from forwarder.routing import Router
@@ -71,6 +72,7 @@ class Runtime:
     health: ChannelHealth
     heartbeats: dict[str, float] = field(default_factory=dict)
     scoring: ScoringProcess | None = None  # the models' child process, when serving
+    model_pass: ModelPass | None = None  # the models' decision before forwarding
 
     def data_dir(self) -> Path:
         """The directory for attachments and the embedded databases."""
@@ -86,6 +88,7 @@ class Runtime:
             self.replies,
             self.config.model.forwarder,
             metrics=self.metrics,
+            model_pass=self.model_pass,
         )
 
     def reply_sender(self) -> ReplySender:
@@ -250,6 +253,10 @@ def build_runtime(
     if scoring is None:
         share_reading(models)
 
+    model_pass = ModelPass(
+        router, model.normalizer.kinds, kind_model, scoring.warm if scoring else None
+    )
+
     def settings_for(adapter: Adapter[Any]) -> NormalizerSettings:
         return NormalizerSettings(
             region=model.normalizer.region,
@@ -272,6 +279,7 @@ def build_runtime(
         metrics,
         replies,
         links=links,
+        defer_models=model_pass.active,
     )
     if any(enabled(a) for a in adapters.values()):
         intake.chat_flow = ChatFlow(replies, templates, intake.attachments)
@@ -295,6 +303,7 @@ def build_runtime(
         links=links,
         health=ChannelHealth(sessions),
         scoring=scoring,
+        model_pass=model_pass,
     )
     metrics.watch_queues(runtime.queue_counts)
     metrics.watch_sla(runtime.sla_counts)

@@ -5,7 +5,9 @@ many request threads it has (bench/RESULTS.md). Scoring a report with the kind a
 models is numpy work whose every call may hand the GIL to another thread and back; in a
 child process it runs on the second core instead, and a request thread waits for it once,
 on a pipe, with the GIL released. The answers are the shared reading's
-(`normalizer.learn.reading`), computed there.
+(`normalizer.learn.reading`), computed there. The forward worker, which settles the reports
+waiting for the models (forwarder.model_pass), asks for a whole claimed batch in one round
+trip (`warm`).
 
 If the child cannot start, dies or does not answer in time, the models read reports in the
 gateway's own process from then on (the same numbers), and the error is logged once: a
@@ -53,7 +55,9 @@ class ScoringProcess:
         self._failed = False
         starts = np.cumsum([0, *(len(m.labels) for m in self.models)]).tolist()
         self._bounds = list(itertools.pairwise(starts))
+        self._width = int(starts[-1])
         self._answers = lru_cache(maxsize=RECENT)(self._ask)
+        self._warm: dict[str, tuple[FloatArray, ...]] = {}  # the last batch read at once
         try:
             self.process.start()  # refused in a daemonic process, for one
             child.close()
@@ -70,23 +74,44 @@ class ScoringProcess:
 
     def probabilities(self, text: str) -> tuple[FloatArray, ...]:
         """Each model's calibrated probabilities for the message (read-only arrays)."""
-        return self._answers(text)
+        ready = self._warm.get(text)
+        return ready if ready is not None else self._answers(text)
+
+    def warm(self, texts: Sequence[str]) -> None:
+        """Read these texts in one round trip; `probabilities` then answers them at once.
+
+        Only the last batch is kept (the forward worker's, settled right after).
+        """
+        unique = list(dict.fromkeys(texts))
+        answers = self._round_trip(unique)
+        if answers is not None:
+            self._warm = dict(zip(unique, answers, strict=True))
 
     def _ask(self, text: str) -> tuple[FloatArray, ...]:
+        answers = self._round_trip([text])
+        if answers is not None:
+            return answers[0]
         with self._lock:
-            if not self._failed:
-                try:
-                    self._conn.send_bytes(text.encode("utf-8", "surrogatepass"))
-                    if self._conn.poll(ANSWER_TIMEOUT):
-                        values = np.frombuffer(self._conn.recv_bytes(), dtype=np.float32)
-                        return tuple(values[lo:hi] for lo, hi in self._bounds)
-                    self._fail("did not answer in time")
-                except (OSError, EOFError) as exc:
-                    self._fail(f"failed ({exc.__class__.__name__})")
             if self._local is None:  # built once, by the first thread that needs it
                 self._local = SharedReading(self.models)
             local = self._local
         return local.probabilities(text)  # outside the lock: threads read at once
+
+    def _round_trip(self, texts: list[str]) -> list[tuple[FloatArray, ...]] | None:
+        """The child's answers for these texts; None once it has failed."""
+        with self._lock:
+            if self._failed:
+                return None
+            try:
+                self._conn.send(texts)
+                if self._conn.poll(ANSWER_TIMEOUT * max(1, len(texts) // 100)):
+                    values = np.frombuffer(self._conn.recv_bytes(), dtype=np.float32)
+                    rows = values.reshape(len(texts), self._width)
+                    return [tuple(row[lo:hi] for lo, hi in self._bounds) for row in rows]
+                self._fail("did not answer in time")
+            except (OSError, EOFError, ValueError) as exc:
+                self._fail(f"failed ({exc.__class__.__name__})")
+        return None
 
     def _fail(self, what: str) -> None:
         self._failed = True
@@ -114,10 +139,14 @@ def _serve(conn: Connection, paths: list[str]) -> None:
     conn.send_bytes(READY)
     while True:
         try:
-            text = conn.recv_bytes().decode("utf-8", "surrogatepass")
+            texts: list[str] = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send_bytes(np.concatenate(reading.probabilities(text)).tobytes())
+        conn.send_bytes(
+            np.concatenate([part for text in texts for part in reading.probabilities(text)])
+            .astype(np.float32, copy=False)
+            .tobytes()
+        )
 
 
 def start_scoring(models: Sequence[TextModel], paths: Sequence[Path]) -> ScoringProcess | None:

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from normalizer.classify import KindKeywords, as_kind
 from normalizer.email_address import EmailRejected, parse_email
-from normalizer.learn.kinds import KindDecision, LearnedKinds, decide_kind
+from normalizer.learn.kinds import LearnedKinds, decide_kind
 from normalizer.phone import to_e164
 from normalizer.report import (
     Attachment,
@@ -84,6 +84,9 @@ class NormalizedMessage:
     letter: LetterInfo | None
     in_reply_to: str | None
     notes: list[str] = field(default_factory=list)  # what was dropped or changed, and why
+    # The kind the sender or the channel gave (a later kind decision keeps it, see
+    # normalizer.learn.kinds); None when keywords or a model decide.
+    given_kind: Kind | None = None
 
 
 def _line(value: str | None) -> str | None:
@@ -197,22 +200,12 @@ def _letter(raw: dict[str, Any] | None) -> LetterInfo | None:
         raise PayloadInvalid(f"rincian surat tidak sah (isian {fields})", field="letter") from None
 
 
-def _kind(
-    draft: MessageDraft, settings: NormalizerSettings, text: str, notes: list[str]
-) -> KindDecision:
+def _given_kind(draft: MessageDraft, settings: NormalizerSettings, notes: list[str]) -> Kind | None:
     explicit = as_kind(draft.kind)
     if draft.kind is not None and explicit is None:
         kinds = ", ".join(f"`{k}`" for k in Kind)
         _drop("kind", f"harus salah satu dari {kinds}", settings, notes)
-    decision = decide_kind(
-        text,
-        settings.kinds,
-        explicit=explicit or settings.default_kind,
-        learned=settings.learned_kinds,
-    )
-    if decision.note:
-        notes.append(decision.note)
-    return decision
+    return explicit or as_kind(settings.default_kind)
 
 
 def normalize_draft(draft: MessageDraft, settings: NormalizerSettings) -> NormalizedMessage:
@@ -221,7 +214,12 @@ def normalize_draft(draft: MessageDraft, settings: NormalizerSettings) -> Normal
     body = _body(draft, notes)
     given_title = _text_line(draft.title)
     title = clip(given_title, MAX_TITLE) if given_title else derive_title(body, MAX_TITLE)
-    decision = _kind(draft, settings, f"{title}\n{body}", notes)
+    given = _given_kind(draft, settings, notes)
+    decision = decide_kind(
+        f"{title}\n{body}", settings.kinds, explicit=given, learned=settings.learned_kinds
+    )
+    if decision.note:
+        notes.append(decision.note)
     kind = decision.kind
     incident_date = draft.incident_date
     if isinstance(incident_date, dt.datetime):
@@ -241,6 +239,7 @@ def normalize_draft(draft: MessageDraft, settings: NormalizerSettings) -> Normal
         letter=_letter(draft.letter),
         in_reply_to=_line(draft.in_reply_to),
         notes=notes,
+        given_kind=given,
     )
 
 

@@ -131,6 +131,9 @@ class Report(Base):
     central_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # The citizen's private status link (/s/<token>); kept plain, see store/status_tokens.py.
     status_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # While the kind and routing models have yet to decide (forwarder.model_pass): what their
+    # decision needs; None once they have (and for a gateway without models).
+    awaiting_models: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
     # Declared so one flush orders INSERTs by dependency (intake writes whole batches);
     # never loaded implicitly.

@@ -328,6 +328,9 @@ class SandboxCentral:
                     "agency": r["agency"],
                     "status": r["status"],
                     "kind": r["kind"],
+                    "confidential": bool(
+                        json.loads(r["body"]).get("privacy", {}).get("confidential")
+                    ),
                     "followups": self.store.followups_of(r["tracking_id"]),
                 }
                 for r in self.store.all()

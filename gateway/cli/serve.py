@@ -34,7 +34,9 @@ def web(config_path: Path, host: str, port: int, threads: int) -> None:
     from gateway.app import create_app  # noqa: PLC0415
     from gateway.runner import serve_web  # noqa: PLC0415
 
-    with open_runtime(load_or_exit(config_path), model_process=True) as runtime:
+    # The models decide before forwarding, in `worker` (forwarder.model_pass): a web process
+    # reads with them only for an admin's letter preview, in its own process.
+    with open_runtime(load_or_exit(config_path)) as runtime:
         serve_web(create_app(runtime), host, port, threads)
 
 
@@ -50,7 +52,7 @@ def worker(config_path: Path, metrics_port: int | None) -> None:
     """Hanya tugas terjadwal (penerusan, balasan, sinkronisasi): jalankan di samping `web`."""
     from gateway.runner import run_worker  # noqa: PLC0415
 
-    with open_runtime(load_or_exit(config_path)) as runtime:
+    with open_runtime(load_or_exit(config_path), model_process=True) as runtime:
         run_worker(runtime, metrics_port)
 
 

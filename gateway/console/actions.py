@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forwarder.model_pass import AGENCY_BY_ADMIN, GIVEN_KIND
 from forwarder.outbox import requeue_report
 from gateway.console.audit import audit
 from normalizer.report import Report as CanonicalReport
@@ -100,6 +101,14 @@ def edit_report(
         record_correction(session, report, checked.routing.agency, CorrectionSource.ADMIN)
     report.kind = checked.kind
     report.agency = checked.routing.agency
+    if report.awaiting_models is not None and {"kind", "agency"} & set(changed):
+        # The models read it later: what the admin set stands (forwarder.model_pass).
+        mark = dict(report.awaiting_models)
+        if "kind" in changed:
+            mark[GIVEN_KIND] = str(checked.kind)
+        if "agency" in changed:
+            mark[AGENCY_BY_ADMIN] = True
+        report.awaiting_models = mark
     report.updated_at = utcnow()
     record_event(session, report.id, "edited", by=actor, fields=changed)
     audit(session, actor, "edit", report.id, fields=changed)

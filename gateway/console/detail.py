@@ -28,9 +28,16 @@ def is_protected(payload: dict[str, Any]) -> bool:
     return bool(privacy.get("confidential") or privacy.get("anonymous"))
 
 
-def may_see_personal_data(role: str, payload: dict[str, Any]) -> bool:
-    """The access rule of the console for the reporter's identity."""
-    return role == Role.ADMIN or (role == Role.OPERATOR and not is_protected(payload))
+def may_see_personal_data(role: str, payload: dict[str, Any], *, awaiting_models: bool) -> bool:
+    """The access rule of the console for the reporter's identity.
+
+    A report the models have yet to read is protected too: they may still find it a
+    whistleblowing report (forwarder.model_pass), and by then an operator would have seen
+    who sent it.
+    """
+    if role == Role.ADMIN:
+        return True
+    return role == Role.OPERATOR and not is_protected(payload) and not awaiting_models
 
 
 def mask_known(text: str, payload: dict[str, Any]) -> str:
@@ -68,7 +75,9 @@ def report_detail(session: Session, ident: str, role: str) -> ReportDetail | Non
     if report is None:
         return None
     payload = dict(report.payload)
-    personal = may_see_personal_data(role, payload)
+    personal = may_see_personal_data(
+        role, payload, awaiting_models=report.awaiting_models is not None
+    )
     inbound = session.get(InboundMessage, report.inbound_id) if report.inbound_id else None
     raw: str | None = None
     if inbound is not None:

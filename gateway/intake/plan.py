@@ -52,7 +52,7 @@ class Plan:
     fingerprint: str | None = None
     normalized: NormalizedMessage | None = None
     attachments: list[Attachment] = field(default_factory=list)
-    route: RouteDecision | None = None  # decided here, outside the transaction (models)
+    route: RouteDecision | None = None  # decided here, outside the transaction
 
 
 def check_storable(message: RawMessage) -> None:
@@ -120,11 +120,30 @@ class Planner:
         attachments: AttachmentStore,
         links: FileLinks | None = None,
         router: Router | None = None,
+        defer_models: bool = False,
     ) -> None:
-        self.settings_for = settings_for
+        self._settings_for = settings_for
         self.attachments = attachments
         self.links = links
         self.router = router
+        # The models decide after the commit (forwarder.model_pass): intake reads by the rules.
+        self.defer_models = defer_models
+
+    def settings_with_models(self, adapter: Adapter[Any]) -> NormalizerSettings:
+        """How this adapter's messages are normalized once the models have read them."""
+        return self._settings_for(adapter)
+
+    def settings_for(self, adapter: Adapter[Any]) -> NormalizerSettings:
+        """How this adapter's messages are normalized at intake."""
+        settings = self._settings_for(adapter)
+        if self.defer_models and settings.learned_kinds is not None:
+            return dataclasses.replace(settings, learned_kinds=None)
+        return settings
+
+    def decide_route(self, adapter: Adapter[Any], normalized: NormalizedMessage) -> RouteDecision:
+        """The routing of a new report (the rules alone when the models decide later)."""
+        assert self.router is not None
+        return decide_route(self.router, adapter, normalized, models=not self.defer_models)
 
     def plan(
         self,
@@ -148,7 +167,7 @@ class Planner:
             normalized = normalize_draft(draft, self.settings_for(adapter))
             plan = Plan(message, action, fingerprint, normalized)
             if self.router is not None:
-                plan.route = decide_route(self.router, adapter, normalized)
+                plan.route = self.decide_route(adapter, normalized)
         plan.attachments = [self.keep_attachment(a) for a in draft.attachments]
         return plan
 
@@ -166,9 +185,9 @@ class Planner:
 
 
 def decide_route(
-    router: Router, adapter: Adapter[Any], normalized: NormalizedMessage
+    router: Router, adapter: Adapter[Any], normalized: NormalizedMessage, *, models: bool = True
 ) -> RouteDecision:
-    """The routing of a new report (a learned rule's model runs here, before the writer)."""
+    """The routing of a new report (decided before the writer's transaction)."""
     return router.decide(
         RoutingFacts(
             text=f"{normalized.title}\n{normalized.body}",
@@ -176,5 +195,6 @@ def decide_route(
             channel=adapter.name,
             category=normalized.category,
             region=normalized.location.region_code if normalized.location else None,
-        )
+        ),
+        models=models,
     )

@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
 from adapters.base import Adapter, StoredOutcome
+from forwarder.model_pass import awaiting
 from forwarder.replies import ReplyQueue, recipient_hash
 from forwarder.routing import Router
 from gateway.conversation import ChatFlow
 from gateway.intake import followups
-from gateway.intake.plan import Action, Plan, Planner, decide_route
+from gateway.intake.plan import Action, Plan, Planner
 from gateway.intake.records import draft_from_record, draft_to_record
 from gateway.intake.rows import BatchRows
 from gateway.intake.writer import GroupCommitWriter, WriteJob
@@ -70,13 +71,14 @@ class Intake:
         replies: ReplyQueue | None = None,
         max_batch: int = 64,
         links: FileLinks | None = None,
+        defer_models: bool = False,
     ) -> None:
         self.sessions = sessions
         self.router = router
         self.attachments = attachments
         self.metrics = metrics
         self.replies = replies
-        self.planner = Planner(settings_for, attachments, links, router)
+        self.planner = Planner(settings_for, attachments, links, router, defer_models)
         self.writer = GroupCommitWriter(sessions, self._store_jobs, max_batch=max_batch)
         # The guided conversation of chat channels (set by the runtime; None: no hook).
         self.chat_flow: ChatFlow | None = None
@@ -396,7 +398,7 @@ class Intake:
         normalized = plan.normalized
         assert normalized is not None
         message = plan.message
-        decision = plan.route or decide_route(self.router, adapter, normalized)
+        decision = plan.route or self.planner.decide_route(adapter, normalized)
         routing = decision.routing
         report_id = new_id()
         canonical = build_report(
@@ -425,11 +427,15 @@ class Intake:
                 "status_token": new_status_token(),
                 "created_at": now,
                 "updated_at": now,
+                "awaiting_models": (
+                    awaiting(normalized.given_kind) if self.planner.defer_models else None
+                ),
             }
         )
         rows.outbox(report_id, ForwardAction.SUBMIT)
         rows.event(report_id, "received", channel=adapter.name, kind=canonical.kind)
-        rows.event(report_id, "routed", **decision.detail())
+        if not self.planner.defer_models:  # else the models' pass records it
+            rows.event(report_id, "routed", **decision.detail())
         for note in normalized.notes:
             rows.event(report_id, "normalizer_note", note=note)
         return report_id

@@ -181,6 +181,37 @@ def test_operator_never_sees_a_whistleblowers_contact(sqlite_console: Console) -
     assert "Siti Pelapor" in admin and "+6281298765432" in admin
 
 
+def test_operator_sees_no_reporter_until_the_models_have_read_the_report(
+    sqlite_console: Console,
+) -> None:
+    from store.models import Report
+
+    gw = sqlite_console
+    bribe = "Petugas kelurahan minta uang kopi supaya surat saya cepat diteken"
+    gw.post(
+        "web", {"body": bribe, "name": "Budi Saksi", "phone": "081277776666", "external_id": "m1"}
+    )
+    (report,) = gw.rows(Report)
+    assert report.awaiting_models is not None and report.kind == "pengaduan"
+    operator = gw.client_for("operator")
+    text = operator.get(f"/admin/reports/{report.id}").get_data(as_text=True)
+    assert "Budi Saksi" not in text and "81277776666" not in text
+    assert "sampai model selesai membaca" in text and "menunggu model" in text
+    gw.forwarder.run_once()  # the models read it: a whistleblowing report, confidential
+    (report,) = gw.rows(Report)
+    assert report.awaiting_models is None and report.kind == "whistleblowing"
+    text = operator.get(f"/admin/reports/{report.id}").get_data(as_text=True)
+    assert "Budi Saksi" not in text and "menunggu model" not in text
+    assert "laporan rahasia atau anonim" in text
+    # A plain report is shown to the operator once the models have read it.
+    gw.post(
+        "web", {"body": "Lampu jalan mati di gang kami", "name": "Ani Warga", "external_id": "m2"}
+    )
+    gw.forwarder.run_once()
+    (plain,) = [r for r in gw.rows(Report) if r.external_id == "m2"]
+    assert "Ani Warga" in operator.get(f"/admin/reports/{plain.id}").get_data(as_text=True)
+
+
 def test_login_is_rate_limited_and_audited(sqlite_console: Console) -> None:
     from store.models import AuditEntry
 

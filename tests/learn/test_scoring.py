@@ -56,6 +56,21 @@ def test_the_child_answers_as_the_models_read_in_the_gateway(
     assert (after.misses - before.misses, after.hits - before.hits) == (1, 1)
 
 
+def test_a_batch_is_read_in_one_round_trip_with_the_same_answers(
+    scoring: tuple[ScoringProcess, list[TextModel]],
+) -> None:
+    process, (kinds, routing) = scoring
+    batch = [*TEXTS, TEXTS[0]]  # a repeat is asked once
+    process.warm(batch)
+    assert set(process._warm) == set(TEXTS)
+    before = process._answers.cache_info()
+    for text in batch:
+        assert np.allclose(kinds.probabilities(text), reference(kinds, text), atol=2e-6)
+        assert np.allclose(routing.probabilities(text), reference(routing, text), atol=2e-6)
+    assert process._answers.cache_info().misses == before.misses  # no question more
+    assert process.alive
+
+
 def test_a_dead_child_leaves_the_models_to_the_gateway_with_the_same_answers(
     scoring: tuple[ScoringProcess, list[TextModel]], caplog: pytest.LogCaptureFixture
 ) -> None:

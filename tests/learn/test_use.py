@@ -246,7 +246,7 @@ def test_reroute_and_admin_correction_become_training_rows_and_export(
     assert history.labels == ["inspektorat"]
 
 
-def test_intake_records_the_models_opinion_on_the_timeline(
+def test_the_models_decide_after_intake_and_before_the_central_hears_of_it(
     db_url: str, small_routing_model: Path, tmp_path: Path
 ) -> None:
     (tmp_path / "routing.npz").write_bytes(small_routing_model.read_bytes())
@@ -259,18 +259,29 @@ def test_intake_records_the_models_opinion_on_the_timeline(
 
     config = load_config(config_file, env={"CENTRAL_TOKEN": "test-token", "WEB_SECRET": WEB_SECRET})
     runtime = build_runtime(config, base_dir=tmp_path)
+    forwarder = runtime.forwarder()
     try:
         from gateway.app import create_app
 
         client = create_app(runtime).test_client()
         response = client.post("/channels/web/inbound", json={"body": ROAD, "external_id": "m-1"})
         assert response.status_code == 201
+        # Stored by the rules alone (the learned rule passed over), waiting for the models.
+        with runtime.sessions() as session:
+            report = session.scalars(select(Report)).one()
+            events = [e.event for e in session.scalars(select(TimelineEvent))]
+        assert report.awaiting_models is not None and report.agency == "nasional"
+        assert events == ["received"]
+        # The forward worker lets the models decide before it calls the central (here an
+        # unreachable one: the decision stands, the submission waits for its retry).
+        forwarder.run_once()
         with runtime.sessions() as session:
             report = session.scalars(select(Report)).one()
             routed = session.scalars(
                 select(TimelineEvent).where(TimelineEvent.event == "routed")
             ).one()
-        assert report.agency == "upt-jalan"
+        assert report.awaiting_models is None
+        assert report.agency == report.payload["routing"]["agency"] == "upt-jalan"
         assert report.payload["routing"]["reason"].startswith("model riwayat: upt-jalan")
         assert routed.detail["agency"] == "upt-jalan"
         assert routed.detail["models"][0]["top3"][0]["agency"] == "upt-jalan"
@@ -283,7 +294,70 @@ def test_intake_records_the_models_opinion_on_the_timeline(
         blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
         assert blas and all(pool["num_threads"] == 1 for pool in blas)
     finally:
+        forwarder.close()
         runtime.close()
+
+
+def test_a_model_the_keywords_miss_makes_the_report_confidential_before_it_is_sent(
+    gateway: Any,
+) -> None:
+    bribe = "Petugas kelurahan minta uang kopi supaya surat saya cepat diteken"
+    plain = "Lampu jalan di gang kami mati sejak minggu lalu"
+    for n, body in enumerate((bribe, plain)):
+        gateway.post("web", {"body": body, "external_id": f"u-{n}", "phone": "081234567890"})
+    waiting = {r.external_id: r for r in gateway.rows(Report)}
+    assert all(r.awaiting_models is not None for r in waiting.values())
+    assert waiting["u-0"].kind == "pengaduan"  # the keywords alone do not see it
+    assert gateway.drain() == 2
+    stored = {r.external_id: r for r in gateway.rows(Report)}
+    sent = {r["gateway_id"]: r for r in gateway.central_reports()}
+    bribed, lamp = sent[stored["u-0"].id], sent[stored["u-1"].id]
+    assert bribed["kind"] == "whistleblowing" and bribed["confidential"]
+    assert lamp["kind"] == "pengaduan" and not lamp["confidential"]
+    assert stored["u-0"].kind == "whistleblowing" and stored["u-0"].awaiting_models is None
+    assert stored["u-0"].payload["privacy"]["confidential"]
+    by_report: dict[str, list[str]] = {}
+    for event in gateway.rows(TimelineEvent):
+        by_report.setdefault(event.report_id, []).append(event.event)
+    assert by_report[stored["u-0"].id][:3] == ["received", "routed", "normalizer_note"]
+    assert by_report[stored["u-1"].id][:2] == ["received", "routed"]
+    assert "forwarded" in by_report[stored["u-0"].id]
+
+
+def test_request_threads_never_wait_for_a_model(
+    intake_gateway: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kind_model = load_cached(default_model_path())
+
+    def refuse(text: str) -> Any:
+        raise AssertionError("a model read a report on the request path")
+
+    monkeypatch.setattr(kind_model, "probabilities", refuse)
+    response = intake_gateway.post("web", {"body": "uang kopi untuk petugas", "external_id": "r"})
+    assert response.status_code == 201
+    # ...and a model that fails later holds nothing back: the rules decide, with a note.
+    assert intake_gateway.forwarder.run_once() == 1
+    (report,) = intake_gateway.rows(Report)
+    assert report.awaiting_models is None and report.agency == "nasional"
+    notes = [e.detail.get("note") for e in intake_gateway.rows(TimelineEvent)]
+    assert "model tidak dapat membaca laporan ini: aturan saja" in notes
+
+
+def test_what_an_admin_sets_before_the_models_read_it_stands(intake_gateway: Any) -> None:
+    from gateway.console.actions import edit_report
+
+    bribe = "Petugas kelurahan minta uang kopi supaya surat saya cepat diteken"
+    intake_gateway.post("web", {"body": bribe, "external_id": "a-1"})
+    with intake_gateway.runtime.sessions.begin() as session:
+        report = session.scalars(select(Report)).one()
+        edit_report(
+            session, report, {"agency": "dinas-pupr", "kind": "aspirasi"}, "admin1", set(PARENTS)
+        )
+    intake_gateway.forwarder.run_once()
+    (report,) = intake_gateway.rows(Report)
+    # The admin's agency and kind stay; the model still protects the reporter.
+    assert (report.agency, report.kind) == ("dinas-pupr", "aspirasi")
+    assert report.payload["privacy"]["confidential"] and report.awaiting_models is None
 
 
 def test_a_serving_runtime_scores_in_a_child_process_and_stops_it_on_close(
@@ -301,9 +375,13 @@ def test_a_serving_runtime_scores_in_a_child_process_and_stops_it_on_close(
         client = create_app(runtime).test_client()
         response = client.post("/channels/web/inbound", json={"body": ROAD, "external_id": "p-1"})
         assert response.status_code == 201
+        forwarder = runtime.forwarder()
+        forwarder.run_once()  # the models decide in the child, a batch in one round trip
+        forwarder.close()
         with runtime.sessions() as session:
             assert session.scalars(select(Report)).one().agency == "upt-jalan"
         assert runtime.scoring.alive  # answered by the child, not by the fallback
+        assert any(ROAD in text for text in runtime.scoring._warm)  # read as a batch
     finally:
         runtime.close()
     assert runtime.scoring is not None and not runtime.scoring.process.is_alive()
@@ -322,3 +400,24 @@ def test_an_admin_changing_the_agency_in_the_console_records_a_training_row(
     (row,) = intake_gateway.rows(TrainingRow)
     assert (row.agency, row.previous_agency, row.source) == ("dinas-pupr", "nasional", "admin")
     assert "Lampu jalan mati" in row.text
+
+
+def test_a_worker_that_dies_before_the_models_decide_loses_nothing(gateway: Any) -> None:
+    from store.models import ForwardItem
+
+    bribe = "Petugas kelurahan minta uang kopi supaya surat saya cepat diteken"
+    gateway.post("web", {"body": bribe, "external_id": "d-1"})
+    with gateway.runtime.sessions.begin() as session:  # claimed, then the worker dies
+        claimed, _ = gateway.forwarder.claim(session)
+    assert claimed == 1
+    with gateway.runtime.sessions.begin() as session:  # ...and its lease runs out
+        for item in session.scalars(select(ForwardItem)):
+            item.lease_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    (waiting,) = gateway.rows(Report)
+    assert waiting.awaiting_models is not None and waiting.tracking_id is None
+    assert gateway.drain() == 1
+    (report,) = gateway.rows(Report)
+    (sent,) = gateway.central_reports()
+    assert report.tracking_id == sent["tracking_id"] and report.awaiting_models is None
+    assert sent["kind"] == "whistleblowing" and sent["confidential"]
+    assert [e.event for e in gateway.rows(TimelineEvent)].count("routed") == 1

@@ -178,7 +178,7 @@ def _page(adapter: LetterAdapter, status: int = 200, **context: Any) -> tuple[st
 
 def _preview(adapter: LetterAdapter, message: Any, files: list[AttachmentData]) -> tuple[str, int]:
     rt = runtime()
-    normalized = normalize_draft(message.draft, rt.intake.planner.settings_for(adapter))
+    normalized = normalize_draft(message.draft, rt.intake.planner.settings_with_models(adapter))
     routing = rt.router.route(
         RoutingFacts(
             text=f"{normalized.title}\n{normalized.body}",

@@ -173,7 +173,9 @@ def attachment(report_id: str, sha256: str) -> Response:
         row = session.scalar(select(Report).where(Report.id == report_id))
     if row is None:
         abort(404)
-    if not may_see_personal_data(role(), row.payload):
+    if not may_see_personal_data(
+        role(), row.payload, awaiting_models=row.awaiting_models is not None
+    ):
         abort(403)  # a scanned letter or a photo may show who wrote it
     files = {a["sha256"]: a for a in row.payload.get("attachments") or []}
     if sha256 not in files:
