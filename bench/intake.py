@@ -55,10 +55,11 @@ def _free_port() -> int:
 
 
 def _quiet() -> None:
-    """Per-request lines and waitress's queue-depth warnings would bury the figures."""
+    """Per-request lines, waitress's queue-depth warnings and the scheduler's notes that a
+    busy forward job skipped a tick would bury the figures."""
     import logging
 
-    for name in ("werkzeug", "waitress.queue"):
+    for name in ("werkzeug", "waitress.queue", "apscheduler"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 

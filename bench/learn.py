@@ -14,7 +14,9 @@ Run by hand (never part of `make test`); record the printed figures in bench/RES
    the server process's CPU milliseconds per request (robust to other load on the machine).
 5. `--instructions MODEL`: instructions per web-form request without and with the models,
    counted by valgrind's callgrind in one process each (the same on a busy machine as on
-   a quiet one; needs `valgrind`).
+   a quiet one; needs `valgrind`): the request alone, and the request plus the forward
+   worker's pass that lets the models decide (the central unreachable, so no HTTP work).
+6. `--wrk MODEL`: intake over HTTP loaded by wrk, gateways served as `web` and as `run`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import multiprocessing
 import os
 import re
@@ -186,7 +189,9 @@ def _configs(model_path: Path, central: str = "http://127.0.0.1:9") -> dict[str,
             f'gateway: {{database: "sqlite:///{folder}/g.db", data_dir: "{folder}",'
             " log_level: WARNING}\n"
             f'central: {{url: "{central}", token: "${{CENTRAL_TOKEN}}"}}\n'
-            "forwarder: {interval: 0.5}\n"
+            # The status sync reads the sandbox's whole changes feed: in a "run" server it
+            # would work through other servers' rounds; intake and forwarding are measured.
+            "forwarder: {interval: 0.5, sync_interval: 1h}\n"
             f"agencies:\n  - {{code: nasional, name: Nasional}}\n{agencies}"
             f"routing:\n  default: nasional\n  rules:\n{rule}"
             f"normalizer: {{kind_model: {{enabled: {kinds}}}}}\n"
@@ -248,8 +253,12 @@ def in_process(model_path: Path, requests_total: int, blocks: int) -> dict[str, 
     }
 
 
-def _post_only(model_path: Path, name: str, requests_total: int) -> None:
-    """Child of `instructions`: one config's app in this process, `requests_total` posts."""
+def _post_only(model_path: Path, name: str, requests_total: int, settle: bool) -> None:
+    """Child of `instructions`: one config's app in this process, `requests_total` posts.
+
+    With `settle`, then the forward worker's passes over them (the models decide; the
+    central, unreachable, refuses at once and each row waits for its retry).
+    """
     import intake as bench_intake  # bench/intake.py
 
     from config.loader import load_config
@@ -259,7 +268,8 @@ def _post_only(model_path: Path, name: str, requests_total: int) -> None:
 
     configure_logging("WARNING")
     bench_intake._quiet()
-    client = create_app(build_runtime(load_config(str(_configs(model_path)[name])))).test_client()
+    runtime = build_runtime(load_config(str(_configs(model_path)[name])))
+    client = create_app(runtime).test_client()
     texts, _ = _history(requests_total + 100, 11)
     for serial, body in enumerate(texts[: requests_total + 50]):  # the first 50: warm-up
         payload = {
@@ -270,6 +280,12 @@ def _post_only(model_path: Path, name: str, requests_total: int) -> None:
         }
         answer = client.post("/channels/web/inbound", json=payload)
         assert answer.status_code == 201, answer.status_code
+    if settle:
+        logging.getLogger("forwarder.worker").setLevel(logging.ERROR)
+        forwarder = runtime.forwarder()
+        while forwarder.run_once():
+            pass
+        forwarder.close()
 
 
 def instructions(model_path: Path, requests_total: int) -> dict[str, float]:
@@ -282,11 +298,11 @@ def instructions(model_path: Path, requests_total: int) -> dict[str, float]:
     """
     import subprocess
 
-    def count(name: str, posts: int) -> int:
+    def count(name: str, posts: int, settle: bool) -> int:
         run = subprocess.run(
             ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
              sys.executable, __file__, "--post-only", str(model_path), "--config", name,
-             "--requests", str(posts)],
+             "--requests", str(posts), *(["--settle"] if settle else [])],
             capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"},
         )  # fmt: skip
         found = re.search(r"Collected : (\d+)", run.stderr)
@@ -294,8 +310,14 @@ def instructions(model_path: Path, requests_total: int) -> dict[str, float]:
         return int(found.group(1))
 
     figures: dict[str, float] = {}
-    for name in ("without models", "with models"):
-        figures[name] = (count(name, 10 + requests_total) - count(name, 10)) / requests_total / 1e6
+    for settle in (False, True):
+        for name in ("without models", "with models"):
+            key = f"{name}{', with the models decision' if settle else ''}"
+            figures[key] = (
+                (count(name, 10 + requests_total, settle) - count(name, 10, settle))
+                / requests_total
+                / 1e6
+            )
     return figures
 
 
@@ -378,6 +400,7 @@ def wrk_intake(model_path: Path, seconds: int, rounds: int, threads: int) -> dic
 
     from forwarder.sandbox import SandboxServer, SandboxSettings
 
+    bench_intake._quiet()  # the sandbox serves in this process
     sandbox_dir = Path(tempfile.mkdtemp(prefix="sp4n-sandbox-"))
     sandbox = SandboxServer(
         SandboxSettings(token=os.environ.setdefault("CENTRAL_TOKEN", "bench-token-not-a-secret"),
@@ -390,13 +413,17 @@ def wrk_intake(model_path: Path, seconds: int, rounds: int, threads: int) -> dic
     bodies = Path(tempfile.mkdtemp(prefix="sp4n-wrk-")) / "bodies.jsonl"
     bodies.write_text("".join(json.dumps(t) + "\n" for t in texts), encoding="utf-8")
     script = Path(__file__).parent / "wrk" / "complaints.lua"
-    configs = _configs(model_path, sandbox.url)
+    # A database of its own for each server: a "run" server's forward worker must not take
+    # in what another server stored.
+    config_of = {
+        name: _configs(model_path, sandbox.url)[config] for name, (config, _) in WRK_SERVERS.items()
+    }
     servers = {
-        name: bench_intake._start(kind, str(configs[config]), threads)
-        for name, (config, kind) in WRK_SERVERS.items()
+        name: bench_intake._start(kind, str(config_of[name]), threads)
+        for name, (_, kind) in WRK_SERVERS.items()
     }
     forwarding = {  # the "run" servers' configs: their backlog is waited for
-        name: configs[config] for name, (config, kind) in WRK_SERVERS.items() if kind != "gateway"
+        name: config_of[name] for name, (_, kind) in WRK_SERVERS.items() if kind != "gateway"
     }
     out: dict[str, Any] = {name: [] for name in servers}
     try:
@@ -528,18 +555,21 @@ def main() -> None:
     )
     parser.add_argument("--post-only", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
+    parser.add_argument("--settle", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.post_only:
-        _post_only(args.post_only, args.config, args.requests)
+        _post_only(args.post_only, args.config, args.requests, args.settle)
         return
     if args.instructions:
         counted = instructions(args.instructions, args.requests)
-        without, with_models = counted["without models"], counted["with models"]
-        print(
-            f"million instructions per request: without models {without:.2f},"
-            f" with models {with_models:.2f}, overhead {with_models - without:.2f}"
-            f" ({100 * (with_models - without) / without:.1f} %)"
-        )
+        for suffix, what in (("", "the request"), (", with the models decision", "the report")):
+            without = counted[f"without models{suffix}"]
+            with_models = counted[f"with models{suffix}"]
+            print(
+                f"million instructions, {what}: without models {without:.2f},"
+                f" with models {with_models:.2f}, overhead {with_models - without:.2f}"
+                f" ({100 * (with_models - without) / without:.1f} %)"
+            )
         return
     if args.wrk:
         print("\n".join(wrk_summary(wrk_intake(args.wrk, args.seconds, args.rounds, args.threads))))

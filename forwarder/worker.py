@@ -14,8 +14,9 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, bindparam, insert, null, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.schema import ForwarderSection
@@ -27,7 +28,7 @@ from forwarder.routing import NoHigherAgency, Router
 from forwarder.targets.lapor import LaporClient, Receipt, SubmitError
 from normalizer.report import Routing
 from store.metrics import Metrics
-from store.models import ForwardItem, Report, utcnow
+from store.models import ForwardItem, Report, TimelineEvent, utcnow
 from store.states import ForwardAction, ForwardState, ReportState
 from store.timeline import record_event
 from vocabulary.kinds import Kind
@@ -137,25 +138,60 @@ class Forwarder(ClaimLoop[ForwardCall]):
             if call.awaiting_models is not None
         }
         settled: dict[int, dict[str, Any]] = {}
+        updates: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        table = Report.__table__.c
         with self.sessions.begin() as session:
+            conn = session.connection()  # one SELECT, one UPDATE (executemany), one INSERT
+            rows = {
+                row.id: row
+                for row in conn.execute(
+                    select(table.id, table.channel, table.payload, table.awaiting_models)
+                    .where(table.id.in_([call.report_id for call in waiting]))
+                    .with_for_update()
+                )
+            }
+            now = utcnow()
             for call in waiting:
-                report = session.get(Report, call.report_id, with_for_update=True)
-                assert report is not None
-                mark = report.awaiting_models
-                if mark is None:  # settled meanwhile (an earlier, interrupted pass)
-                    settled[call.item_id] = dict(report.payload)
+                row = rows[call.report_id]
+                if row.awaiting_models is None:  # settled meanwhile (an interrupted pass)
+                    settled[call.item_id] = dict(row.payload)
                     continue
                 outcome = decided[call.item_id]
-                if mark != call.awaiting_models or report.payload != call.wire:
+                if row.awaiting_models != call.awaiting_models or row.payload != call.wire:
                     # an admin edited it since the claim: decide on what is there now
-                    outcome = self.model_pass.settle(report.channel, dict(report.payload), mark)
-                report.payload = outcome.wire
-                report.kind = Kind(outcome.kind)
-                report.agency = outcome.agency
-                report.awaiting_models = None
-                for event, detail in outcome.events:
-                    record_event(session, report.id, event, **detail)
+                    outcome = self.model_pass.settle(
+                        row.channel, dict(row.payload), row.awaiting_models
+                    )
+                updates.append(
+                    {
+                        "b_id": row.id,
+                        "b_payload": outcome.wire,
+                        "b_kind": Kind(outcome.kind),
+                        "b_agency": outcome.agency,
+                        "b_at": now,
+                    }
+                )
+                events.extend(
+                    {"report_id": row.id, "event": event, "detail": detail, "at": now}
+                    for event, detail in outcome.events
+                )
                 settled[call.item_id] = outcome.wire
+            if updates:
+                conn.execute(
+                    update(cast(Table, Report.__table__))
+                    .where(table.id == bindparam("b_id"))
+                    .values(
+                        payload=bindparam("b_payload"),
+                        kind=bindparam("b_kind"),
+                        agency=bindparam("b_agency"),
+                        updated_at=bindparam("b_at"),
+                        awaiting_models=null(),
+                    ),
+                    updates,
+                )
+            if events:
+                conn.execute(insert(cast(Table, TimelineEvent.__table__)), events)
         return [
             dataclasses.replace(call, wire=settled[call.item_id], awaiting_models=None)
             if call.item_id in settled

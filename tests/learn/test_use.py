@@ -421,3 +421,23 @@ def test_a_worker_that_dies_before_the_models_decide_loses_nothing(gateway: Any)
     assert report.tracking_id == sent["tracking_id"] and report.awaiting_models is None
     assert sent["kind"] == "whistleblowing" and sent["confidential"]
     assert [e.event for e in gateway.rows(TimelineEvent)].count("routed") == 1
+
+
+def test_an_admin_edit_between_the_claim_and_the_models_decision_stands(
+    intake_gateway: Any,
+) -> None:
+    from gateway.console.actions import edit_report
+
+    bribe = "Petugas kelurahan minta uang kopi supaya surat saya cepat diteken"
+    intake_gateway.post("web", {"body": bribe, "external_id": "e-1"})
+    forwarder = intake_gateway.forwarder
+    with intake_gateway.runtime.sessions.begin() as session:
+        _, work = forwarder.claim(session)
+    with intake_gateway.runtime.sessions.begin() as session:  # the admin, meanwhile
+        report = session.scalars(select(Report)).one()
+        edit_report(session, report, {"agency": "upt-jalan"}, "admin1", set(PARENTS))
+    (call,) = forwarder.prepare(work)
+    (report,) = intake_gateway.rows(Report)
+    assert report.agency == call.wire["routing"]["agency"] == "upt-jalan"
+    assert report.kind == call.wire["kind"] == "whistleblowing"  # the kind was not set
+    assert call.wire["privacy"]["confidential"] and call.awaiting_models is None
