@@ -83,6 +83,8 @@ class ScoringProcess:
         Only the last batch is kept (the forward worker's, settled right after).
         """
         unique = list(dict.fromkeys(texts))
+        if not unique:
+            return
         answers = self._round_trip(unique)
         if answers is not None:
             self._warm = dict(zip(unique, answers, strict=True))
@@ -143,7 +145,10 @@ def _serve(conn: Connection, paths: list[str]) -> None:
         except (EOFError, OSError):
             return
         conn.send_bytes(
-            np.concatenate([part for text in texts for part in reading.probabilities(text)])
+            np.concatenate(
+                [np.zeros(0, np.float32)]
+                + [part for text in texts for part in reading.probabilities(text)]
+            )
             .astype(np.float32, copy=False)
             .tobytes()
         )
