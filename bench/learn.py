@@ -15,7 +15,7 @@ Run by hand (never part of `make test`); record the printed figures in bench/RES
 5. `--instructions MODEL`: instructions per web-form request without and with the models,
    counted by valgrind's callgrind in one process each (the same on a busy machine as on
    a quiet one; needs `valgrind`): the request alone, and the request plus the forward
-   worker's pass that lets the models decide (the central unreachable, so no HTTP work).
+   worker's claim and the models' decision (not its call to the central).
 6. `--wrk MODEL`: intake over HTTP loaded by wrk, gateways served as `web` and as `run`.
 """
 
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
 import multiprocessing
 import os
 import re
@@ -256,8 +255,8 @@ def in_process(model_path: Path, requests_total: int, blocks: int) -> dict[str, 
 def _post_only(model_path: Path, name: str, requests_total: int, settle: bool) -> None:
     """Child of `instructions`: one config's app in this process, `requests_total` posts.
 
-    With `settle`, then the forward worker's passes over them (the models decide; the
-    central, unreachable, refuses at once and each row waits for its retry).
+    With `settle`, then the forward worker's passes over them up to the call to the central:
+    the claim, and the models' decision (`Forwarder.prepare`).
     """
     import intake as bench_intake  # bench/intake.py
 
@@ -280,11 +279,14 @@ def _post_only(model_path: Path, name: str, requests_total: int, settle: bool) -
         }
         answer = client.post("/channels/web/inbound", json=payload)
         assert answer.status_code == 201, answer.status_code
-    if settle:
-        logging.getLogger("forwarder.worker").setLevel(logging.ERROR)
+    if settle:  # claim and let the models decide, without the call to the central
         forwarder = runtime.forwarder()
-        while forwarder.run_once():
-            pass
+        while True:
+            with runtime.sessions.begin() as session:
+                claimed, work = forwarder.claim(session)
+            if not claimed:
+                break
+            forwarder.prepare(work)
         forwarder.close()
 
 
