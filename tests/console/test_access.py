@@ -197,11 +197,13 @@ def test_operator_sees_no_reporter_until_the_models_have_read_the_report(
     text = operator.get(f"/admin/reports/{report.id}").get_data(as_text=True)
     assert "Budi Saksi" not in text and "81277776666" not in text
     assert "sampai model selesai membaca" in text and "menunggu model" in text
+    assert "model belum membaca laporan ini" in text  # the rules' route is provisional
     gw.forwarder.run_once()  # the models read it: a whistleblowing report, confidential
     (report,) = gw.rows(Report)
     assert report.awaiting_models is None and report.kind == "whistleblowing"
     text = operator.get(f"/admin/reports/{report.id}").get_data(as_text=True)
     assert "Budi Saksi" not in text and "menunggu model" not in text
+    assert "model belum membaca" not in text
     assert "laporan rahasia atau anonim" in text
     # A plain report is shown to the operator once the models have read it.
     gw.post(
